@@ -1,0 +1,2 @@
+//! authwire-dev.
+fn main() {}

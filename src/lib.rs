@@ -1,0 +1,1 @@
+//! authwire browser shell.
