@@ -1,7 +1,8 @@
 //! Wire formats shared by the authwire SDK core and the `authwire-dev` server.
 //!
 //! * [`json`] — a small JSON reader/writer that keeps floats and `core::fmt` out of the wasm;
-//! * [`frame`] — Phoenix frames: V1 objects, V2 arrays, V2 binary kinds 0–4.
+//! * [`frame`] — Phoenix frames: V1 objects, V2 arrays, V2 binary kinds 0–4;
+//! * [`realtime`] — typed Realtime payloads: join config, replies, `system`, presence, changes.
 //!
 //! No IO, no clock. Every decoder returns `Result` and never panics on any input; the
 //! decoders are fuzzed (`fuzz/`).
@@ -14,3 +15,4 @@ extern crate std;
 
 pub mod frame;
 pub mod json;
+pub mod realtime;
