@@ -419,7 +419,7 @@ pub fn parse_presence_diff(payload: &str) -> Result<PresenceDiff, DecodeError> {
 }
 
 /// Writes presence entries as the server sends them (`{key: {metas: [...]}}`).
-pub fn presence_entries_json(entries: &PresenceEntries) -> String {
+pub fn presence_entries_json(entries: &[(String, Vec<PresenceMeta>)]) -> String {
     let mut w = ObjectWriter::new();
     for (key, metas) in entries {
         let mut arr = String::from("[");

@@ -1,0 +1,260 @@
+//! Errors, one enum per operation. Each has a stable `code()` string that crosses the JS
+//! boundary unchanged, and keeps the server's own text where there is one.
+
+use alloc::string::String;
+
+/// Why a channel is not (or no longer) subscribed. Carried by `CHANNEL_ERROR`, `TIMED_OUT`,
+/// `RECOVERING` and server-initiated `CLOSED` statuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChannelError {
+    /// No join reply within the push timeout.
+    JoinTimeout,
+    /// The server refused access (`Unauthorized: …`, RLS on `realtime.messages`, or a
+    /// revoked permission).
+    Unauthorized {
+        /// The server's text.
+        reason: String,
+    },
+    /// The server says the token expired (join reply or `system` message).
+    TokenExpired {
+        /// The server's text.
+        reason: String,
+    },
+    /// The server refused the token (`MalformedJWT`, `InvalidJWTToken`, signature, signer).
+    InvalidJwt {
+        /// The server's text.
+        reason: String,
+    },
+    /// A server rate limit (`…RateLimitReached`, `Too many …`).
+    RateLimited {
+        /// The server's text.
+        reason: String,
+    },
+    /// The server closed the channel with a `system` error not covered above.
+    ChannelClosed {
+        /// The server's text.
+        reason: String,
+    },
+    /// Any other join error or a channel crash (`phx_error`).
+    Server {
+        /// The server's text (empty for a bare `phx_error`).
+        reason: String,
+    },
+    /// The socket closed under the channel.
+    SocketClosed {
+        /// The close code.
+        code: u16,
+        /// The close reason.
+        reason: String,
+    },
+    /// The socket missed its heartbeat deadline and was closed.
+    HeartbeatTimeout,
+    /// The join reply's `postgres_changes` did not match the channel's bindings.
+    BindingMismatch,
+    /// The user signed out: a private channel ends (guarantee G5).
+    SignedOut,
+    /// The socket cannot connect: `realtime.apikey` is `'session'`, there is no session, and
+    /// the project key is not a JWT (guarantee G7).
+    ApikeyNotJwt,
+    /// The socket was refused before it opened and the auth server explained why
+    /// (`user_not_found`, `session_not_found`, `user_banned`, `bad_jwt`).
+    Refused {
+        /// GoTrue's error code.
+        code: String,
+        /// GoTrue's message.
+        reason: String,
+    },
+}
+
+impl ChannelError {
+    /// A stable code.
+    pub fn code(&self) -> &str {
+        match self {
+            ChannelError::JoinTimeout => "join_timeout",
+            ChannelError::Unauthorized { .. } => "unauthorized",
+            ChannelError::TokenExpired { .. } => "token_expired",
+            ChannelError::InvalidJwt { .. } => "invalid_jwt",
+            ChannelError::RateLimited { .. } => "rate_limited",
+            ChannelError::ChannelClosed { .. } => "channel_closed",
+            ChannelError::Server { .. } => "channel_error",
+            ChannelError::SocketClosed { .. } => "socket_closed",
+            ChannelError::HeartbeatTimeout => "heartbeat_timeout",
+            ChannelError::BindingMismatch => "binding_mismatch",
+            ChannelError::SignedOut => "signed_out",
+            ChannelError::ApikeyNotJwt => "apikey_not_jwt",
+            ChannelError::Refused { code, .. } => code,
+        }
+    }
+    /// The human text: the server's reason when there is one.
+    pub fn message(&self) -> &str {
+        match self {
+            ChannelError::JoinTimeout => "no join reply before the timeout",
+            ChannelError::Unauthorized { reason }
+            | ChannelError::TokenExpired { reason }
+            | ChannelError::InvalidJwt { reason }
+            | ChannelError::RateLimited { reason }
+            | ChannelError::ChannelClosed { reason }
+            | ChannelError::Refused { reason, .. } => reason,
+            ChannelError::Server { reason } if !reason.is_empty() => reason,
+            ChannelError::Server { .. } => "the channel crashed on the server",
+            ChannelError::SocketClosed { reason, .. } if !reason.is_empty() => reason,
+            ChannelError::SocketClosed { .. } => "the socket closed",
+            ChannelError::HeartbeatTimeout => "heartbeat timeout",
+            ChannelError::BindingMismatch => "mismatch between server and client bindings for postgres changes",
+            ChannelError::SignedOut => "the user signed out",
+            ChannelError::ApikeyNotJwt => {
+                "realtime.apikey is 'session' but there is no session and the project key is not a JWT"
+            }
+        }
+    }
+
+    /// Types a `phx_join` error reason (`"<Code>: <message>"`, protocol reference §9.2).
+    pub fn from_join_reason(reason: String) -> ChannelError {
+        let code = reason.split(':').next().unwrap_or("");
+        if reason.contains("Token has expired") {
+            ChannelError::TokenExpired { reason }
+        } else if matches!(code, "InvalidJWTToken" | "MalformedJWT" | "JwtSignatureError" | "JwtSignerError") {
+            ChannelError::InvalidJwt { reason }
+        } else if code == "Unauthorized" {
+            ChannelError::Unauthorized { reason }
+        } else if code.ends_with("RateLimitReached") {
+            ChannelError::RateLimited { reason }
+        } else {
+            ChannelError::Server { reason }
+        }
+    }
+
+    /// Types the text of a `system` error that precedes a server `phx_close` (§9.3).
+    pub fn from_system_message(reason: String) -> ChannelError {
+        if reason.starts_with("Token has expired") {
+            ChannelError::TokenExpired { reason }
+        } else if reason.starts_with("The token provided is not a valid JWT")
+            || reason.starts_with("Fields `role` and `exp`")
+            || reason.starts_with("Failed to generate JWT signer")
+            || reason == ":signature_error"
+        {
+            ChannelError::InvalidJwt { reason }
+        } else if reason.starts_with("You do not have permission") || reason.starts_with("You no longer have permission")
+        {
+            ChannelError::Unauthorized { reason }
+        } else if reason.starts_with("Too many") || reason.contains("rate limit") {
+            ChannelError::RateLimited { reason }
+        } else {
+            ChannelError::ChannelClosed { reason }
+        }
+    }
+}
+
+/// Why a push resolved with `'error'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PushError {
+    /// The server replied with an error.
+    Rejected {
+        /// The server's text.
+        reason: String,
+    },
+    /// The channel left or was closed before the push completed.
+    ChannelClosed,
+    /// The per-channel push buffer was full; this (oldest) push was dropped.
+    BufferOverflow,
+    /// The HTTP broadcast endpoint answered with a non-2xx status.
+    Http {
+        /// The status (0 for a network failure).
+        status: u16,
+    },
+}
+
+impl PushError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PushError::Rejected { .. } => "push_rejected",
+            PushError::ChannelClosed => "channel_closed",
+            PushError::BufferOverflow => "push_buffer_overflow",
+            PushError::Http { .. } => "http_error",
+        }
+    }
+}
+
+/// Why a channel command was refused at the call (nothing was sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChannelOpError {
+    /// The channel was removed.
+    UnknownChannel,
+    /// `subscribe()` on a channel that is already subscribed or subscribing.
+    AlreadySubscribed,
+    /// `postgres_changes` or `presence` listeners must be added before `subscribe()`.
+    BindingAfterSubscribe,
+    /// A Postgres changes filter that no server version accepts.
+    InvalidFilter {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `broadcast.replay` is only allowed on private channels (§6.2).
+    ReplayOnPublicChannel,
+    /// `realtime:` + name is longer than 255 bytes, which binary frames cannot carry (§2.3).
+    TopicTooLong,
+    /// A channel name must not be empty (`TopicNameRequired`).
+    EmptyTopic,
+    /// The client was destroyed.
+    Destroyed,
+}
+
+impl ChannelOpError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChannelOpError::UnknownChannel => "unknown_channel",
+            ChannelOpError::AlreadySubscribed => "already_subscribed",
+            ChannelOpError::BindingAfterSubscribe => "binding_after_subscribe",
+            ChannelOpError::InvalidFilter { .. } => "invalid_filter",
+            ChannelOpError::ReplayOnPublicChannel => "replay_on_public_channel",
+            ChannelOpError::TopicTooLong => "topic_too_long",
+            ChannelOpError::EmptyTopic => "empty_topic",
+            ChannelOpError::Destroyed => "destroyed",
+        }
+    }
+    /// The human text.
+    pub fn message(&self) -> &'static str {
+        match self {
+            ChannelOpError::UnknownChannel => "the channel was removed",
+            ChannelOpError::AlreadySubscribed => "subscribe can only be called once per channel instance",
+            ChannelOpError::BindingAfterSubscribe => "cannot add postgres_changes or presence listeners after subscribe()",
+            ChannelOpError::InvalidFilter { reason } => reason,
+            ChannelOpError::ReplayOnPublicChannel => "broadcast replay is only allowed on private channels",
+            ChannelOpError::TopicTooLong => "the channel topic is longer than 255 bytes",
+            ChannelOpError::EmptyTopic => "a channel name is required",
+            ChannelOpError::Destroyed => "the client was destroyed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn join_reasons_are_typed() {
+        let c = |r: &str| ChannelError::from_join_reason(r.to_string()).code().to_string();
+        assert_eq!(c("InvalidJWTToken: Token has expired 3 seconds ago"), "token_expired");
+        assert_eq!(c("MalformedJWT: The token provided is not a valid JWT"), "invalid_jwt");
+        assert_eq!(c("Unauthorized: You do not have permissions to read from this Channel topic: x"), "unauthorized");
+        assert_eq!(c("ChannelRateLimitReached: Too many channels"), "rate_limited");
+        assert_eq!(c("PrivateOnly: This project only allows private channels"), "channel_error");
+        let e = ChannelError::from_join_reason("Unauthorized: nope".to_string());
+        assert_eq!(e.message(), "Unauthorized: nope");
+    }
+
+    #[test]
+    fn system_messages_are_typed() {
+        let c = |r: &str| ChannelError::from_system_message(r.to_string()).code().to_string();
+        assert_eq!(c("Token has expired 0 seconds ago"), "token_expired");
+        assert_eq!(c("You no longer have permission to read from this Channel topic: a"), "unauthorized");
+        assert_eq!(c("Client presence rate limit exceeded"), "rate_limited");
+        assert_eq!(c("Server requested disconnect"), "channel_closed");
+    }
+}
