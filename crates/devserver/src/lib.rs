@@ -174,6 +174,7 @@ impl DevServer {
             stop_tx: Some(stop_tx),
             server,
             fatal: fatal_rx,
+            database: pg_config,
             _lock: lock,
         })
     }
@@ -190,6 +191,7 @@ pub struct Handle {
     stop_tx: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
     fatal: watch::Receiver<Option<String>>,
+    database: tokio_postgres::Config,
     /// Held for the server's lifetime: the data-dir lock.
     _lock: fs::File,
 }
@@ -220,6 +222,12 @@ impl Handle {
     /// Where the managed cluster lives (`None` with `--database-url`).
     pub fn cluster(&self) -> Option<&pg::ClusterRecord> {
         self.cluster.as_ref().map(pg::Cluster::record)
+    }
+
+    /// Connection settings for the database as its superuser (the managed cluster's private
+    /// socket, or the `--database-url`), e.g. for tests that inspect or prepare data.
+    pub fn database(&self) -> tokio_postgres::Config {
+        self.database.clone()
     }
 
     /// Resolves if the server can no longer work (PostgreSQL died, the database connection
@@ -270,11 +278,22 @@ pub async fn run(config: Config) -> Result<(), RunError> {
     let mut hup = signal(SignalKind::hangup()).map_err(RunError::Signals)?;
 
     let seed = config.seed;
-    let handle = tokio::select! {
-        h = DevServer::start(config) => h.map_err(RunError::Start)?,
-        _ = term.recv() => return Ok(()),
-        _ = int.recv() => return Ok(()),
+    // Start-up is not cancelled by a signal (that could leave PostgreSQL half started);
+    // the signal is remembered and honoured as soon as start-up is over.
+    let start = DevServer::start(config);
+    tokio::pin!(start);
+    let mut stop_early = false;
+    let handle = loop {
+        tokio::select! {
+            h = &mut start => break h.map_err(RunError::Start)?,
+            _ = term.recv() => stop_early = true,
+            _ = int.recv() => stop_early = true,
+        }
     };
+    if stop_early {
+        tracing::info!("signalled during start-up: stopping");
+        return handle.shutdown().await.map_err(RunError::Stop);
+    }
     if seed == Seed::Demo {
         for (email, password, _) in schema::DEMO_USERS {
             tracing::info!("demo user {email} / {password}");

@@ -415,3 +415,34 @@ fn postgres_user() -> Option<(u32, u32)> {
     let f: Vec<&str> = line.trim().split(':').collect();
     Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
 }
+
+/// When the process that started the devserver dies (a crashed test runner, a closed
+/// terminal multiplexer), the devserver notices and stops its PostgreSQL.
+#[test]
+fn the_server_stops_when_its_parent_dies() {
+    let tmp = private_dir();
+    let data = tmp.path().join("data");
+    let out = tmp.path().join("stdout");
+    let script = format!("{BIN} --port 0 --data-dir '{}' > '{}' 2>&1 & wait", data.display(), out.display());
+    let mut parent = Command::new("sh").arg("-c").arg(&script).stdin(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + READY_TIMEOUT;
+    while !std::fs::read_to_string(&out).unwrap_or_default().contains("authwire-dev ready") {
+        assert!(Instant::now() < deadline, "not ready: {}", std::fs::read_to_string(&out).unwrap_or_default());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pgdata = cluster_dir(&data);
+    signal(&parent, "KILL");
+    parent.wait().unwrap();
+    // The orphaned devserver polls its parent id; then it stops PostgreSQL and exits.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let running = Command::new("pgrep").arg("-f").arg(format!("data-dir {}", data.display())).output().unwrap();
+        if running.stdout.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "devserver still running after its parent died");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_cluster_stopped(&pgdata);
+    assert!(std::fs::read_to_string(&out).unwrap().contains("parent process exited"));
+}
