@@ -135,7 +135,8 @@ impl ChannelError {
             || reason == ":signature_error"
         {
             ChannelError::InvalidJwt { reason }
-        } else if reason.starts_with("You do not have permission") || reason.starts_with("You no longer have permission")
+        } else if reason.starts_with("You do not have permission")
+            || reason.starts_with("You no longer have permission")
         {
             ChannelError::Unauthorized { reason }
         } else if reason.starts_with("Too many") || reason.contains("rate limit") {
@@ -222,7 +223,9 @@ impl ChannelOpError {
         match self {
             ChannelOpError::UnknownChannel => "the channel was removed",
             ChannelOpError::AlreadySubscribed => "subscribe can only be called once per channel instance",
-            ChannelOpError::BindingAfterSubscribe => "cannot add postgres_changes or presence listeners after subscribe()",
+            ChannelOpError::BindingAfterSubscribe => {
+                "cannot add postgres_changes or presence listeners after subscribe()"
+            }
             ChannelOpError::InvalidFilter { reason } => reason,
             ChannelOpError::ReplayOnPublicChannel => "broadcast replay is only allowed on private channels",
             ChannelOpError::TopicTooLong => "the channel topic is longer than 255 bytes",

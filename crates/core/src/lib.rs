@@ -24,6 +24,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod backoff;
+pub mod client;
+pub mod config;
 pub mod error;
 pub mod io;
 pub mod realtime;
@@ -31,3 +33,7 @@ pub mod rng;
 pub mod sim;
 pub mod time;
 pub mod timer;
+
+pub use client::Client;
+pub use config::{ClientConfig, ConfigError};
+pub use time::{Instant, Now, UnixTime};

@@ -16,7 +16,8 @@ const T0: u64 = 1_800_000_000_000;
 type W<J = AcceptAll> = World<RtEndpoint, J, NoServices>;
 
 fn world(n: usize) -> W {
-    let clients = (0..n).map(|i| RtEndpoint::new("ws://h/realtime/v1", i as u64 + 1, Some("user-token"), "anon")).collect();
+    let clients =
+        (0..n).map(|i| RtEndpoint::new("ws://h/realtime/v1", i as u64 + 1, Some("user-token"), "anon")).collect();
     let mut server = ModelRealtime::new(AcceptAll);
     server.record = true;
     World::new(Now::new(0, T0), clients, server, NoServices)
@@ -31,7 +32,12 @@ fn statuses<J: TokenJudge>(w: &World<RtEndpoint, J, NoServices>, client: usize, 
         .collect()
 }
 
-fn subscribe<J: TokenJudge>(w: &mut World<RtEndpoint, J, NoServices>, client: usize, name: &str, opts: ChannelOptions) -> ChannelId {
+fn subscribe<J: TokenJudge>(
+    w: &mut World<RtEndpoint, J, NoServices>,
+    client: usize,
+    name: &str,
+    opts: ChannelOptions,
+) -> ChannelId {
     w.with(client, |c, now| {
         let id = c.rt.channel(name, opts).unwrap();
         c.call(now, |rt, now, v, out| rt.subscribe(id, None, now, v, out)).unwrap();
@@ -103,13 +109,8 @@ fn rejoin_after_phx_error_uses_the_step_schedule() {
     assert_eq!(w.clients[0].rt.channel_info(ch).unwrap().state, ChannelState::Errored);
     w.run_for(2_000);
     assert_eq!(statuses(&w, 0, ch), ["SUBSCRIBED", "CHANNEL_ERROR", "SUBSCRIBED"]);
-    let joins: Vec<u64> = w
-        .server
-        .received
-        .iter()
-        .filter(|r| r.frame.event == "phx_join")
-        .map(|r| r.at.as_millis() - T0)
-        .collect();
+    let joins: Vec<u64> =
+        w.server.received.iter().filter(|r| r.frame.event == "phx_join").map(|r| r.at.as_millis() - T0).collect();
     assert_eq!(joins.len(), 2);
     // First rejoin step is 1 s after the error reached the client (plus one-way latency).
     assert_eq!(joins[1] - crash_at, 20 + 1_000 + 20);
@@ -184,7 +185,8 @@ fn any_inbound_frame_counts_as_liveness() {
 #[test]
 fn pushes_wait_for_the_join_and_go_out_in_order() {
     let mut w = world(1);
-    let ch = w.with(0, |c, _| c.rt.channel("room", ChannelOptions { broadcast_ack: true, ..Default::default() }).unwrap());
+    let ch =
+        w.with(0, |c, _| c.rt.channel("room", ChannelOptions { broadcast_ack: true, ..Default::default() }).unwrap());
     w.with(0, |c, now| c.call(now, |rt, now, v, out| rt.subscribe(ch, None, now, v, out))).unwrap();
     let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
     for i in 0..3u64 {
@@ -212,13 +214,17 @@ fn ack_timeout_resolves_timed_out() {
     w.faults.insert(0, Faults { blackhole: true });
     let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
     w.with(0, |c, now| {
-        c.call(now, |rt, now, v, out| rt.send_broadcast(ch, "e", UserData::Json("{}".into()), Ticket(1), now, v, &http, out))
+        c.call(now, |rt, now, v, out| {
+            rt.send_broadcast(ch, "e", UserData::Json("{}".into()), Ticket(1), now, v, &http, out)
+        })
     })
     .unwrap();
     w.run_for(9_999);
     assert!(!w.events_of(0).any(|e| matches!(e, AppEvent::PushDone { .. })));
     w.run_for(2);
-    assert!(w.events_of(0).any(|e| matches!(e, AppEvent::PushDone { ticket: Ticket(1), outcome: PushOutcome::TimedOut })));
+    assert!(w
+        .events_of(0)
+        .any(|e| matches!(e, AppEvent::PushDone { ticket: Ticket(1), outcome: PushOutcome::TimedOut })));
 }
 
 #[test]
@@ -227,12 +233,17 @@ fn broadcast_without_a_subscription_uses_http() {
     let ch = w.with(0, |c, _| c.rt.channel("room", ChannelOptions::default()).unwrap());
     let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
     w.clients[0]
-        .call(w.now, |rt, now, v, out| rt.send_broadcast(ch, "e", UserData::Json("{}".into()), Ticket(1), now, v, &http, out))
+        .call(w.now, |rt, now, v, out| {
+            rt.send_broadcast(ch, "e", UserData::Json("{}".into()), Ticket(1), now, v, &http, out)
+        })
         .unwrap();
     match w.clients[0].out.pop() {
         Some(authwire_core::io::Output::Http { request, .. }) => {
             assert_eq!(request.url, "http://h/realtime/v1/api/broadcast");
-            assert_eq!(request.body.as_deref(), Some(r#"{"messages":[{"topic":"room","event":"e","payload":{},"private":false}]}"#));
+            assert_eq!(
+                request.body.as_deref(),
+                Some(r#"{"messages":[{"topic":"room","event":"e","payload":{},"private":false}]}"#)
+            );
             assert!(request.headers.contains(&("Authorization".into(), "Bearer user-token".into())));
         }
         other => panic!("{other:?}"),
@@ -246,9 +257,11 @@ fn presence_updates_and_the_ghost_case() {
     let a = subscribe(&mut w, 0, "lobby", opts());
     let b = subscribe(&mut w, 1, "lobby", opts());
     w.run_for(1_000);
-    w.with(0, |c, now| c.call(now, |rt, now, v, out| rt.track(a, r#"{"status":"online"}"#, Ticket(1), now, v, out))).unwrap();
+    w.with(0, |c, now| c.call(now, |rt, now, v, out| rt.track(a, r#"{"status":"online"}"#, Ticket(1), now, v, out)))
+        .unwrap();
     w.run_for(500);
-    w.with(0, |c, now| c.call(now, |rt, now, v, out| rt.track(a, r#"{"status":"away"}"#, Ticket(2), now, v, out))).unwrap();
+    w.with(0, |c, now| c.call(now, |rt, now, v, out| rt.track(a, r#"{"status":"away"}"#, Ticket(2), now, v, out)))
+        .unwrap();
     w.run_for(500);
     let kinds: Vec<&str> = w
         .events_of(1)
@@ -311,18 +324,24 @@ fn binary_kind4_broadcasts_decode() {
     w.run_for(1_000);
     let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
     w.with(0, |c, now| {
-        c.call(now, |rt, now, v, out| rt.send_broadcast(a, "bin", UserData::Binary(vec![1, 2, 3]), Ticket(1), now, v, &http, out))
+        c.call(now, |rt, now, v, out| {
+            rt.send_broadcast(a, "bin", UserData::Binary(vec![1, 2, 3]), Ticket(1), now, v, &http, out)
+        })
     })
     .unwrap();
     w.with(0, |c, now| {
-        c.call(now, |rt, now, v, out| rt.send_broadcast(a, "cursor", UserData::Json(r#"{"x":1}"#.into()), Ticket(2), now, v, &http, out))
+        c.call(now, |rt, now, v, out| {
+            rt.send_broadcast(a, "cursor", UserData::Json(r#"{"x":1}"#.into()), Ticket(2), now, v, &http, out)
+        })
     })
     .unwrap();
     w.run_for(500);
     let got: Vec<(String, String, Option<Vec<u8>>)> = w
         .events_of(1)
         .filter_map(|e| match e {
-            AppEvent::Broadcast { event, payload, binary, .. } => Some((event.clone(), payload.clone(), binary.clone())),
+            AppEvent::Broadcast { event, payload, binary, .. } => {
+                Some((event.clone(), payload.clone(), binary.clone()))
+            }
             _ => None,
         })
         .collect();
@@ -405,7 +424,8 @@ struct Expiring;
 impl TokenJudge for Expiring {
     fn judge(&self, token: &str) -> Result<TokenInfo, String> {
         // Tokens look like "tok-<exp seconds>".
-        let exp = token.strip_prefix("tok-").and_then(|s| s.parse().ok()).ok_or("The token provided is not a valid JWT")?;
+        let exp =
+            token.strip_prefix("tok-").and_then(|s| s.parse().ok()).ok_or("The token provided is not a valid JWT")?;
         Ok(TokenInfo { role: "authenticated".into(), sub: None, exp })
     }
 }
@@ -415,7 +435,8 @@ fn an_expiry_close_recovers_with_a_fresh_token() {
     // G6 at the realtime level: system "Token has expired" + phx_close → RECOVERING, then a
     // rejoin as soon as a new token is there.
     let exp = T0 / 1000 + 60;
-    let clients = vec![RtEndpoint::new("ws://h/realtime/v1", 1, Some(&format!("tok-{exp}")), &format!("tok-{}", exp + 10_000))];
+    let clients =
+        vec![RtEndpoint::new("ws://h/realtime/v1", 1, Some(&format!("tok-{exp}")), &format!("tok-{}", exp + 10_000))];
     let mut server = ModelRealtime::new(Expiring);
     server.record = true;
     let mut w: W<Expiring> = World::new(Now::new(0, T0), clients, server, NoServices);
@@ -463,7 +484,10 @@ fn sign_out_ends_private_channels_and_rejoins_public_ones_as_anon() {
 fn v1_serializer_joins_too() {
     let mut ep = RtEndpoint::new("ws://h/realtime/v1", 1, Some("t"), "anon");
     ep.rt = authwire_core::realtime::Realtime::new(
-        authwire_core::realtime::RealtimeConfig { vsn: authwire_wire::frame::Vsn::V1, ..authwire_core::realtime::RealtimeConfig::new("ws://h/realtime/v1".into()) },
+        authwire_core::realtime::RealtimeConfig {
+            vsn: authwire_wire::frame::Vsn::V1,
+            ..authwire_core::realtime::RealtimeConfig::new("ws://h/realtime/v1".into())
+        },
         1,
     );
     let mut w = World::new(Now::new(0, T0), vec![ep], ModelRealtime::new(AcceptAll), NoServices);

@@ -49,7 +49,8 @@ impl JwtAlg {
 /// Optional data seeded once per data dir.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Seed {
-    /// Two confirmed demo users (see [`crate::schema::DEMO_USERS`]).
+    /// Two confirmed email users, alice@example.com and bob@example.com, password
+    /// `password123` ([`crate::schema::DEMO_USERS`]).
     Demo,
     /// Nothing.
     None,

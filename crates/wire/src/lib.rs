@@ -15,4 +15,5 @@ extern crate std;
 
 pub mod frame;
 pub mod json;
+pub mod jwt;
 pub mod realtime;

@@ -535,7 +535,16 @@ impl Realtime {
                 Payload::UserBroadcast(UserBroadcast { event: String::from(event), metadata: String::new(), data: bin })
             }
         };
-        self.queue_push(id, PushKind::Broadcast, String::from(Event::Broadcast.as_str()), payload, Some(ticket), now, view, out);
+        self.queue_push(
+            id,
+            PushKind::Broadcast,
+            String::from(Event::Broadcast.as_str()),
+            payload,
+            Some(ticket),
+            now,
+            view,
+            out,
+        );
         Ok(())
     }
 
@@ -551,7 +560,16 @@ impl Realtime {
     ) -> Result<(), ChannelOpError> {
         self.chan(id)?;
         let p = Payload::Json(presence_payload("track", Some(payload_json)));
-        self.queue_push(id, PushKind::Presence, String::from(Event::Presence.as_str()), p, Some(ticket), now, view, out);
+        self.queue_push(
+            id,
+            PushKind::Presence,
+            String::from(Event::Presence.as_str()),
+            p,
+            Some(ticket),
+            now,
+            view,
+            out,
+        );
         Ok(())
     }
 
@@ -566,7 +584,16 @@ impl Realtime {
     ) -> Result<(), ChannelOpError> {
         self.chan(id)?;
         let p = Payload::Json(presence_payload("untrack", None));
-        self.queue_push(id, PushKind::Presence, String::from(Event::Presence.as_str()), p, Some(ticket), now, view, out);
+        self.queue_push(
+            id,
+            PushKind::Presence,
+            String::from(Event::Presence.as_str()),
+            p,
+            Some(ticket),
+            now,
+            view,
+            out,
+        );
         Ok(())
     }
 
@@ -1076,7 +1103,12 @@ impl Realtime {
             Event::Close => self.on_close(id, now, view, out),
             Event::Error => {
                 if matches!(ch.state, ChannelState::Joined | ChannelState::Joining) && ch.join_sent {
-                    self.set_errored(id, SubscribeStatus::ChannelError, ChannelError::Server { reason: String::new() }, out);
+                    self.set_errored(
+                        id,
+                        SubscribeStatus::ChannelError,
+                        ChannelError::Server { reason: String::new() },
+                        out,
+                    );
                     self.schedule_rejoin(id, now);
                 }
             }
@@ -1268,7 +1300,9 @@ impl Realtime {
         }
         let mut w = ObjectWriter::new();
         let field = |k: &str| ev.data_field(k).unwrap_or("null");
-        w.raw("schema", field("schema")).raw("table", field("table")).raw("commit_timestamp", field("commit_timestamp"));
+        w.raw("schema", field("schema"))
+            .raw("table", field("table"))
+            .raw("commit_timestamp", field("commit_timestamp"));
         w.str("eventType", ev.change.as_str());
         let (has_new, has_old) = match ev.change {
             rt::ChangeType::Insert => (true, false),

@@ -275,7 +275,9 @@ mod tests {
     #[test]
     fn diffs_wait_for_the_state_of_the_current_join() {
         let mut p = Presence::default();
-        assert!(p.on_diff(parse_presence_diff(r#"{"joins":{"b":{"metas":[{"phx_ref":"9"}]}},"leaves":{}}"#).unwrap()).is_empty());
+        assert!(p
+            .on_diff(parse_presence_diff(r#"{"joins":{"b":{"metas":[{"phx_ref":"9"}]}},"leaves":{}}"#).unwrap())
+            .is_empty());
         let ev = p.on_state(&parse_presence_state(r#"{"a":{"metas":[{"phx_ref":"1"}]}}"#).unwrap());
         assert_eq!(kinds(&ev), ["join", "join", "sync"]);
         assert_eq!(p.state().len(), 2);

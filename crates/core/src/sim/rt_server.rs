@@ -236,7 +236,15 @@ impl<J: TokenJudge> ModelRealtime<J> {
         self.send(out, to, delay, &r);
     }
 
-    fn push_to(&self, out: &mut Vec<ServerSend>, to: ConnKey, topic: &str, join_ref: Option<String>, event: &str, p: String) {
+    fn push_to(
+        &self,
+        out: &mut Vec<ServerSend>,
+        to: ConnKey,
+        topic: &str,
+        join_ref: Option<String>,
+        event: &str,
+        p: String,
+    ) {
         let f = Frame {
             join_ref,
             msg_ref: None,
@@ -347,7 +355,8 @@ impl<J: TokenJudge> ModelRealtime<J> {
         }
         let sub_topic = String::from(f.topic.strip_prefix(rt::TOPIC_PREFIX).unwrap_or(&f.topic));
         if config.private && !self.judge.can_read_private(&info, &sub_topic) {
-            let mut reason = String::from("Unauthorized: You do not have permissions to read from this Channel topic: ");
+            let mut reason =
+                String::from("Unauthorized: You do not have permissions to read from this Channel topic: ");
             reason.push_str(&sub_topic);
             let mut w = ObjectWriter::new();
             w.str("reason", &reason);
@@ -570,7 +579,11 @@ impl<J: TokenJudge> ModelRealtime<J> {
                 if let Some(pr) = &prev {
                     w.str("phx_ref_prev", &pr.phx_ref);
                 }
-                let meta = PresenceMeta { phx_ref: r, phx_ref_prev: prev.as_ref().map(|p| p.phx_ref.clone()), raw: w.finish() };
+                let meta = PresenceMeta {
+                    phx_ref: r,
+                    phx_ref_prev: prev.as_ref().map(|p| p.phx_ref.clone()),
+                    raw: w.finish(),
+                };
                 ch.presence = Some(meta.clone());
                 let key = ch.presence_key.clone();
                 self.reply(out, from, f, "ok", "{}", 0);
@@ -598,7 +611,13 @@ impl<J: TokenJudge> ModelRealtime<J> {
         }
     }
 
-    fn fan_diff(&self, topic: &str, joins: &[(String, Vec<PresenceMeta>)], leaves: &[(String, Vec<PresenceMeta>)], out: &mut Vec<ServerSend>) {
+    fn fan_diff(
+        &self,
+        topic: &str,
+        joins: &[(String, Vec<PresenceMeta>)],
+        leaves: &[(String, Vec<PresenceMeta>)],
+        out: &mut Vec<ServerSend>,
+    ) {
         let mut w = ObjectWriter::new();
         w.raw("joins", &presence_entries_json(joins)).raw("leaves", &presence_entries_json(leaves));
         let p = w.finish();

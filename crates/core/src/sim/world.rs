@@ -149,7 +149,10 @@ impl<E: Endpoint, J: TokenJudge, S: Services> World<E, J, S> {
             let lat = self.latency_ms;
             self.at(
                 lat,
-                Delivery::ToClient(key.client, Input::SocketClosed { conn: ConnId(key.conn), code, reason: String::from(reason) }),
+                Delivery::ToClient(
+                    key.client,
+                    Input::SocketClosed { conn: ConnId(key.conn), code, reason: String::from(reason) },
+                ),
             );
         }
     }
