@@ -172,6 +172,13 @@ fn assert_cluster_stopped(pgdata: &Path) {
     }
 }
 
+/// Removes a root-layout cluster once its test is done (the next root start would do it too).
+fn remove_cluster(pgdata: &Path) {
+    if let Some(base) = pgdata.parent().filter(|b| b.starts_with("/var/lib/authwire-dev")) {
+        std::fs::remove_dir_all(base).ok();
+    }
+}
+
 #[test]
 fn starts_serves_refuses_stops_and_restarts_with_the_same_keys() {
     let tmp = private_dir();
@@ -250,6 +257,7 @@ fn starts_serves_refuses_stops_and_restarts_with_the_same_keys() {
     assert_eq!(config2, config);
     assert!(again.stop().success());
     assert_cluster_stopped(&pgdata);
+    remove_cluster(&pgdata);
 }
 
 #[test]
@@ -298,6 +306,8 @@ fn sql_files_apply_once_and_a_changed_file_is_refused() {
     let err = try_start(Command::new(BIN), &data2, &["--sql", bad.to_str().unwrap()]).err().expect("bad SQL must fail");
     assert!(err.contains("002_bad.sql") && err.contains("no_such_table") && err.contains("line 3"), "{err}");
     assert_cluster_stopped(&cluster_dir(&data2));
+    remove_cluster(&cluster_dir(&data2));
+    remove_cluster(&pgdata);
 }
 
 #[test]
@@ -314,6 +324,7 @@ fn a_killed_server_takes_postgres_with_it_and_the_next_start_works() {
     assert_eq!(get(server.port, "/auth/v1/health").status, 200);
     assert!(server.stop().success());
     assert_cluster_stopped(&pgdata);
+    remove_cluster(&pgdata);
 }
 
 #[test]
@@ -377,6 +388,7 @@ fn a_second_server_on_the_same_data_dir_is_refused() {
     let pgdata = cluster_dir(&data);
     assert!(first.stop().success());
     assert_cluster_stopped(&pgdata);
+    remove_cluster(&pgdata);
 }
 
 /// The non-root layout (`<data-dir>/pgdata`), exercised by running as the `postgres` user.
@@ -403,6 +415,7 @@ fn runs_as_a_normal_user_with_the_cluster_in_the_data_dir() {
     assert_eq!(get(server.port, "/auth/v1/health").status, 200);
     assert!(server.stop().success());
     assert_cluster_stopped(&pgdata);
+    remove_cluster(&pgdata);
 }
 
 fn postgres_user() -> Option<(u32, u32)> {
@@ -444,5 +457,6 @@ fn the_server_stops_when_its_parent_dies() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_cluster_stopped(&pgdata);
+    remove_cluster(&pgdata);
     assert!(std::fs::read_to_string(&out).unwrap().contains("parent process exited"));
 }

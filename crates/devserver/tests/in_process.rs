@@ -34,6 +34,7 @@ async fn start_query_and_shut_down_in_process() {
     assert!(!pgdata.join("postmaster.pid").exists());
     let out = std::process::Command::new("pgrep").arg("-f").arg(&pgdata).output().unwrap();
     assert!(out.stdout.is_empty(), "postgres still running: {}", String::from_utf8_lossy(&out.stdout));
+    remove_cluster(&pgdata);
 }
 
 /// The schemas behave as Supabase's do for the things migrations and policies rely on.
@@ -120,7 +121,16 @@ async fn schemas_behave_like_supabase() {
     assert!(r.get::<_, bool>(0));
 
     drop(db);
+    let pgdata = server.cluster().unwrap().pgdata.clone();
     server.shutdown().await.unwrap();
+    remove_cluster(&pgdata);
+}
+
+/// Removes a root-layout cluster once its test is done (the next root start would do it too).
+fn remove_cluster(pgdata: &std::path::Path) {
+    if let Some(base) = pgdata.parent().filter(|b| b.starts_with("/var/lib/authwire-dev")) {
+        std::fs::remove_dir_all(base).ok();
+    }
 }
 
 async fn one(db: &tokio_postgres::Client, sql: &str) -> tokio_postgres::Row {
