@@ -28,6 +28,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod io;
+pub mod map;
 pub mod realtime;
 pub mod rng;
 pub mod sim;

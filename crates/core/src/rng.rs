@@ -25,8 +25,9 @@ impl Rng {
         if max == u64::MAX {
             return self.next_u64();
         }
-        // Multiply-shift: bias is below 2^-64 × range, irrelevant for jitter.
-        ((u128::from(self.next_u64()) * u128::from(max + 1)) >> 64) as u64
+        // Modulo bias is below 2^-32 for the spans used (jitter in ms); u128 arithmetic would
+        // pull a 1 KB division routine into the wasm.
+        self.next_u64() % (max + 1)
     }
     /// Fills `buf` with random bytes.
     pub fn fill(&mut self, buf: &mut [u8]) {

@@ -2,24 +2,24 @@
 //! channels and pushes each own a deadline). The owner asks [`TimerTable::next`] for the
 //! earliest deadline and hands it to the shell, which keeps exactly one host timer.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use crate::map::VecMap;
 use crate::time::Instant;
 
 /// Deadlines keyed by a timer name `K`.
 #[derive(Debug, Clone)]
-pub struct TimerTable<K: Ord + Copy> {
-    deadlines: BTreeMap<K, Instant>,
+pub struct TimerTable<K: PartialEq + Copy> {
+    deadlines: VecMap<K, Instant>,
 }
 
-impl<K: Ord + Copy> Default for TimerTable<K> {
+impl<K: PartialEq + Copy> Default for TimerTable<K> {
     fn default() -> Self {
-        TimerTable { deadlines: BTreeMap::new() }
+        TimerTable { deadlines: VecMap::new() }
     }
 }
 
-impl<K: Ord + Copy> TimerTable<K> {
+impl<K: PartialEq + Copy> TimerTable<K> {
     /// Arms (or re-arms) `timer` for `at`.
     pub fn set(&mut self, timer: K, at: Instant) {
         self.deadlines.insert(timer, at);
@@ -44,12 +44,15 @@ impl<K: Ord + Copy> TimerTable<K> {
     pub fn next(&self) -> Option<Instant> {
         self.deadlines.values().min().copied()
     }
-    /// Disarms and returns every timer due at `now`, in key order. An early call returns
-    /// nothing (spurious wake-ups are harmless).
+    /// Disarms and returns every timer due at `now`, earliest first (ties in arming order).
+    /// An early call returns nothing (spurious wake-ups are harmless).
     pub fn take_expired(&mut self, now: Instant) -> Vec<K> {
-        let due: Vec<K> = self.deadlines.iter().filter(|(_, at)| **at <= now).map(|(k, _)| *k).collect();
-        for k in &due {
-            self.deadlines.remove(k);
+        let mut due = Vec::new();
+        // Selection by repeated minimum: a handful of entries, and no sort routine in the wasm.
+        while let Some((k, at)) = self.deadlines.iter().filter(|(_, at)| **at <= now).min_by_key(|(_, at)| **at) {
+            let (k, _) = (*k, *at);
+            self.deadlines.remove(&k);
+            due.push(k);
         }
         due
     }
@@ -67,7 +70,7 @@ mod tests {
         t.set(1, Instant::from_millis(100));
         assert_eq!(t.next(), Some(Instant::from_millis(50)));
         assert!(t.take_expired(Instant::from_millis(49)).is_empty());
-        assert_eq!(t.take_expired(Instant::from_millis(100)), [1, 2]);
+        assert_eq!(t.take_expired(Instant::from_millis(100)), [2, 1]);
         assert_eq!(t.next(), None);
     }
 }

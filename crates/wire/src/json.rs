@@ -187,10 +187,10 @@ pub fn int_of(text: &str) -> Option<i64> {
         Some(_) => (false, 0),
         None => return None,
     };
-    let mut mantissa: i128 = 0;
+    let mut mantissa: i64 = 0;
     let mut digits = 0usize;
     while i < b.len() && b[i].is_ascii_digit() {
-        mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(b[i] - b'0'))?;
+        mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(b[i] - b'0'))?;
         digits += 1;
         i += 1;
     }
@@ -242,18 +242,17 @@ pub fn int_of(text: &str) -> Option<i64> {
     }
     if exp > 0 {
         let frac = if frac_end > frac_start { &b[frac_start + 1..frac_end] } else { &[][..] };
-        // Past 40 steps any non-zero mantissa has overflowed i128; the cap bounds the loop.
-        for k in 0..exp.min(40) {
-            let d = frac.get(k as usize).map_or(0, |c| i128::from(c - b'0'));
+        // Past 20 steps any non-zero mantissa has overflowed i64; the cap bounds the loop.
+        for k in 0..exp.min(20) {
+            let d = frac.get(k as usize).map_or(0, |c| i64::from(c - b'0'));
             mantissa = mantissa.checked_mul(10)?.checked_add(d)?;
         }
     } else {
-        for _ in 0..(-exp).min(40) {
+        for _ in 0..(-exp).min(20) {
             mantissa /= 10;
         }
     }
-    let v = if neg { -mantissa } else { mantissa };
-    i64::try_from(v).ok()
+    Some(if neg { -mantissa } else { mantissa })
 }
 
 /// Parses a whole document into a [`Value`].

@@ -10,7 +10,6 @@ pub mod bindings;
 pub mod channel;
 pub mod presence;
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -29,6 +28,7 @@ use crate::io::{
     concat, AppEvent, ChannelId, ConnId, HeartbeatStatus, HttpRequest, Level, Outbox, Output, PushOutcome, RequestId,
     SubscribeStatus, Ticket,
 };
+use crate::map::VecMap;
 use crate::rng::Rng;
 use crate::time::{Instant, Millis, Now};
 use crate::timer::TimerTable;
@@ -145,7 +145,7 @@ impl ConnectionState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
     Heartbeat,
     HeartbeatDeadline,
@@ -209,7 +209,7 @@ pub struct Realtime {
     next_ref: u64,
     /// Ref and send time of the heartbeat awaiting its reply.
     heartbeat: Option<(String, Instant)>,
-    channels: BTreeMap<ChannelId, Channel>,
+    channels: VecMap<ChannelId, Channel>,
     next_channel: u32,
     timers: TimerTable<Timer>,
     rng: Rng,
@@ -219,7 +219,7 @@ pub struct Realtime {
     opened_once: bool,
     last_close: Option<(u16, String)>,
     /// HTTP broadcasts in flight: request → ticket.
-    http_sends: BTreeMap<RequestId, Ticket>,
+    http_sends: VecMap<RequestId, Ticket>,
     signals: Vec<Signal>,
     destroyed: bool,
 }
@@ -248,7 +248,7 @@ impl Realtime {
             reconnect_attempt: 0,
             next_ref: 0,
             heartbeat: None,
-            channels: BTreeMap::new(),
+            channels: VecMap::new(),
             next_channel: 0,
             timers: TimerTable::default(),
             rng: Rng::new(seed),
@@ -256,7 +256,7 @@ impl Realtime {
             online: true,
             opened_once: false,
             last_close: None,
-            http_sends: BTreeMap::new(),
+            http_sends: VecMap::new(),
             signals: Vec::new(),
             destroyed: false,
         }
@@ -434,7 +434,7 @@ impl Realtime {
         let sent = ch.join_sent && matches!(ch.state, ChannelState::Joining | ChannelState::Joined);
         if sent && matches!(self.sock, Sock::Open(_)) && ch.leave.is_none() {
             let r = self.next_ref();
-            let ch = self.channels.get_mut(&id).expect("checked above");
+            let Some(ch) = self.channels.get_mut(&id) else { return };
             let frame = Frame {
                 join_ref: ch.join_ref.clone(),
                 msg_ref: Some(r.clone()),
@@ -737,7 +737,7 @@ impl Realtime {
             return;
         }
         let r = self.next_ref();
-        let ch = self.channels.get_mut(&id).expect("checked above");
+        let Some(ch) = self.channels.get_mut(&id) else { return };
         let mut cfg = ch.config.clone();
         cfg.postgres_changes = ch.bindings.specs();
         let payload = join_payload(&cfg, view.token);
@@ -840,7 +840,7 @@ impl Realtime {
             return;
         };
         let r = self.next_ref();
-        let ch = self.channels.get_mut(&id).expect("checked above");
+        let Some(ch) = self.channels.get_mut(&id) else { return };
         ch.token_gen = Some(view.generation);
         ch.effective_role = view.role.map(String::from);
         let frame = Frame {
@@ -883,7 +883,7 @@ impl Realtime {
             return;
         }
         let r = self.next_ref();
-        let ch = &self.channels[&id];
+        let Some(ch) = self.channels.get(&id) else { return };
         let frame = Frame {
             join_ref: ch.join_ref.clone(),
             msg_ref: Some(r),
@@ -1091,7 +1091,7 @@ impl Realtime {
         let Some(id) = self.channels.iter().find(|(_, c)| c.topic == f.topic).map(|(id, _)| *id) else {
             return;
         };
-        let ch = &self.channels[&id];
+        let Some(ch) = self.channels.get(&id) else { return };
         // Strict on the client side: a frame of an older join of this topic is stale (§4.4).
         if let (Some(jr), Some(cur)) = (&f.join_ref, &ch.join_ref) {
             if jr != cur {
@@ -1172,13 +1172,13 @@ impl Realtime {
             _ => return,
         };
         let reply = rt::Reply { status, response: &response_raw };
-        let ch = self.channels.get_mut(&id).expect("caller found it");
+        let Some(ch) = self.channels.get_mut(&id) else { return };
         // The join reply.
         if ch.join_sent && ch.state == ChannelState::Joining && ch.join_ref.as_deref() == Some(msg_ref) {
             self.timers.stop(Timer::Join(id));
             if reply.is_ok() {
                 let echo = reply.postgres_changes().unwrap_or_default();
-                let ch = self.channels.get_mut(&id).expect("present");
+                let Some(ch) = self.channels.get_mut(&id) else { return };
                 if !ch.bindings.apply_reply(&echo) {
                     out.event(AppEvent::ChannelStatus {
                         channel: id,
@@ -1243,7 +1243,7 @@ impl Realtime {
     }
 
     fn on_close(&mut self, id: ChannelId, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
-        let ch = &self.channels[&id];
+        let Some(ch) = self.channels.get(&id) else { return };
         if ch.state == ChannelState::Leaving {
             self.finish_close(id, None, true, now, out);
             return;
@@ -1294,7 +1294,8 @@ impl Realtime {
                 return;
             }
         };
-        let bindings = self.channels[&id].bindings.route(&ev.ids, ev.change);
+        let Some(ch) = self.channels.get(&id) else { return };
+        let bindings = ch.bindings.route(&ev.ids, ev.change);
         if bindings.is_empty() {
             return;
         }

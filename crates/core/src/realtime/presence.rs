@@ -7,7 +7,6 @@
 //! new `track()` (a join carrying `phx_ref_prev` plus the matching leave) additionally yields
 //! one [`PresenceEvent::Update`].
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -15,9 +14,10 @@ use authwire_wire::json::{self, ObjectWriter};
 use authwire_wire::realtime::{PresenceDiff, PresenceEntries, PresenceMeta};
 
 use crate::io::PresenceEvent;
+use crate::map::VecMap;
 
 /// Key → metas.
-pub type PresenceState = BTreeMap<String, Vec<PresenceMeta>>;
+pub type PresenceState = VecMap<String, Vec<PresenceMeta>>;
 
 /// Diffs buffered while waiting for `presence_state`; beyond this the oldest are dropped
 /// (the state snapshot supersedes them anyway).
@@ -95,7 +95,7 @@ pub fn sync_diff(state: &PresenceState, diff: &PresenceDiff) -> (PresenceState, 
 /// Replaces `state` by a full snapshot, as the joins and leaves that turn one into the other.
 pub fn sync_state(state: &PresenceState, snapshot: &PresenceEntries) -> (PresenceState, Vec<PresenceEvent>) {
     let mut diff = PresenceDiff::default();
-    for (key, metas) in state {
+    for (key, metas) in state.iter() {
         if !snapshot.iter().any(|(k, _)| k == key) {
             diff.leaves.push((key.clone(), metas.clone()));
         }
@@ -171,7 +171,7 @@ impl Presence {
     /// `presenceState()`: `{key: [meta, …]}` JSON in realtime-js's shape.
     pub fn state_json(&self) -> String {
         let mut w = ObjectWriter::new();
-        for (k, metas) in &self.state {
+        for (k, metas) in self.state.iter() {
             let mut arr = String::from("[");
             for (i, m) in metas.iter().enumerate() {
                 if i > 0 {
@@ -221,7 +221,8 @@ mod tests {
 
     #[test]
     fn inputs_are_never_mutated() {
-        let state: PresenceState = [("a".to_string(), vec![meta("1", None, "x")])].into_iter().collect();
+        let mut state = PresenceState::new();
+        state.insert("a".to_string(), vec![meta("1", None, "x")]);
         let before = state.clone();
         let diff = PresenceDiff {
             joins: vec![("a".into(), vec![meta("2", Some("1"), "y")])],
@@ -229,10 +230,11 @@ mod tests {
         };
         let diff_before = diff.clone();
         let (next, _) = sync_diff(&state, &diff);
-        assert_eq!(state, before);
+        assert_eq!(state.get(&"a".to_string()), before.get(&"a".to_string()));
         assert_eq!(diff, diff_before);
-        assert_eq!(next["a"].len(), 1);
-        assert_eq!(next["a"][0].phx_ref, "2");
+        let a = next.get(&"a".to_string()).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].phx_ref, "2");
     }
 
     #[test]
@@ -285,7 +287,7 @@ mod tests {
         p.rejoining();
         let ev = p.on_state(&parse_presence_state(r#"{"a":{"metas":[{"phx_ref":"1"}]}}"#).unwrap());
         assert_eq!(kinds(&ev), ["leave", "sync"]);
-        assert_eq!(p.state().keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(p.state().keys().collect::<Vec<_>>(), [&"a".to_string()]);
     }
 
     #[test]
@@ -296,6 +298,6 @@ mod tests {
         let PresenceEvent::Leave { current, left, .. } = &ev[0] else { panic!() };
         assert_eq!(current, &[r#"{"presence_ref":"2"}"#.to_string()]);
         assert_eq!(left.len(), 1);
-        assert_eq!(p.state()["u"].len(), 1);
+        assert_eq!(p.state().get(&"u".to_string()).unwrap().len(), 1);
     }
 }

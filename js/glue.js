@@ -1,0 +1,307 @@
+// authwire browser glue, imported by the wasm module (wasm-bindgen `module` snippet).
+//
+// The Rust core decides; this file only executes: it owns the WebSocket, the one host timer,
+// fetches, storage, locks, the cross-tab channel and page lifecycle listeners, and reports
+// every result through a single callback owned by Rust. Everything it creates is released by
+// `dispose()`.
+
+/** Base class of every error authwire throws or returns. */
+export class AuthwireError extends Error {
+  constructor(message, code, status) {
+    super(message)
+    this.name = 'AuthwireError'
+    this.code = code
+    if (status !== undefined && status !== null) this.status = status
+  }
+  toJSON() {
+    return { name: this.name, message: this.message, code: this.code, status: this.status }
+  }
+}
+
+/** Auth errors; `isAuthError` recognises them across bundle copies by a marker. */
+export class AuthError extends AuthwireError {
+  constructor(message, code, status) {
+    super(message, code, status)
+    this.name = 'AuthError'
+    this.__isAuthError = true
+  }
+}
+
+/** Realtime errors (channel statuses, refused operations). */
+export class RealtimeError extends AuthwireError {
+  constructor(message, code, status) {
+    super(message, code, status)
+    this.name = 'RealtimeError'
+  }
+}
+
+export function isAuthError(e) {
+  return typeof e === 'object' && e !== null && e.__isAuthError === true
+}
+
+export function makeError(kind, code, message, status) {
+  const C = kind === 1 ? AuthError : kind === 2 ? RealtimeError : AuthwireError
+  return new C(message, code, status < 0 ? undefined : status)
+}
+
+// A listener that throws must not break the others nor the SDK: report it asynchronously.
+function call(fn, a, b) {
+  try {
+    fn(a, b)
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e
+    })
+  }
+}
+
+const TYPE_ARRAY = /^_/
+function cell(type, v) {
+  if (TYPE_ARRAY.test(type)) {
+    if (typeof v !== 'string' || v[0] !== '{' || v[v.length - 1] !== '}') return v
+    const inner = v.slice(1, -1)
+    let items
+    try {
+      items = JSON.parse('[' + inner + ']')
+    } catch (_) {
+      items = inner ? inner.split(',') : []
+    }
+    return items.map((x) => cell(type.slice(1), x))
+  }
+  switch (type) {
+    case 'bool':
+      return v === 't' ? true : v === 'f' ? false : v
+    case 'float4':
+    case 'float8':
+    case 'int2':
+    case 'int4':
+    case 'int8':
+    case 'numeric':
+    case 'oid': {
+      if (typeof v !== 'string') return v
+      const n = parseFloat(v)
+      return Number.isNaN(n) ? v : n
+    }
+    case 'json':
+    case 'jsonb':
+      if (typeof v !== 'string') return v
+      try {
+        return JSON.parse(v)
+      } catch (_) {
+        return v
+      }
+    case 'timestamp':
+      return typeof v === 'string' ? v.replace(' ', 'T') : v
+    default:
+      return v
+  }
+}
+
+// Column-typed values, as realtime-js delivers records.
+function typed(columns, record) {
+  if (!record) return {}
+  const types = new Map()
+  for (const c of columns || []) types.set(c.name, c.type)
+  const out = {}
+  for (const k of Object.keys(record)) {
+    const t = types.get(k)
+    out[k] = t ? cell(t, record[k]) : record[k]
+  }
+  return out
+}
+
+/**
+ * Delivers one event to listeners. `json` is the payload text built by the core; `mode` 1
+ * converts a Postgres change, 2 attaches binary broadcast data, 3 calls `(status, err)`.
+ */
+export function deliver(fns, mode, json, extra) {
+  if (mode === 3) {
+    for (const fn of fns) call(fn, json, extra)
+    return
+  }
+  const p = json === undefined ? undefined : JSON.parse(json)
+  if (mode === 1) {
+    p.new = typed(p.columns, p.new)
+    p.old = typed(p.columns, p.old)
+    delete p.columns
+  } else if (mode === 2 && extra) {
+    p.payload = extra.buffer.slice(extra.byteOffset, extra.byteOffset + extra.byteLength)
+  }
+  for (const fn of fns) call(fn, p)
+}
+
+export function resolveWith(fn, value) {
+  call(fn, value)
+}
+
+export function parseJson(text) {
+  return JSON.parse(text)
+}
+
+/** JSON text of a JS value; `undefined` when it cannot be serialised. */
+export function toJson(value) {
+  try {
+    const t = JSON.stringify(value)
+    return typeof t === 'string' ? t : undefined
+  } catch (_) {
+    return undefined
+  }
+}
+
+export function isBinary(v) {
+  return v instanceof ArrayBuffer || ArrayBuffer.isView(v)
+}
+
+export function bytesOf(v) {
+  return v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+}
+
+export function nowMono() {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now()
+}
+
+export function nowWall() {
+  return Date.now()
+}
+
+/** 52 random bits for the core's seeded generator. */
+export function seed() {
+  if (typeof crypto !== 'undefined' && crypto.getRandomValues) {
+    const a = crypto.getRandomValues(new Uint32Array(2))
+    return (a[0] & 0xfffff) * 4294967296 + a[1]
+  }
+  return Math.floor(Math.random() * 4503599627370496)
+}
+
+// Event kinds reported to Rust; keep in sync with `src/host.rs`.
+const OPEN = 1,
+  MESSAGE = 2,
+  CLOSE = 3,
+  TIMER = 4,
+  HTTP = 5,
+  HTTP_FAILED = 6,
+  VISIBILITY = 7,
+  ONLINE = 8,
+  WAKE = 9
+
+const WORKER_SRC =
+  'let t;onmessage=e=>{clearTimeout(t);if(e.data>=0)t=setTimeout(()=>postMessage(0),e.data)}'
+
+/** Executes the core's side work and reports results through `emit(kind, n, a, b)`. */
+export class Host {
+  constructor(emit, useWorker) {
+    this.emit = emit
+    this.sockets = new Map()
+    this.aborts = new Map()
+    this.timer = undefined
+    this.worker = undefined
+    this.disposed = false
+    if (useWorker && typeof Worker !== 'undefined' && typeof Blob !== 'undefined') {
+      // A worker's timers are not throttled like a hidden tab's (realtime-js#121).
+      try {
+        const url = URL.createObjectURL(new Blob([WORKER_SRC], { type: 'text/javascript' }))
+        this.worker = new Worker(url)
+        URL.revokeObjectURL(url)
+        this.worker.onmessage = () => this.fire(TIMER, 0)
+      } catch (_) {
+        this.worker = undefined
+      }
+    }
+    this.listeners = []
+    const on = (target, name, fn) => {
+      if (target && target.addEventListener) {
+        target.addEventListener(name, fn)
+        this.listeners.push([target, name, fn])
+      }
+    }
+    const doc = typeof document !== 'undefined' ? document : undefined
+    const win = typeof window !== 'undefined' ? window : undefined
+    on(doc, 'visibilitychange', () => this.fire(VISIBILITY, doc.visibilityState === 'visible' ? 1 : 0))
+    on(win, 'online', () => this.fire(ONLINE, 1))
+    on(win, 'offline', () => this.fire(ONLINE, 0))
+    on(win, 'pageshow', (e) => {
+      if (e.persisted) this.fire(WAKE, 0)
+    })
+  }
+
+  fire(kind, n, a, b) {
+    if (!this.disposed) this.emit(kind, n, a, b)
+  }
+
+  connect(conn, url) {
+    let ws
+    try {
+      ws = new WebSocket(url)
+    } catch (e) {
+      // An invalid URL: report it as a close, like a refused handshake.
+      queueMicrotask(() => this.fire(CLOSE, conn, 1006, String(e && e.message)))
+      return
+    }
+    ws.binaryType = 'arraybuffer'
+    this.sockets.set(conn, ws)
+    ws.onopen = () => this.fire(OPEN, conn)
+    ws.onmessage = (e) => this.fire(MESSAGE, conn, e.data)
+    ws.onclose = (e) => {
+      this.sockets.delete(conn)
+      this.fire(CLOSE, conn, e.code, e.reason)
+    }
+  }
+
+  send(conn, data) {
+    const ws = this.sockets.get(conn)
+    if (ws && ws.readyState === 1) ws.send(data)
+  }
+
+  close(conn, code, reason) {
+    const ws = this.sockets.get(conn)
+    if (!ws) return
+    this.sockets.delete(conn)
+    ws.onopen = ws.onmessage = null
+    // The core already treats the socket as gone; tell it the close happened anyway.
+    ws.onclose = null
+    try {
+      ws.close(code, reason)
+    } catch (_) {
+      ws.close()
+    }
+    queueMicrotask(() => this.fire(CLOSE, conn, code, reason))
+  }
+
+  setTimer(ms) {
+    if (this.worker) {
+      this.worker.postMessage(ms)
+      return
+    }
+    clearTimeout(this.timer)
+    this.timer = ms >= 0 ? setTimeout(() => this.fire(TIMER, 0), ms) : undefined
+  }
+
+  fetch(id, method, url, headers, body, fetchImpl) {
+    const ctl = typeof AbortController !== 'undefined' ? new AbortController() : undefined
+    if (ctl) this.aborts.set(id, ctl)
+    const f = fetchImpl || globalThis.fetch
+    Promise.resolve()
+      .then(() => f(url, { method, headers, body: body === undefined ? undefined : body, signal: ctl && ctl.signal }))
+      .then((r) => r.text().then((t) => this.fire(HTTP, id, r.status, t)))
+      .catch((e) => this.fire(HTTP_FAILED, id, String((e && e.message) || e)))
+      .finally(() => this.aborts.delete(id))
+  }
+
+  dispose() {
+    this.disposed = true
+    for (const ws of this.sockets.values()) {
+      ws.onopen = ws.onmessage = ws.onclose = null
+      try {
+        ws.close(1000, 'destroyed')
+      } catch (_) {}
+    }
+    this.sockets.clear()
+    for (const c of this.aborts.values()) c.abort()
+    this.aborts.clear()
+    clearTimeout(this.timer)
+    if (this.worker) this.worker.terminate()
+    this.worker = undefined
+    for (const [t, n, f] of this.listeners) t.removeEventListener(n, f)
+    this.listeners = []
+  }
+}

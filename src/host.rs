@@ -1,0 +1,81 @@
+//! Bindings to `js/glue.js`, the JavaScript half of the shell.
+
+use alloc::string::String;
+
+use js_sys::{Array, Function, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+/// Event kinds the host reports; must match `js/glue.js`.
+pub(crate) mod kind {
+    pub(crate) const OPEN: u32 = 1;
+    pub(crate) const MESSAGE: u32 = 2;
+    pub(crate) const CLOSE: u32 = 3;
+    pub(crate) const TIMER: u32 = 4;
+    pub(crate) const HTTP: u32 = 5;
+    pub(crate) const HTTP_FAILED: u32 = 6;
+    pub(crate) const VISIBILITY: u32 = 7;
+    pub(crate) const ONLINE: u32 = 8;
+    pub(crate) const WAKE: u32 = 9;
+}
+
+/// Error class selector for [`make_error`].
+pub(crate) mod error_kind {
+    pub(crate) const AUTH: u32 = 1;
+    pub(crate) const REALTIME: u32 = 2;
+    pub(crate) const BASE: u32 = 0;
+}
+
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    /// The JS object that runs side work.
+    pub(crate) type Host;
+
+    #[wasm_bindgen(constructor)]
+    pub(crate) fn new(emit: &Function, use_worker: bool) -> Host;
+    #[wasm_bindgen(method)]
+    pub(crate) fn connect(this: &Host, conn: u32, url: &str);
+    #[wasm_bindgen(method, js_name = send)]
+    pub(crate) fn send_text(this: &Host, conn: u32, data: &str);
+    #[wasm_bindgen(method, js_name = send)]
+    pub(crate) fn send_bytes(this: &Host, conn: u32, data: &[u8]);
+    #[wasm_bindgen(method)]
+    pub(crate) fn close(this: &Host, conn: u32, code: u16, reason: &str);
+    #[wasm_bindgen(method, js_name = setTimer)]
+    pub(crate) fn set_timer(this: &Host, ms: f64);
+    #[wasm_bindgen(method)]
+    pub(crate) fn fetch(
+        this: &Host,
+        id: f64,
+        method: &str,
+        url: &str,
+        headers: &Array,
+        body: Option<String>,
+        fetch_impl: &JsValue,
+    );
+    #[wasm_bindgen(method)]
+    pub(crate) fn dispose(this: &Host);
+
+    #[wasm_bindgen(js_name = makeError)]
+    pub(crate) fn make_error(kind: u32, code: &str, message: &str, status: i32) -> JsValue;
+    pub(crate) fn deliver(fns: &Array, mode: u32, json: Option<String>, extra: &JsValue);
+    #[wasm_bindgen(js_name = resolveWith)]
+    pub(crate) fn resolve_with(f: &Function, value: &JsValue);
+    #[wasm_bindgen(js_name = parseJson)]
+    pub(crate) fn parse_json(text: &str) -> JsValue;
+    #[wasm_bindgen(js_name = toJson)]
+    pub(crate) fn to_json(value: &JsValue) -> Option<String>;
+    #[wasm_bindgen(js_name = isBinary)]
+    pub(crate) fn is_binary(value: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = bytesOf)]
+    pub(crate) fn bytes_of(value: &JsValue) -> Uint8Array;
+    #[wasm_bindgen(js_name = nowMono)]
+    pub(crate) fn now_mono() -> f64;
+    #[wasm_bindgen(js_name = nowWall)]
+    pub(crate) fn now_wall() -> f64;
+    pub(crate) fn seed() -> f64;
+}
+
+/// Both clocks now.
+pub(crate) fn now() -> authwire_core::Now {
+    authwire_core::Now::new(now_mono() as u64, now_wall() as u64)
+}
