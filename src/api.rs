@@ -45,12 +45,8 @@ fn js_get(obj: &JsValue, path: &[&str]) -> Option<JsValue> {
 
 /// Creates a client: `createClient(url, key, options?)`. Throws an `AuthwireError` with code
 /// `invalid_url` or `missing_key` for a bad configuration.
-#[wasm_bindgen(js_name = createClient)]
-pub fn create_client(
-    url: &str,
-    key: &str,
-    #[wasm_bindgen(unchecked_param_type = "AuthwireClientOptions")] options: Option<JsValue>,
-) -> Result<AuthwireClient, JsValue> {
+#[wasm_bindgen(js_name = createClient, skip_typescript)]
+pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<AuthwireClient, JsValue> {
     let mut cfg =
         ClientConfig::new(url, key).map_err(|e| host::make_error(error_kind::BASE, e.code(), e.message(), -1))?;
     let opts = options.unwrap_or(JsValue::UNDEFINED);
@@ -120,12 +116,8 @@ fn channel_options(opts: &JsValue) -> ChannelOptions {
 impl AuthwireClient {
     /// `client.channel(name, opts?)`: the channel for `realtime:<name>` (the same object for
     /// the same name while it is registered).
-    #[wasm_bindgen(unchecked_return_type = "RealtimeChannel")]
-    pub fn channel(
-        &self,
-        name: &str,
-        #[wasm_bindgen(unchecked_param_type = "RealtimeChannelOptions")] opts: Option<JsValue>,
-    ) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(skip_typescript)]
+    pub fn channel(&self, name: &str, opts: Option<JsValue>) -> Result<JsValue, JsValue> {
         let opts = channel_options(&opts.unwrap_or(JsValue::UNDEFINED));
         let id = self.shared.borrow_mut().core.channel(name, opts).map_err(|e| realtime_error(&e))?;
         if let Some(c) = self.shared.borrow().channels.get(&id) {
@@ -317,14 +309,8 @@ impl RealtimeChannel {
     }
 
     /// `channel.subscribe((status, err?) => void, timeout?)`; returns the channel.
-    #[wasm_bindgen(unchecked_return_type = "RealtimeChannel")]
-    pub fn subscribe(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "(status: SubscribeStatus, err?: RealtimeError) => void")] cb: Option<
-            Function,
-        >,
-        timeout: Option<f64>,
-    ) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(skip_typescript)]
+    pub fn subscribe(&self, cb: Option<Function>, timeout: Option<f64>) -> Result<JsValue, JsValue> {
         {
             let mut inner = self.shared.borrow_mut();
             if let Some(c) = inner.channels.get_mut(&self.id) {
@@ -366,7 +352,7 @@ impl RealtimeChannel {
     }
 
     /// `channel.track(state)`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
+    #[wasm_bindgen(skip_typescript)]
     pub fn track(&self, state: JsValue) -> Result<Promise, JsValue> {
         let text = host::to_json(&state).filter(|t| t.starts_with('{')).ok_or_else(|| {
             host::make_error(error_kind::REALTIME, "payload_not_json", "track() needs a JSON object", -1)

@@ -20,6 +20,7 @@ pub(crate) mod kind {
 
 /// Error class selector for [`make_error`].
 pub(crate) mod error_kind {
+    #[allow(dead_code)] // used by the auth half
     pub(crate) const AUTH: u32 = 1;
     pub(crate) const REALTIME: u32 = 2;
     pub(crate) const BASE: u32 = 0;

@@ -84,7 +84,17 @@ export interface PostgresChangesPayload<T extends Record<string, unknown> = Reco
 }
 export interface SystemPayload { extension: 'system' | 'postgres_changes'; status: 'ok' | 'error'; message: string; channel?: string }
 export interface PostgresChangesFilter { event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; schema: string; table?: string; filter?: string }
+/** Creates a client. Throws an `AuthwireError` (`invalid_url`, `missing_key`, `invalid_option`) for a bad configuration. */
+export function createClient(url: string, key: string, options?: AuthwireClientOptions): AuthwireClient;
+export interface AuthwireClient {
+  /** The channel for `realtime:<name>` (the same object for the same name while it is registered). */
+  channel(name: string, opts?: RealtimeChannelOptions): RealtimeChannel;
+}
 export interface RealtimeChannel {
+  /** Joins the channel; `cb` receives every status change. Returns the channel. */
+  subscribe(cb?: (status: SubscribeStatus, err?: RealtimeError) => void, timeout?: number): RealtimeChannel;
+  /** Tracks this client's presence with `state`. */
+  track(state: Record<string, unknown>): Promise<'ok' | 'timed out' | 'error'>;
   on(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload) => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'sync' }, cb: () => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'join' }, cb: (payload: PresenceJoinPayload) => void): RealtimeChannel;

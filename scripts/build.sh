@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Release build of the SDK package for both targets, plus the demo bundle:
+#   pkg/      wasm-pack --target bundler (the npm package; no init() needed)
+#   pkg-web/  wasm-pack --target web (for esbuild and plain <script type=module>)
+#   dist/     the demo page bundled by esbuild from www/ against pkg-web/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"   # npm binaryen's wasm-opt, never Debian's
+wasm-pack --quiet build --release --target bundler --out-dir pkg
+wasm-pack --quiet build --release --target web --out-dir pkg-web
+rm -rf dist && mkdir -p dist
+esbuild www/main.ts --bundle --format=esm --minify --target=es2022 --loader:.wasm=file \
+  --asset-names='[name]-[hash]' --outdir=dist --log-level=warning \
+  --log-override:duplicate-object-key=silent
+cp www/index.html dist/index.html

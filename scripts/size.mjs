@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `npm run size`: authwire's release wasm + minified JS glue against an esbuild bundle of
+// @supabase/realtime-js RealtimeClient + @supabase/auth-js AuthClient, built in the same run.
+// Sizes are raw / gzip -9 / brotli (quality 11).
+import { build } from 'esbuild'
+import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { spawnSync } from 'node:child_process'
+
+const root = resolve(import.meta.dirname, '..')
+process.chdir(root)
+if (!existsSync('pkg-web/authwire_bg.wasm') || process.argv.includes('--build')) {
+  const r = spawnSync('bash', ['scripts/build.sh'], { stdio: 'inherit' })
+  if (r.status !== 0) process.exit(1)
+}
+
+const sizes = (buf) => ({
+  raw: buf.length,
+  gzip: gzipSync(buf, { level: 9 }).length,
+  brotli: brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+})
+const add = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli })
+
+async function bundle(entry, resolveDir) {
+  const r = await build({
+    stdin: { contents: entry, resolveDir, loader: 'js' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    external: ['*.wasm'],
+  })
+  return Buffer.from(r.outputFiles[0].contents)
+}
+
+const wasm = sizes(readFileSync('pkg-web/authwire_bg.wasm'))
+const glue = sizes(await bundle("export * from './pkg-web/authwire.js'; export { default } from './pkg-web/authwire.js'", root))
+const ours = add(wasm, glue)
+const theirs = sizes(
+  await bundle("export { RealtimeClient } from '@supabase/realtime-js'; export { AuthClient } from '@supabase/auth-js'", root),
+)
+const kb = (n) => (n / 1024).toFixed(1).padStart(7)
+const row = (name, s) => console.log(`${name.padEnd(44)}${kb(s.raw)}${kb(s.gzip)}${kb(s.brotli)}`)
+console.log(`${''.padEnd(44)}${'raw KB'.padStart(7)}${'gzip'.padStart(7)}${'brotli'.padStart(7)}`)
+row('authwire .wasm', wasm)
+row('authwire JS glue (minified)', glue)
+row('authwire total', ours)
+row('supabase RealtimeClient + AuthClient (min)', theirs)
+const ratio = (k) => (ours[k] / theirs[k]).toFixed(2)
+console.log(`ratio authwire / supabase: raw ${ratio('raw')}, gzip ${ratio('gzip')}, brotli ${ratio('brotli')} (budget: gzip ≤ 0.80)`)

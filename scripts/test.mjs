@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// `npm test`: every suite, in order. A suite fails on a non-zero exit *or* when it ran fewer
+// tests than it should (a browser suite under the wrong runner "passes" with zero tests).
+// Prints a timing table at the end; exits non-zero if anything failed.
+import { spawn } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { resolve, join } from 'node:path'
+import { startDevserver } from '../tests/support/devserver.mjs'
+
+const root = resolve(import.meta.dirname, '..')
+process.chdir(root)
+const env = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH}` }
+const only = process.argv.slice(2)
+
+function run(cmd, args, { extraEnv = {}, echo = true } = {}) {
+  return new Promise((ok) => {
+    const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    const take = (stream, sink) =>
+      stream.on('data', (d) => {
+        out += d
+        if (echo) sink.write(d)
+      })
+    take(child.stdout, process.stdout)
+    take(child.stderr, process.stderr)
+    child.on('close', (code) => ok({ code, out }))
+  })
+}
+
+/** Sums `test result: ok. N passed` lines of cargo / wasm-bindgen-test output. */
+function cargoPassed(out) {
+  let n = 0
+  for (const m of out.matchAll(/test result: \w+\. (\d+) passed/g)) n += Number(m[1])
+  return n
+}
+
+/** Per-crate totals of a `cargo test --workspace` run, keyed by the binary's crate. */
+function cargoPerCrate(out) {
+  const totals = {}
+  let current = null
+  for (const line of out.split('\n')) {
+    const m = line.match(/(?:Running|Doc-tests) (?:[^ ]*\/)?(?:deps\/)?([a-z_]+)/)
+    if (m) current = m[1].replace(/-[0-9a-f]+$/, '')
+    const r = line.match(/test result: \w+\. (\d+) passed/)
+    if (r && current) totals[current] = (totals[current] ?? 0) + Number(r[1])
+  }
+  return totals
+}
+
+function nodePassed(out) {
+  const pass = out.match(/^# pass (\d+)/m)
+  const fail = out.match(/^# fail (\d+)/m)
+  return { pass: pass ? Number(pass[1]) : 0, fail: fail ? Number(fail[1]) : 1 }
+}
+
+const results = []
+async function suite(name, fn) {
+  if (only.length && !only.some((o) => name.includes(o))) return
+  console.log(`\n━━ ${name}`)
+  const t0 = Date.now()
+  let ok = false
+  let note = ''
+  try {
+    const r = await fn()
+    ok = r.ok
+    note = r.note ?? ''
+  } catch (e) {
+    note = String(e?.stack ?? e)
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(1)
+  results.push({ name, ok, secs, note })
+  console.log(`━━ ${name}: ${ok ? 'ok' : 'FAILED'} (${secs} s) ${note}`)
+}
+
+const cmd = (c, a, opts) => async () => {
+  const r = await run(c, a, opts)
+  return { ok: r.code === 0 }
+}
+
+await suite('lint: cargo fmt --check', cmd('cargo', ['fmt', '--all', '--', '--check']))
+await suite('lint: clippy (native)', cmd('cargo', ['clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings']))
+await suite(
+  'lint: clippy (wasm32)',
+  cmd('cargo', ['clippy', '-p', 'authwire', '-p', 'authwire-core', '-p', 'authwire-wire', '--target', 'wasm32-unknown-unknown', '--quiet', '--', '-D', 'warnings']),
+)
+
+await suite('native: cargo test --workspace', async () => {
+  const r = await run('cargo', ['test', '--workspace'])
+  const per = cargoPerCrate(r.out)
+  // Each crate's suite must have run tests; zero means something silently skipped them.
+  const need = { authwire_wire: 10, authwire_core: 30, authwire_devserver: 10, realtime: 10 }
+  const short = Object.entries(need).filter(([k, n]) => (per[k] ?? 0) < n)
+  const total = cargoPassed(r.out)
+  return {
+    ok: r.code === 0 && short.length === 0,
+    note: `${total} tests (${Object.entries(per).map(([k, v]) => `${k} ${v}`).join(', ')})${short.length ? ` — too few in ${short.map(([k]) => k).join(', ')}` : ''}`,
+  }
+})
+
+await suite('build: release wasm (bundler + web) and demo bundle', cmd('bash', ['scripts/build.sh']))
+await suite('build: authwire-dev', cmd('cargo', ['build', '--quiet', '-p', 'authwire-devserver', '--bin', 'authwire-dev']))
+
+await suite('browser: wasm-bindgen-test in headless Chromium', async () => {
+  const expected = (readFileSync('tests/web.rs', 'utf8').match(/#\[wasm_bindgen_test\]/g) ?? []).length
+  const server = await startDevserver()
+  try {
+    const r = await run(
+      'wasm-pack',
+      ['test', '--headless', '--chrome', '--chromedriver', '/usr/bin/chromedriver', '.', '--no-default-features'],
+      {
+        extraEnv: {
+          AUTHWIRE_TEST_URL: server.url,
+          AUTHWIRE_TEST_ANON_KEY: server.config.anonKey,
+          AUTHWIRE_TEST_PUBLISHABLE_KEY: server.config.publishableKey,
+        },
+      },
+    )
+    const n = cargoPassed(r.out)
+    return { ok: r.code === 0 && n === expected, note: `${n}/${expected} tests` }
+  } finally {
+    await server.stop()
+  }
+})
+
+await suite('types: tsc --noEmit', async () => {
+  const a = await run('tsc', ['--noEmit', '-p', 'www'])
+  const b = await run('tsc', ['--noEmit', '-p', 'tests'])
+  return { ok: a.code === 0 && b.code === 0 }
+})
+
+await suite('e2e: release bundle in Chromium (Playwright)', async () => {
+  const files = readdirSync('tests/e2e').filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests/e2e', f))
+  const r = await run('node', ['--test', '--test-reporter=tap', ...files], { echo: true })
+  const { pass, fail } = nodePassed(r.out)
+  return { ok: r.code === 0 && fail === 0 && pass > 0, note: `${pass} passed, ${fail} failed` }
+})
+
+console.log('\nsuite                                                   result   seconds')
+for (const r of results) console.log(`${r.name.padEnd(56)}${(r.ok ? 'ok' : 'FAILED').padEnd(9)}${r.secs.padStart(7)}  ${r.note}`)
+const failed = results.filter((r) => !r.ok)
+if (failed.length) {
+  console.log(`\n${failed.length} suite(s) failed`)
+  process.exit(1)
+}
+console.log(`\nall ${results.length} suites passed`)

@@ -1,0 +1,83 @@
+//! Browser tests: the wasm SDK in headless Chromium against a real `authwire-dev`.
+//!
+//! `scripts/test.mjs` starts the devserver on a free port and compiles these tests with its
+//! URL and keys (`AUTHWIRE_TEST_URL`, `AUTHWIRE_TEST_ANON_KEY`, `AUTHWIRE_TEST_PUBLISHABLE_KEY`),
+//! because wasm cannot read the environment at run time.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn url() -> &'static str {
+    option_env!("AUTHWIRE_TEST_URL").expect("AUTHWIRE_TEST_URL is set by scripts/test.mjs")
+}
+
+fn anon_key() -> &'static str {
+    option_env!("AUTHWIRE_TEST_ANON_KEY").expect("AUTHWIRE_TEST_ANON_KEY is set by scripts/test.mjs")
+}
+
+fn publishable_key() -> &'static str {
+    option_env!("AUTHWIRE_TEST_PUBLISHABLE_KEY").expect("AUTHWIRE_TEST_PUBLISHABLE_KEY is set by scripts/test.mjs")
+}
+
+type StatusCb = Closure<dyn FnMut(JsValue, JsValue)>;
+
+/// Subscribes and resolves with the first status (and the error code, if any). The callback
+/// is returned so the caller keeps it alive while the channel may still call it.
+async fn first_status(channel: &JsValue) -> (String, Option<String>, StatusCb) {
+    let mut resolve_fn: Option<Function> = None;
+    let promise = Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
+    let resolve_fn = resolve_fn.unwrap();
+    let cb: StatusCb = Closure::new(move |status: JsValue, err: JsValue| {
+        let pair = js_sys::Array::of2(&status, &err);
+        let _ = resolve_fn.call1(&JsValue::NULL, &pair);
+    });
+    let subscribe: Function = Reflect::get(channel, &"subscribe".into()).unwrap().into();
+    subscribe.call1(channel, cb.as_ref()).unwrap();
+    let pair: js_sys::Array = JsFuture::from(promise).await.unwrap().into();
+    let status = pair.get(0).as_string().unwrap();
+    let err = pair.get(1);
+    let code = if err.is_undefined() { None } else { Reflect::get(&err, &"code".into()).unwrap().as_string() };
+    (status, code, cb)
+}
+
+#[wasm_bindgen_test]
+async fn a_public_channel_reaches_subscribed() {
+    let client = authwire::create_client(url(), anon_key(), None).unwrap();
+    let channel = client.channel("room1", None).unwrap();
+    let (status, err, _cb) = first_status(&channel).await;
+    assert_eq!(status, "SUBSCRIBED", "error: {err:?}");
+    assert_eq!(client.realtime().connection_state(), "open");
+    client.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_publishable_key_works_through_the_gateway() {
+    let client = authwire::create_client(url(), publishable_key(), None).unwrap();
+    let channel = client.channel("room2", None).unwrap();
+    let (status, err, _cb) = first_status(&channel).await;
+    assert_eq!(status, "SUBSCRIBED", "error: {err:?}");
+    client.destroy();
+}
+
+#[wasm_bindgen_test]
+fn an_invalid_url_is_a_typed_error() {
+    let err = authwire::create_client("not a url", "key", None).err().expect("refused");
+    let code = Reflect::get(&err, &"code".into()).unwrap().as_string();
+    assert_eq!(code.as_deref(), Some("invalid_url"));
+    let name = Reflect::get(&err, &"name".into()).unwrap().as_string();
+    assert_eq!(name.as_deref(), Some("AuthwireError"));
+}
+
+#[wasm_bindgen_test]
+fn an_empty_channel_name_is_a_typed_error() {
+    let client = authwire::create_client(url(), anon_key(), None).unwrap();
+    let err = client.channel("", None).err().expect("refused");
+    let code = Reflect::get(&err, &"code".into()).unwrap().as_string();
+    assert_eq!(code.as_deref(), Some("empty_topic"));
+    client.destroy();
+}
