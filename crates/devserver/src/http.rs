@@ -28,6 +28,10 @@ pub(crate) struct AppState {
     /// Host names accepted besides the loopback names (the bound address, if specific).
     pub(crate) extra_hosts: Vec<String>,
     pub(crate) db: tokio_postgres::Client,
+    /// Connections for handlers that need transactions or `set local` (auth, REST).
+    pub(crate) pool: crate::db::Pool,
+    /// GoTrue state: limiter, injected auth faults.
+    pub(crate) auth: crate::auth::AuthState,
     pub(crate) started: Instant,
     pub(crate) requests: AtomicU64,
 }
@@ -48,6 +52,12 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/_dev/stats", get(dev_stats))
         .route("/auth/v1/health", get(health))
         .route("/auth/v1/.well-known/jwks.json", get(jwks))
+        .route(
+            "/_dev/faults",
+            get(crate::dev_faults::get).post(crate::dev_faults::post).delete(crate::dev_faults::delete),
+        )
+        .merge(crate::auth::router())
+        .merge(crate::auth::dev_router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)

@@ -12,7 +12,10 @@
 //! ```
 //! The binary (`authwire-dev`) is [`run`] plus signal handling; see [`Config`] for flags.
 
+mod auth;
 pub mod config;
+mod db;
+mod dev_faults;
 mod http;
 pub mod jwt;
 pub mod keys;
@@ -149,6 +152,8 @@ impl DevServer {
             url: url.clone(),
             extra_hosts,
             db,
+            pool: db::Pool::new(pg_config.clone()),
+            auth: auth::AuthState::default(),
             started: Instant::now(),
             requests: AtomicU64::new(0),
         });
@@ -157,6 +162,8 @@ impl DevServer {
         let app = http::router(state);
         let tx = fatal_tx.clone();
         let server = tokio::spawn(async move {
+            // Connect info gives handlers the peer address (the wrong-password limiter).
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 stop_rx.await.ok();
             });

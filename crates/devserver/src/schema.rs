@@ -20,6 +20,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("builtin/0003_auth", include_str!("../sql/0003_auth.sql")),
     ("builtin/0004_realtime", include_str!("../sql/0004_realtime.sql")),
     ("builtin/0005_dev", include_str!("../sql/0005_dev.sql")),
+    ("builtin/0006_auth_amr", include_str!("../sql/0006_auth_amr.sql")),
 ];
 
 const SEED_DEMO: (&str, &str) = ("seed/demo", include_str!("../sql/seed_demo.sql"));
