@@ -36,6 +36,13 @@ async fn gotrue() {
             scenario!(admin_users),
             scenario!(admin_ban),
             scenario!(settings_and_discovery),
+            scenario!(authorize_pkce),
+            scenario!(authorize_implicit_and_errors),
+            scenario!(pkce_exchange_errors),
+            scenario!(otp_via_mailbox),
+            scenario!(verify_types_and_errors),
+            scenario!(id_token_grant),
+            scenario!(refresh_faults),
         ],
     )
     .await;
@@ -711,4 +718,408 @@ async fn settings_and_discovery(ctx: Arc<Ctx>) {
     assert_eq!(d["issuer"], format!("{}/auth/v1", ctx.server.url()));
     let r = ctx.req("GET", "/auth/v1/health").send().await;
     assert_eq!(r.json()["name"], "GoTrue");
+}
+
+fn pkce_pair() -> (String, String) {
+    use base64::Engine as _;
+    let verifier = format!("verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz", email("v"));
+    let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
+    (verifier, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn query_of(location: &str, sep: char) -> std::collections::HashMap<String, String> {
+    let part = location.split_once(sep).map(|(_, q)| q).unwrap_or("");
+    let part = if sep == '?' { part.split('#').next().unwrap_or("") } else { part };
+    form_urlencoded::parse(part.as_bytes()).into_owned().collect()
+}
+
+async fn authorize_pkce(ctx: Arc<Ctx>) {
+    let (verifier, challenge) = pkce_pair();
+    let e = email("oauth");
+    let path = format!(
+        "/auth/v1/authorize?provider=dev&redirect_to={}&code_challenge={challenge}&code_challenge_method=s256&login_hint={}",
+        enc("http://localhost:5173/callback?next=%2Fhome"),
+        enc(&e)
+    );
+    let r = ctx.req("GET", &path).send().await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let loc = r.header("location").unwrap().to_owned();
+    assert!(loc.starts_with("http://localhost:5173/callback?next=%2Fhome&code="), "{loc}");
+    let code = query_of(&loc, '?')["code"].clone();
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .json(json!({ "auth_code": code, "code_verifier": verifier }))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let t = r.json();
+    check_session(&t, Some(&e));
+    assert_eq!(t["user"]["app_metadata"]["provider"], "dev");
+    assert_eq!(t["user"]["identities"][0]["provider"], "dev");
+    assert_eq!(claims(&at(&t))["amr"][0]["method"], "oauth");
+    // The code is single use.
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .v2024()
+        .json(json!({ "auth_code": code, "code_verifier": verifier }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code()), (404, "flow_state_not_found".into()));
+    // Signing in again finds the same user; an existing email user gets the dev identity linked.
+    let r = ctx.req("GET", &path).send().await;
+    let code = query_of(r.header("location").unwrap(), '?')["code"].clone();
+    let t2 = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .json(json!({ "auth_code": code, "code_verifier": verifier }))
+        .send()
+        .await
+        .json();
+    assert_eq!(t2["user"]["id"], t["user"]["id"]);
+    let path = format!("/auth/v1/authorize?provider=dev&redirect_to={}&code_challenge=abc&code_challenge_method=plain&login_hint=bob%40example.com", enc("http://127.0.0.1:9/cb"));
+    let r = ctx.req("GET", &path).send().await;
+    let code = query_of(r.header("location").unwrap(), '?')["code"].clone();
+    let t3 = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .json(json!({ "auth_code": code, "code_verifier": "abc" }))
+        .send()
+        .await
+        .json();
+    assert_eq!(t3["user"]["id"], "b0b00000-0000-4000-8000-000000000002");
+    assert_eq!(t3["user"]["app_metadata"]["providers"], json!(["dev", "email"]));
+    // Without login_hint: a form that comes back here.
+    let r = ctx
+        .req("GET", &format!("/auth/v1/authorize?provider=dev&redirect_to={}", enc("http://localhost/cb")))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("name=\"login_hint\"") && r.text.contains("value=\"http://localhost/cb\""), "{}", r.text);
+}
+
+async fn authorize_implicit_and_errors(ctx: Arc<Ctx>) {
+    let e = email("implicit");
+    let r = ctx
+        .req(
+            "GET",
+            &format!(
+                "/auth/v1/authorize?provider=dev&redirect_to={}&login_hint={}",
+                enc("http://localhost:3000/#old"),
+                enc(&e)
+            ),
+        )
+        .send()
+        .await;
+    assert_eq!(r.status, 303);
+    let loc = r.header("location").unwrap();
+    assert!(loc.starts_with("http://localhost:3000/#"), "{loc}");
+    let f = query_of(loc, '#');
+    for k in ["access_token", "refresh_token", "expires_in", "expires_at", "token_type", "sb"] {
+        assert!(f.contains_key(k), "{k} missing in {loc}");
+    }
+    let me = ctx.user("GET", "/auth/v1/user", &f["access_token"]).send().await;
+    assert_eq!(me.json()["email"], e);
+    assert_eq!(ctx.refresh(&f["refresh_token"]).await.status, 200);
+    // Non-loopback or missing redirect: a JSON error, no redirect.
+    for bad in ["https://evil.example/cb", "http://localhost@evil.example/", ""] {
+        let r = ctx
+            .req("GET", &format!("/auth/v1/authorize?provider=dev&login_hint=a%40b.co&redirect_to={}", enc(bad)))
+            .v2024()
+            .send()
+            .await;
+        assert_eq!((r.status, r.code()), (400, "validation_failed".into()), "{bad}");
+        assert!(r.header("location").is_none());
+    }
+    let r = ctx.req("GET", "/auth/v1/authorize?provider=github&redirect_to=http://localhost/").v2024().send().await;
+    assert_eq!((r.status, r.code()), (400, "validation_failed".into()));
+    // Provider refusal and a bad login_hint come back as error redirects.
+    let r = ctx
+        .req(
+            "GET",
+            &format!(
+                "/auth/v1/authorize?provider=dev&redirect_to={}&code_challenge=x&error=access_denied",
+                enc("http://localhost/cb")
+            ),
+        )
+        .send()
+        .await;
+    let q = query_of(r.header("location").unwrap(), '?');
+    assert_eq!((q["error"].as_str(), q["error_code"].as_str()), ("access_denied", "access_denied"));
+    assert!(q.contains_key("error_description"));
+    let r = ctx
+        .req(
+            "GET",
+            &format!("/auth/v1/authorize?provider=dev&redirect_to={}&login_hint=nope", enc("http://localhost/cb")),
+        )
+        .send()
+        .await;
+    let f = query_of(r.header("location").unwrap(), '#');
+    assert_eq!((f["error"].as_str(), f["error_code"].as_str()), ("invalid_request", "validation_failed"));
+    // A banned user.
+    let (e, t) = session_for(&ctx, "banned-oauth").await;
+    let id = t["user"]["id"].as_str().unwrap();
+    ctx.service("PUT", &format!("/auth/v1/admin/users/{id}")).json(json!({ "ban_duration": "1h" })).send().await;
+    let r = ctx
+        .req(
+            "GET",
+            &format!(
+                "/auth/v1/authorize?provider=dev&redirect_to={}&login_hint={}",
+                enc("http://localhost/cb"),
+                enc(&e)
+            ),
+        )
+        .send()
+        .await;
+    let f = query_of(r.header("location").unwrap(), '#');
+    assert_eq!((f["error"].as_str(), f["error_code"].as_str()), ("access_denied", "user_banned"));
+}
+
+async fn pkce_exchange_errors(ctx: Arc<Ctx>) {
+    let (verifier, challenge) = pkce_pair();
+    let path = format!("/auth/v1/authorize?provider=dev&redirect_to={}&code_challenge={challenge}&code_challenge_method=s256&login_hint={}", enc("http://localhost/cb"), enc(&email("pkce-err")));
+    let code = query_of(ctx.req("GET", &path).send().await.header("location").unwrap(), '?')["code"].clone();
+    let r = ctx.anon("POST", "/auth/v1/token?grant_type=pkce").v2024().json(json!({ "auth_code": code })).send().await;
+    assert_eq!((r.status, r.code()), (400, "validation_failed".into()));
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .v2024()
+        .json(json!({ "auth_code": code, "code_verifier": "wrong" }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code()), (400, "bad_code_verifier".into()));
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .v2024()
+        .json(json!({ "auth_code": "nope", "code_verifier": verifier }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code()), (404, "flow_state_not_found".into()));
+    ctx.db.execute("update auth.flow_state set auth_code_issued_at = now() - interval '301 seconds', created_at = now() - interval '301 seconds' where auth_code = $1", &[&code]).await.unwrap();
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .v2024()
+        .json(json!({ "auth_code": code, "code_verifier": verifier }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code()), (422, "flow_state_expired".into()));
+}
+
+async fn mailbox(ctx: &Ctx, email: &str) -> Vec<Value> {
+    let r = ctx.service("GET", &format!("/_dev/mail?email={}", enc(email))).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["messages"].as_array().unwrap().clone()
+}
+
+async fn otp_via_mailbox(ctx: Arc<Ctx>) {
+    // /_dev/mail is service-role only.
+    assert_eq!(ctx.anon("GET", "/_dev/mail?email=x%40y.z").send().await.status, 403);
+    let e = email("otp");
+    // create_user: false refuses an unknown address.
+    let r = ctx.anon("POST", "/auth/v1/otp").v2024().json(json!({ "email": e, "create_user": false })).send().await;
+    assert_eq!((r.status, r.code()), (422, "otp_disabled".into()));
+    assert!(mailbox(&ctx, &e).await.is_empty());
+    let r = ctx
+        .anon("POST", "/auth/v1/otp?redirect_to=http%3A%2F%2Flocalhost%3A5173%2F")
+        .json(json!({ "email": e, "data": { "via": "otp" } }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.json()), (200, json!({})), "{}", r.text);
+    let mail = mailbox(&ctx, &e).await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0]["kind"], "signup");
+    let code = mail[0]["otp"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 6);
+    assert!(mail[0]["link"].as_str().unwrap().contains("redirect_to=http%3A%2F%2Flocalhost%3A5173%2F"));
+    let r =
+        ctx.anon("POST", "/auth/v1/verify").json(json!({ "type": "email", "email": e, "token": code })).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let t = r.json();
+    check_session(&t, Some(&e));
+    assert_eq!(t["user"]["user_metadata"]["via"], "otp");
+    assert!(t["user"]["email_confirmed_at"].is_string());
+    assert_eq!(claims(&at(&t))["amr"][0]["method"], "otp");
+    // The code is used up.
+    let r = ctx
+        .anon("POST", "/auth/v1/verify")
+        .v2024()
+        .json(json!({ "type": "email", "email": e, "token": code }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code()), (403, "otp_expired".into()));
+    assert_eq!(r.json()["message"], "Token has expired or is invalid");
+    // A confirmed user gets a magic link; the emailed link signs in with a redirect.
+    ctx.anon("POST", "/auth/v1/otp?redirect_to=http%3A%2F%2F127.0.0.1%3A5173%2Fwelcome")
+        .json(json!({ "email": e }))
+        .send()
+        .await;
+    let mail = mailbox(&ctx, &e).await;
+    assert_eq!(mail[0]["kind"], "magiclink");
+    let link = mail[0]["link"].as_str().unwrap();
+    let path = &link[link.find("/auth/v1/verify").unwrap()..];
+    let r = ctx.req("GET", path).send().await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert!(r.header("location").unwrap().starts_with("http://127.0.0.1:5173/welcome#"));
+    let f = query_of(r.header("location").unwrap(), '#');
+    assert_eq!(f["type"], "magiclink");
+    assert_eq!(ctx.user("GET", "/auth/v1/user", &f["access_token"]).send().await.json()["email"], e);
+    // Clicking it twice is an error redirect.
+    let r = ctx.req("GET", path).send().await;
+    let f = query_of(r.header("location").unwrap(), '#');
+    assert_eq!((f["error"].as_str(), f["error_code"].as_str()), ("access_denied", "otp_expired"));
+}
+
+async fn verify_types_and_errors(ctx: Arc<Ctx>) {
+    let (e, _) = session_for(&ctx, "recover").await;
+    let r = ctx.anon("POST", "/auth/v1/recover").json(json!({ "email": e })).send().await;
+    assert_eq!(r.status, 200);
+    // Unknown addresses get the same answer and no mail.
+    let ghost = email("ghost");
+    assert_eq!(ctx.anon("POST", "/auth/v1/recover").json(json!({ "email": ghost })).send().await.status, 200);
+    assert!(mailbox(&ctx, &ghost).await.is_empty());
+    let mail = mailbox(&ctx, &e).await;
+    assert_eq!(mail[0]["kind"], "recovery");
+    // A wrong code, then the wrong type, then the right one by token_hash.
+    let r = ctx
+        .anon("POST", "/auth/v1/verify")
+        .v2024()
+        .json(json!({ "type": "recovery", "email": e, "token": "000000" }))
+        .send()
+        .await;
+    let right = mail[0]["otp"].as_str().unwrap();
+    if right != "000000" {
+        assert_eq!((r.status, r.code()), (403, "otp_expired".into()));
+    }
+    let hash = mail[0]["tokenHash"].as_str().unwrap();
+    let r =
+        ctx.anon("POST", "/auth/v1/verify").v2024().json(json!({ "type": "signup", "token_hash": hash })).send().await;
+    assert_eq!((r.status, r.code()), (403, "otp_expired".into()));
+    let r = ctx.anon("POST", "/auth/v1/verify").json(json!({ "type": "recovery", "token_hash": hash })).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let t = r.json();
+    // The recovered session can set a new password.
+    let r = ctx.user("PUT", "/auth/v1/user", &at(&t)).json(json!({ "password": "recovered!" })).send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(ctx.password(&e, "recovered!").await.status, 200);
+    // An old code is expired.
+    ctx.anon("POST", "/auth/v1/otp").json(json!({ "email": e })).send().await;
+    let code = mailbox(&ctx, &e).await[0]["otp"].as_str().unwrap().to_owned();
+    ctx.db
+        .execute(
+            "update auth.one_time_tokens set created_at = created_at - interval '2 hours' where relates_to = $1",
+            &[&e],
+        )
+        .await
+        .unwrap();
+    let r = ctx
+        .anon("POST", "/auth/v1/verify")
+        .v2024()
+        .json(json!({ "type": "magiclink", "email": e, "token": code }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code()), (403, "otp_expired".into()));
+    // Validation.
+    for body in [
+        json!({ "email": e, "token": "1" }),
+        json!({ "type": "email", "email": e }),
+        json!({ "type": "nope", "email": e, "token": "1" }),
+    ] {
+        let r = ctx.anon("POST", "/auth/v1/verify").v2024().json(body.clone()).send().await;
+        assert_eq!((r.status, r.code()), (400, "validation_failed".into()), "{body}");
+    }
+    let r = ctx.anon("POST", "/auth/v1/otp").v2024().json(json!({})).send().await;
+    assert_eq!((r.status, r.code()), (400, "validation_failed".into()));
+}
+
+fn sign_hs256(secret: &str, claims: Value) -> String {
+    let keys = authwire_devserver::jwt::JwtKeys::new(
+        secret.as_bytes(),
+        &authwire_devserver::jwt::JwtKeys::generate_es256_pkcs8().unwrap(),
+        "k".into(),
+    )
+    .unwrap();
+    keys.sign(authwire_devserver::jwt::Alg::Hs256, claims.as_object().unwrap()).unwrap()
+}
+
+fn unsigned(claims: Value) -> String {
+    use base64::Engine as _;
+    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!("{}.{}.", b.encode(r#"{"alg":"none","typ":"JWT"}"#), b.encode(claims.to_string()))
+}
+
+async fn id_token_grant(ctx: Arc<Ctx>) {
+    let e = email("idtoken");
+    let sub = format!("dev-sub-{e}");
+    let signed = sign_hs256(&ctx.jwt_secret, json!({ "sub": sub, "email": e, "name": "Ida", "nonce": "n-1" }));
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=id_token")
+        .json(json!({ "provider": "dev", "id_token": signed, "nonce": "n-1" }))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let t = r.json();
+    check_session(&t, Some(&e));
+    assert_eq!(t["user"]["user_metadata"]["name"], "Ida");
+    // Unsigned dev tokens work too, and find the same identity.
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=id_token")
+        .json(json!({ "provider": "dev", "id_token": unsigned(json!({ "sub": sub })) }))
+        .send()
+        .await;
+    assert_eq!(r.json()["user"]["id"], t["user"]["id"], "{}", r.text);
+    // Refusals.
+    let bad = [
+        json!({ "provider": "dev", "id_token": sign_hs256("not-the-project-secret-not-the-project-secret", json!({ "sub": "x" })) }),
+        json!({ "provider": "dev", "id_token": unsigned(json!({ "sub": "x", "exp": 1 })) }),
+        json!({ "provider": "dev", "id_token": unsigned(json!({ "email": "x@y.zz" })) }),
+        json!({ "provider": "dev", "id_token": signed, "nonce": "other" }),
+        json!({ "provider": "dev", "id_token": "garbage" }),
+    ];
+    for body in bad {
+        let r = ctx.anon("POST", "/auth/v1/token?grant_type=id_token").v2024().json(body.clone()).send().await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+    }
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=id_token")
+        .v2024()
+        .json(json!({ "provider": "google", "id_token": signed }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code()), (400, "validation_failed".into()));
+}
+
+async fn refresh_faults(ctx: Arc<Ctx>) {
+    let (_, t) = session_for(&ctx, "faults").await;
+    // Only the service role may set faults.
+    let r = ctx.anon("POST", "/_dev/faults").json(json!({ "auth": { "failRefresh": { "count": 1 } } })).send().await;
+    assert_eq!(r.status, 403);
+    let r = ctx.service("POST", "/_dev/faults").json(json!({ "auth": { "failRefresh": { "cnt": 1 } } })).send().await;
+    assert_eq!(r.status, 400);
+    let r = ctx.service("POST", "/_dev/faults").json(json!({ "nope": {} })).send().await;
+    assert_eq!(r.status, 400);
+    let r = ctx
+        .service("POST", "/_dev/faults")
+        .json(json!({ "auth": { "failRefresh": { "count": 2, "status": 503 }, "delayToken": { "ms": 300, "count": 1 } } }))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["auth"]["failRefresh"]["count"], 2);
+    let started = std::time::Instant::now();
+    let r = ctx.refresh(&rt(&t)).await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!((r.status, r.code()), (503, "unexpected_failure".into()));
+    assert_eq!(ctx.refresh(&rt(&t)).await.status, 503);
+    // The token was not consumed.
+    assert_eq!(ctx.refresh(&rt(&t)).await.status, 200);
+    let r = ctx
+        .service("POST", "/_dev/faults")
+        .json(json!({ "auth": { "failRefresh": { "status": 418, "body": { "teapot": true } } } }))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    let r = ctx.refresh("whatever-token").await;
+    assert_eq!((r.status, r.json()), (418, json!({ "teapot": true })));
+    let r = ctx.service("DELETE", "/_dev/faults").send().await;
+    assert_eq!(r.json()["auth"]["failRefresh"], Value::Null);
 }
