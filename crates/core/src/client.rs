@@ -1,55 +1,161 @@
-//! The client: auth and Realtime in one state machine. This file is where the guarantees are
-//! enforced, so a reader finds them in one place:
+//! The client: auth and Realtime in one state machine. The guarantees of `design.md` are
+//! enforced here, so a reader finds them in one place:
 //!
-//! * G1 — join payloads are built by [`Realtime`] when the frame is sent, from the
-//!   [`TokenView`] this client computes at that moment ([`token_view`]).
-//! * G2 — the view is not `ready` while auth is unresolved; Realtime sends no join,
-//!   `access_token` or channel push until it is.
-//! * G7 — the socket's connect key comes from the same view, computed per connect.
-//!
-//! (G3–G6 and G8 join as the auth half lands; see `ARCHITECTURE.md`.)
+//! * **G1 — built at send time.** [`Realtime`] builds every join payload when the frame is
+//!   sent, from the [`TokenView`] computed by [`view`] at that moment; no payload is ever
+//!   stored.
+//! * **G2 — no join while auth is unresolved.** The view is `ready` only when
+//!   [`Auth::resolved`] says storage was read, no refresh is in flight and the token is not
+//!   expired (third-party mode: the `accessToken()` answer is in). Realtime sends no join,
+//!   `access_token` or channel push while it is not.
+//! * **G3 — every token change reaches every channel.** [`Client::sync`] hands each token
+//!   change to [`Realtime::token_changed`]: joined channels get `access_token` before anything
+//!   else; a join in flight is re-pushed the token after its reply (in `Realtime`).
+//! * **G4 — never an expired token.** Before every step [`Client::sync`] calls
+//!   [`Auth::ensure_fresh`], which starts a refresh when the token is inside its margin; that
+//!   makes the view unready until the refresh settles. Wake, `online` and visibility inputs
+//!   run the same check (the schedule is from `exp`, not from a throttled interval).
+//! * **G5 — sign-out ends the user's channels.** A sign-out becomes
+//!   `TokenChange::SignedOut`: private channels leave (`signed_out`), public ones rejoin as
+//!   anon; a user switch rejoins every channel; in `'session'` apikey mode the socket
+//!   reconnects with the new key.
+//! * **G6 — expiry closes are healed.** Realtime reports `Signal::TokenExpired` (a `system`
+//!   "Token has expired" then `phx_close`, or such a join error) with status `RECOVERING`;
+//!   the client forces a refresh and the channel rejoins with the new token.
+//! * **G7 — connect params per connect.** The view's `socket_key` is the project key, or in
+//!   `'session'` mode the user's token (or the project key if it is a JWT, else no connect).
+//! * **G8 — one refresh per refresh token.** The cross-tab refresh protocol lives in
+//!   [`crate::auth`] (lock, re-read, newest token, commit guard, post, release, announce).
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use authwire_wire::frame::UserData;
+use authwire_wire::jwt;
 use authwire_wire::realtime::PgChange;
 
+use crate::auth::{Auth, AuthConfig, Change, SignOutReason};
 use crate::config::{ApikeyMode, ClientConfig};
-use crate::error::ChannelOpError;
-use crate::io::{ChannelId, Input, Outbox, Output, RequestId, Ticket};
-use crate::realtime::{ChannelInfo, ChannelOptions, ConnectionState, HttpTarget, Realtime, TokenView};
+use crate::error::{AuthError, ChannelError, ChannelOpError};
+use crate::io::{AppEvent, ChannelId, Input, ListenerId, Outbox, Output, RequestId, Ticket};
+use crate::realtime::{
+    ChannelInfo, ChannelOptions, ConnectionState, HttpTarget, Realtime, Signal, TokenChange, TokenView,
+};
 use crate::time::{Instant, Millis, Now};
+
+/// Third-party auth (`accessToken` option): the app's callback is the token source.
+#[derive(Debug, Default)]
+struct ThirdParty {
+    token: Option<String>,
+    sub: Option<String>,
+    exp: Option<i64>,
+    fetched: bool,
+    fetching: bool,
+    generation: u64,
+}
+
+/// Why the socket was refused, as the auth server explained it (see `diagnose`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// GoTrue's code (`user_not_found`, `session_not_found`, `user_banned`, `bad_jwt`).
+    pub code: String,
+    /// GoTrue's message.
+    pub message: String,
+}
 
 /// The auth and Realtime core of one SDK instance.
 #[derive(Debug)]
 pub struct Client {
     cfg: ClientConfig,
+    auth: Auth,
+    third_party: Option<ThirdParty>,
     realtime: Realtime,
     out: Outbox,
     next_ticket: u64,
-    /// Generation of the token joins carry (changes with every token change).
-    token_gen: u64,
+    /// A third-party token change not yet handed to Realtime.
+    pending_tp_change: Option<TokenChange>,
+    /// `GET /user` asking why the socket was refused.
+    diagnosis: Option<RequestId>,
+    refusal: Option<Refusal>,
+    started: bool,
     destroyed: bool,
 }
 
-/// The auth state as Realtime must see it now. Without a session the project key is the
-/// token when it is a JWT (joins then say `anon` explicitly); an opaque key is never put in a
-/// join (the server would ignore it anyway, §1.5).
-fn token_view<'a>(cfg: &'a ClientConfig, token_gen: u64) -> TokenView<'a> {
-    let anon_token = if cfg.key_is_jwt { Some(cfg.key.as_str()) } else { None };
+/// The auth state as Realtime must see it now.
+fn view<'a>(cfg: &'a ClientConfig, auth: &'a Auth, tp: Option<&'a ThirdParty>, now: Now) -> TokenView<'a> {
+    let anon_key = if cfg.key_is_jwt { Some(cfg.key.as_str()) } else { None };
+    let (ready, token, generation, role) = match tp {
+        Some(t) => {
+            let expired = t.exp.is_some_and(|e| e <= now.wall.as_secs() as i64);
+            let ready = t.fetched && !t.fetching && !expired;
+            (ready, t.token.as_deref().or(anon_key), t.generation, None)
+        }
+        None => match auth.session() {
+            Some(s) => (auth.resolved(now), Some(s.access_token.as_str()), auth.token_generation(), s.role.as_deref()),
+            None => (auth.resolved(now), anon_key, auth.token_generation(), Some("anon")),
+        },
+    };
     let socket_key = match cfg.apikey_mode {
         ApikeyMode::Project => Some(cfg.key.as_str()),
-        // G7: with no session the socket uses the project key only if it is a JWT.
-        ApikeyMode::Session => anon_token,
+        // G7: the user's token, and only once it is settled; else the project key if it is a
+        // JWT; an opaque key would be refused, so no connect at all.
+        ApikeyMode::Session if !ready => None,
+        ApikeyMode::Session => token.or(anon_key),
     };
-    TokenView { ready: true, token: anon_token, generation: token_gen, role: Some("anon"), socket_key }
+    TokenView { ready, token, generation, role, socket_key }
 }
 
 impl Client {
-    /// A client with no session and no socket yet. `seed` feeds jitter and PKCE verifiers.
+    /// A client that has not started. `seed` feeds jitter and PKCE verifiers.
     pub fn new(cfg: ClientConfig, seed: u64) -> Client {
         let realtime = Realtime::new(cfg.realtime.clone(), seed);
-        Client { cfg, realtime, out: Outbox::default(), next_ticket: 0, token_gen: 1, destroyed: false }
+        let auth = Auth::new(
+            AuthConfig {
+                base_url: cfg.url.http("/auth/v1"),
+                key: cfg.key.clone(),
+                storage_key: cfg.auth.storage_key.clone(),
+                persist: cfg.auth.persist_session,
+                auto_refresh: cfg.auth.auto_refresh_token,
+                pkce: cfg.auth.pkce,
+                headers: cfg.headers.clone(),
+                lock_timeout_ms: 15_000,
+                request_timeout_ms: 10_000,
+                page_url: None,
+            },
+            seed.rotate_left(17),
+        );
+        let third_party = if cfg.third_party { Some(ThirdParty::default()) } else { None };
+        Client {
+            cfg,
+            auth,
+            third_party,
+            realtime,
+            out: Outbox::default(),
+            next_ticket: 0,
+            pending_tp_change: None,
+            diagnosis: None,
+            refusal: None,
+            started: false,
+            destroyed: false,
+        }
+    }
+
+    /// Starts: reads the stored session (or asks `accessToken()`), and takes a session from
+    /// `page_url` when `detectSessionInUrl` is on.
+    pub fn start(&mut self, page_url: Option<String>, now: Now) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        if self.third_party.is_some() {
+            self.fetch_third_party();
+        } else {
+            if self.cfg.auth.detect_session_in_url {
+                self.auth.set_page_url(page_url);
+            }
+            self.auth.start(now, &mut self.out);
+        }
+        self.sync(now);
     }
 
     /// The configuration.
@@ -57,7 +163,7 @@ impl Client {
         &self.cfg
     }
 
-    /// A fresh ticket for a command whose completion is reported later.
+    /// A fresh ticket.
     pub fn ticket(&mut self) -> Ticket {
         self.next_ticket += 1;
         Ticket(self.next_ticket)
@@ -73,7 +179,19 @@ impl Client {
         if self.destroyed {
             return None;
         }
-        self.realtime.poll_timeout()
+        match (self.realtime.poll_timeout(), self.auth.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn fetch_third_party(&mut self) {
+        if let Some(tp) = &mut self.third_party {
+            if !tp.fetching {
+                tp.fetching = true;
+                self.out.push(Output::FetchAccessToken);
+            }
+        }
     }
 
     /// Feeds one input.
@@ -81,28 +199,201 @@ impl Client {
         if self.destroyed {
             return;
         }
-        let view = token_view(&self.cfg, self.token_gen);
-        let rt = &mut self.realtime;
-        let out = &mut self.out;
-        match input {
-            Input::SocketOpened { conn } => rt.handle_opened(conn, now, &view, out),
-            Input::SocketMessage { conn, msg } => rt.handle_message(conn, &msg, now, &view, out),
-            Input::SocketClosed { conn, code, reason } => rt.handle_closed(conn, code, reason, now, out),
-            Input::HttpResponse { id, status, .. } => {
-                rt.handle_http(id, Some(status), out);
-            }
-            Input::HttpFailed { id, .. } => {
-                rt.handle_http(id, None, out);
-            }
-            Input::Visibility { visible: true } | Input::Wake => rt.health_check(now, &view, out),
-            Input::Online { online } => rt.set_online(online, now, &view, out),
-            Input::Timeout => rt.handle_timeout(now, &view, out),
-            _ => {}
+        // `view` borrows the auth state; each arm builds it next to the Realtime call that
+        // needs it, so auth inputs can take `&mut self.auth`.
+        macro_rules! v {
+            () => {
+                view(&self.cfg, &self.auth, self.third_party.as_ref(), now)
+            };
         }
-        // Signals are consumed by the auth half (G6); without a session there is nothing to
-        // refresh.
-        self.realtime.take_signals();
+        match input {
+            Input::SocketOpened { conn } => {
+                self.refusal = None;
+                let v = v!();
+                self.realtime.handle_opened(conn, now, &v, &mut self.out);
+            }
+            Input::SocketMessage { conn, msg } => {
+                let v = v!();
+                self.realtime.handle_message(conn, &msg, now, &v, &mut self.out);
+            }
+            Input::SocketClosed { conn, code, reason } => self.realtime.handle_closed(conn, code, reason, now, &mut self.out),
+            Input::HttpResponse { id, status, body } => {
+                if Some(id) == self.diagnosis {
+                    self.diagnosis = None;
+                    self.on_diagnosis(status, &body);
+                } else if !self.auth.handle_http(id, Ok((status, body)), now, &mut self.out) {
+                    self.realtime.handle_http(id, Some(status), &mut self.out);
+                }
+            }
+            Input::HttpFailed { id, message } => {
+                if Some(id) == self.diagnosis {
+                    self.diagnosis = None;
+                } else if !self.auth.handle_http(id, Err(message), now, &mut self.out) {
+                    self.realtime.handle_http(id, None, &mut self.out);
+                }
+            }
+            Input::Storage { id, result } => {
+                self.auth.handle_storage(id, result, now, &mut self.out);
+            }
+            Input::StorageChanged { value } => self.auth.handle_storage_changed(value, now, &mut self.out),
+            Input::LockGranted { id } => {
+                self.auth.handle_lock(id, true, now, &mut self.out);
+            }
+            Input::LockUnavailable { id } => {
+                self.auth.handle_lock(id, false, now, &mut self.out);
+            }
+            Input::TabMessage { data } => self.auth.handle_tab_message(&data, now, &mut self.out),
+            Input::Digest { id, b64url } => {
+                self.auth.handle_digest(id, b64url, now, &mut self.out);
+            }
+            Input::Verified { id, ok } => {
+                self.auth.handle_verified(id, ok, &mut self.out);
+            }
+            Input::AccessToken { token } => self.on_third_party_token(token, now),
+            Input::Visibility { visible: false } => {}
+            Input::Online { online: false } => {
+                let v = v!();
+                self.realtime.set_online(false, now, &v, &mut self.out);
+            }
+            Input::Visibility { visible: true } | Input::Wake | Input::Online { online: true } => {
+                // A wake re-checks expiry against the wall clock before probing the socket.
+                self.auth.ensure_fresh(now, &mut self.out);
+                if let Some(tp) = &self.third_party {
+                    if tp.exp.is_some_and(|e| e <= now.wall.as_secs() as i64 + 60) {
+                        self.fetch_third_party();
+                    }
+                }
+                let v = v!();
+                if let Input::Online { online } = input {
+                    self.realtime.set_online(online, now, &v, &mut self.out);
+                } else {
+                    self.realtime.health_check(now, &v, &mut self.out);
+                }
+            }
+            Input::Timeout => {
+                self.auth.handle_timeout(now, &mut self.out);
+                let v = v!();
+                self.realtime.handle_timeout(now, &v, &mut self.out);
+            }
+        }
+        self.sync(now);
     }
+
+    fn on_third_party_token(&mut self, token: Option<String>, _now: Now) {
+        let Some(tp) = &mut self.third_party else { return };
+        tp.fetching = false;
+        tp.fetched = true;
+        if tp.token == token {
+            return;
+        }
+        let claims = token.as_deref().and_then(|t| jwt::decode(t).ok());
+        let sub = claims.as_ref().and_then(|c| c.sub.clone());
+        let change = match (&tp.token, &token) {
+            (Some(_), None) => TokenChange::SignedOut,
+            (Some(_), Some(_)) if tp.sub != sub => TokenChange::UserSwitched,
+            _ => TokenChange::Rotated,
+        };
+        tp.exp = claims.as_ref().and_then(|c| c.exp);
+        tp.token = token;
+        tp.sub = sub;
+        tp.generation += 1;
+        self.pending_tp_change = Some(change);
+    }
+
+    /// After every step: G4 refresh, token changes to channels (G3, G5), signals (G6), then
+    /// every gated Realtime action re-runs with the new view.
+    fn sync(&mut self, now: Now) {
+        if self.destroyed || !self.started {
+            return;
+        }
+        if self.third_party.is_none() {
+            self.auth.ensure_fresh(now, &mut self.out);
+        } else if let Some(tp) = &self.third_party {
+            // G4 for third-party tokens: ask again before expiry.
+            if tp.fetched && !tp.fetching && tp.exp.is_some_and(|e| e <= now.wall.as_secs() as i64 + 30) {
+                self.fetch_third_party();
+            }
+        }
+        let mut changes: Vec<TokenChange> = self
+            .auth
+            .take_changes()
+            .into_iter()
+            .map(|c| match c {
+                Change::Rotated => TokenChange::Rotated,
+                Change::UserSwitched => TokenChange::UserSwitched,
+                Change::SignedOut => TokenChange::SignedOut,
+            })
+            .collect();
+        if let Some(c) = self.pending_tp_change.take() {
+            changes.push(c);
+        }
+        let session_mode = self.cfg.apikey_mode == ApikeyMode::Session;
+        for change in changes {
+            let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+            self.realtime.token_changed(change, now, &v, &mut self.out);
+            if session_mode && change != TokenChange::Rotated {
+                // The socket presented the previous user's token: reconnect with the new one.
+                self.realtime.reconnect_now(now, &v, &mut self.out);
+            }
+        }
+        for s in self.realtime.take_signals() {
+            match s {
+                Signal::TokenExpired => {
+                    if self.third_party.is_some() {
+                        if let Some(tp) = &mut self.third_party {
+                            tp.fetching = false;
+                        }
+                        self.fetch_third_party();
+                    } else {
+                        self.auth.force_refresh(now, &mut self.out);
+                    }
+                }
+                Signal::RefusedBeforeOpen => self.diagnose_refusal(now),
+            }
+        }
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        self.realtime.resume(now, &v, &mut self.out);
+    }
+
+    /// A socket that closed before opening was probably refused at the handshake, which a
+    /// browser cannot read. Ask the auth server about the token instead (design.md,
+    /// "Diagnostics").
+    fn diagnose_refusal(&mut self, now: Now) {
+        if self.diagnosis.is_some() {
+            return;
+        }
+        let Some(s) = self.auth.session() else { return };
+        let req = crate::auth::requests::Gotrue { base: &self.cfg.url.http("/auth/v1"), key: &self.cfg.key, headers: &self.cfg.headers }
+            .request("GET", "/user", Some(&s.access_token), None);
+        let id = self.out.request_id();
+        self.diagnosis = Some(id);
+        self.out.push(Output::Http { id, request: req });
+        let _ = now;
+    }
+
+    fn on_diagnosis(&mut self, status: u16, body: &str) {
+        if (200..300).contains(&status) {
+            return;
+        }
+        let e = authwire_wire::gotrue::parse_error(body);
+        let code = e.code.unwrap_or_else(|| String::from("unknown"));
+        let refusal = Refusal { code: code.clone(), message: e.message.clone() };
+        self.out.log(crate::io::Level::Warn, crate::io::concat(&["the socket was refused; the auth server says ", &code]));
+        for id in self.realtime.channel_ids() {
+            if self.realtime.channel_info(id).is_some_and(|i| i.state != crate::realtime::channel::ChannelState::Closed) {
+                self.out.event(AppEvent::ChannelStatus {
+                    channel: id,
+                    status: crate::io::SubscribeStatus::ChannelError,
+                    error: Some(ChannelError::Refused { code: code.clone(), reason: e.message.clone() }),
+                });
+            }
+        }
+        self.refusal = Some(refusal);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Realtime commands
+    // ------------------------------------------------------------------------------------
 
     fn check_alive(&self) -> Result<(), ChannelOpError> {
         if self.destroyed {
@@ -133,8 +424,11 @@ impl Client {
     /// `channel.subscribe(cb, timeout)`.
     pub fn subscribe(&mut self, ch: ChannelId, timeout_ms: Option<Millis>, now: Now) -> Result<(), ChannelOpError> {
         self.check_alive()?;
-        let view = token_view(&self.cfg, self.token_gen);
-        self.realtime.subscribe(ch, timeout_ms, now, &view, &mut self.out)
+        self.auth.ensure_fresh(now, &mut self.out);
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        self.realtime.subscribe(ch, timeout_ms, now, &v, &mut self.out)?;
+        self.sync(now);
+        Ok(())
     }
 
     /// `channel.unsubscribe()`; the ticket resolves with the outcome.
@@ -151,20 +445,30 @@ impl Client {
         t
     }
 
+    fn http_target_parts(&self) -> String {
+        self.cfg.url.http("/realtime/v1")
+    }
+
     /// `channel.send({type:'broadcast', event, payload})`.
-    pub fn send_broadcast(
-        &mut self,
-        ch: ChannelId,
-        event: &str,
-        data: UserData,
-        now: Now,
-    ) -> Result<Ticket, ChannelOpError> {
+    pub fn send_broadcast(&mut self, ch: ChannelId, event: &str, data: UserData, now: Now) -> Result<Ticket, ChannelOpError> {
         self.check_alive()?;
         let t = self.ticket();
-        let view = token_view(&self.cfg, self.token_gen);
-        let base = self.cfg.url.http("/realtime/v1");
+        self.auth.ensure_fresh(now, &mut self.out);
+        let base = self.http_target_parts();
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
         let http = HttpTarget { base_url: &base, apikey: &self.cfg.key, bearer_fallback: None };
-        self.realtime.send_broadcast(ch, event, data, t, now, &view, &http, &mut self.out)?;
+        self.realtime.send_broadcast(ch, event, data, t, now, &v, &http, &mut self.out)?;
+        Ok(t)
+    }
+
+    /// `channel.httpSend(event, payload)`: always the HTTP broadcast endpoint.
+    pub fn http_send(&mut self, ch: ChannelId, event: &str, payload_json: &str, now: Now) -> Result<Ticket, ChannelOpError> {
+        self.check_alive()?;
+        let t = self.ticket();
+        let base = self.http_target_parts();
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        let http = HttpTarget { base_url: &base, apikey: &self.cfg.key, bearer_fallback: None };
+        self.realtime.http_send(ch, event, payload_json, t, &v, &http, &mut self.out)?;
         Ok(t)
     }
 
@@ -172,8 +476,8 @@ impl Client {
     pub fn track(&mut self, ch: ChannelId, payload_json: &str, now: Now) -> Result<Ticket, ChannelOpError> {
         self.check_alive()?;
         let t = self.ticket();
-        let view = token_view(&self.cfg, self.token_gen);
-        self.realtime.track(ch, payload_json, t, now, &view, &mut self.out)?;
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        self.realtime.track(ch, payload_json, t, now, &v, &mut self.out)?;
         Ok(t)
     }
 
@@ -181,8 +485,8 @@ impl Client {
     pub fn untrack(&mut self, ch: ChannelId, now: Now) -> Result<Ticket, ChannelOpError> {
         self.check_alive()?;
         let t = self.ticket();
-        let view = token_view(&self.cfg, self.token_gen);
-        self.realtime.untrack(ch, t, now, &view, &mut self.out)?;
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        self.realtime.untrack(ch, t, now, &v, &mut self.out)?;
         Ok(t)
     }
 
@@ -191,13 +495,27 @@ impl Client {
         if self.destroyed {
             return;
         }
-        let view = token_view(&self.cfg, self.token_gen);
-        self.realtime.connect(now, &view, &mut self.out);
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        self.realtime.connect(now, &v, &mut self.out);
     }
 
     /// `client.realtime.disconnect()`.
     pub fn disconnect(&mut self, now: Now) {
         self.realtime.disconnect(now, &mut self.out);
+    }
+
+    /// `client.realtime.setAuth(token?)`: third-party mode only (with a session, authwire
+    /// applies tokens itself). `None` asks `accessToken()` again.
+    pub fn set_auth(&mut self, token: Option<String>, now: Now) -> Result<(), AuthError> {
+        if self.third_party.is_none() {
+            return Err(AuthError::NotSupported { what: "setAuth() is for third-party tokens; authwire applies session tokens itself" });
+        }
+        match token {
+            Some(t) => self.on_third_party_token(Some(t), now),
+            None => self.fetch_third_party(),
+        }
+        self.sync(now);
+        Ok(())
     }
 
     /// `client.realtime.connectionState()`.
@@ -206,7 +524,7 @@ impl Client {
     }
 
     /// Channel ids, in creation order.
-    pub fn channel_ids(&self) -> alloc::vec::Vec<ChannelId> {
+    pub fn channel_ids(&self) -> Vec<ChannelId> {
         self.realtime.channel_ids()
     }
 
@@ -220,23 +538,151 @@ impl Client {
         self.realtime.presence_state_json(ch)
     }
 
-    /// `client.destroy()`: leaves every channel, closes the socket; later commands fail with
-    /// `destroyed`.
+    /// The realtime half (read-only), for diagnostics.
+    pub fn realtime(&self) -> &Realtime {
+        &self.realtime
+    }
+
+    /// The auth half (read-only), for diagnostics.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The auth server's explanation of the last refused socket.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        self.refusal.as_ref()
+    }
+
+    /// Whether the current token view is settled (G2), for diagnostics.
+    pub fn auth_ready(&self, now: Now) -> bool {
+        view(&self.cfg, &self.auth, self.third_party.as_ref(), now).ready
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Auth commands. Each returns a ticket resolved by `AppEvent::Done`.
+    // ------------------------------------------------------------------------------------
+
+    fn auth_cmd(&mut self, now: Now, f: impl FnOnce(&mut Auth, Ticket, Now, &mut Outbox)) -> Ticket {
+        let t = self.ticket();
+        if self.third_party.is_some() {
+            self.out.event(AppEvent::Done {
+                ticket: t,
+                result: Err(AuthError::NotSupported { what: "auth is managed by the accessToken() callback" }),
+            });
+            return t;
+        }
+        f(&mut self.auth, t, now, &mut self.out);
+        self.sync(now);
+        t
+    }
+
+    /// `signUp(credentials)` (JSON of the credentials object).
+    pub fn sign_up(&mut self, creds: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.sign_up(t, creds, n, o))
+    }
+    /// `signInWithPassword(credentials)`.
+    pub fn sign_in_with_password(&mut self, creds: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.sign_in_with_password(t, creds, n, o))
+    }
+    /// `signInAnonymously(credentials?)`.
+    pub fn sign_in_anonymously(&mut self, creds: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.sign_in_anonymously(t, creds, n, o))
+    }
+    /// `signInWithOtp(credentials)`.
+    pub fn sign_in_with_otp(&mut self, creds: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.sign_in_with_otp(t, creds, n, o))
+    }
+    /// `verifyOtp(params)`.
+    pub fn verify_otp(&mut self, creds: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.verify_otp(t, creds, n, o))
+    }
+    /// `signInWithIdToken(credentials)`.
+    pub fn sign_in_with_id_token(&mut self, creds: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.sign_in_with_id_token(t, creds, n, o))
+    }
+    /// `signInWithOAuth(credentials)`: resolves with `{ provider, url }`.
+    pub fn sign_in_with_oauth(&mut self, creds: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.sign_in_with_oauth(t, creds, n, o))
+    }
+    /// `exchangeCodeForSession(code)`.
+    pub fn exchange_code(&mut self, code: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.exchange_code(t, code, n, o))
+    }
+    /// `signOut({ scope })`.
+    pub fn sign_out(&mut self, scope: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.sign_out(t, scope, n, o))
+    }
+    /// `getSession()`.
+    pub fn get_session(&mut self, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.get_session(t, n, o))
+    }
+    /// `getUser(jwt?)`.
+    pub fn get_user(&mut self, jwt: Option<&str>, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.get_user(t, jwt, n, o))
+    }
+    /// `getClaims(jwt?)`.
+    pub fn get_claims(&mut self, jwt: Option<&str>, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.get_claims(t, jwt, n, o))
+    }
+    /// `refreshSession({ refresh_token? })`.
+    pub fn refresh_session(&mut self, refresh_token: Option<&str>, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.refresh_session(t, refresh_token, n, o))
+    }
+    /// `setSession({ access_token, refresh_token })`.
+    pub fn set_session(&mut self, access_token: &str, refresh_token: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.set_session_cmd(t, access_token, refresh_token, n, o))
+    }
+    /// `updateUser(attributes)`.
+    pub fn update_user(&mut self, attrs: &str, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.update_user(t, attrs, n, o))
+    }
+    /// `onAuthStateChange(cb)`: `INITIAL_SESSION` first (once start-up settled).
+    pub fn add_auth_listener(&mut self, now: Now) -> ListenerId {
+        self.auth.add_listener(now, &mut self.out)
+    }
+    /// Unsubscribes an auth listener.
+    pub fn remove_auth_listener(&mut self, id: ListenerId) {
+        self.auth.remove_listener(id);
+    }
+    /// `startAutoRefresh()`.
+    pub fn start_auto_refresh(&mut self, now: Now) {
+        self.auth.start_auto_refresh(now);
+        self.sync(now);
+    }
+    /// `stopAutoRefresh()`.
+    pub fn stop_auto_refresh(&mut self) {
+        self.auth.stop_auto_refresh();
+    }
+    /// `signOutReason()`.
+    pub fn sign_out_reason(&self) -> Option<&SignOutReason> {
+        self.auth.sign_out_reason()
+    }
+
+    /// The access token to put on app HTTP requests (`client.fetch`), refreshing first if it
+    /// is due: `None` while it is settling (the shell waits for the next `Done` or
+    /// `AuthChange` and asks again), `Some(None)` when there is no session.
+    pub fn fetch_token(&mut self, now: Now) -> Option<Option<String>> {
+        self.auth.ensure_fresh(now, &mut self.out);
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        if !v.ready {
+            return None;
+        }
+        Some(v.token.map(String::from))
+    }
+
+    /// `client.destroy()`: leaves every channel, closes the socket, ends timers; later
+    /// commands fail with `destroyed`.
     pub fn destroy(&mut self, now: Now) {
         if self.destroyed {
             return;
         }
         self.realtime.destroy(now, &mut self.out);
+        self.auth.destroy(&mut self.out);
         self.destroyed = true;
     }
 
     /// Whether `destroy()` was called.
     pub fn is_destroyed(&self) -> bool {
         self.destroyed
-    }
-
-    /// Allocates a request id (for shell-side requests that share the id space).
-    pub fn request_id(&mut self) -> RequestId {
-        self.out.request_id()
     }
 }

@@ -266,3 +266,141 @@ mod tests {
         assert_eq!(c("Server requested disconnect"), "channel_closed");
     }
 }
+
+/// Why an auth operation failed. Shapes follow auth-js's error classes (`name()`), with
+/// GoTrue's codes preserved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// GoTrue answered with an error status.
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// GoTrue's code (`invalid_credentials`, `refresh_token_already_used`, …), or
+        /// `unknown` when the body had none.
+        code: String,
+        /// GoTrue's message.
+        message: String,
+    },
+    /// A password GoTrue considers weak (422 `weak_password`).
+    WeakPassword {
+        /// GoTrue's message.
+        message: String,
+        /// `length`, `characters`, `pwned`.
+        reasons: alloc::vec::Vec<String>,
+    },
+    /// No response (network, CORS, abort: status 0), or a 5xx/52x: worth retrying.
+    RetryableFetch {
+        /// HTTP status (0 without a response).
+        status: u16,
+        /// What failed.
+        message: String,
+    },
+    /// The operation needs a session and there is none.
+    SessionMissing,
+    /// A JWT that cannot be decoded, is expired, or failed verification.
+    InvalidJwt {
+        /// What is wrong.
+        message: &'static str,
+    },
+    /// `exchangeCodeForSession` found no PKCE code verifier in storage.
+    PkceVerifierMissing,
+    /// A success response that is not what GoTrue sends.
+    InvalidResponse,
+    /// The session could not be written to storage (quota, access denied); it is kept in
+    /// memory.
+    Storage {
+        /// What the storage said.
+        message: String,
+    },
+    /// Not supported by authwire (MFA, SSO, identity linking, the admin API, Web3).
+    NotSupported {
+        /// The feature.
+        what: &'static str,
+    },
+    /// The client was destroyed.
+    Destroyed,
+    /// Another operation replaced this one (e.g. a newer sign-in), so its result was dropped.
+    Superseded,
+}
+
+impl AuthError {
+    /// A stable code: GoTrue's own for API errors, authwire's otherwise.
+    pub fn code(&self) -> &str {
+        match self {
+            AuthError::Api { code, .. } => code,
+            AuthError::WeakPassword { .. } => "weak_password",
+            AuthError::RetryableFetch { status: 0, .. } => "network_error",
+            AuthError::RetryableFetch { .. } => "server_error",
+            AuthError::SessionMissing => "session_missing",
+            AuthError::InvalidJwt { .. } => "invalid_jwt",
+            AuthError::PkceVerifierMissing => "pkce_code_verifier_not_found",
+            AuthError::InvalidResponse => "invalid_response",
+            AuthError::Storage { .. } => "storage_error",
+            AuthError::NotSupported { .. } => "not_supported",
+            AuthError::Destroyed => "destroyed",
+            AuthError::Superseded => "superseded",
+        }
+    }
+    /// auth-js's class name for this error.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuthError::Api { .. } => "AuthApiError",
+            AuthError::WeakPassword { .. } => "AuthWeakPasswordError",
+            AuthError::RetryableFetch { .. } => "AuthRetryableFetchError",
+            AuthError::SessionMissing => "AuthSessionMissingError",
+            AuthError::InvalidJwt { .. } => "AuthInvalidJwtError",
+            AuthError::PkceVerifierMissing => "AuthPKCECodeVerifierMissingError",
+            AuthError::InvalidResponse => "AuthInvalidTokenResponseError",
+            _ => "AuthError",
+        }
+    }
+    /// The HTTP status, where there is one (auth-js gives 400 to the client-side errors).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AuthError::Api { status, .. } | AuthError::RetryableFetch { status, .. } => Some(*status),
+            AuthError::WeakPassword { .. } => Some(422),
+            AuthError::SessionMissing | AuthError::InvalidJwt { .. } | AuthError::PkceVerifierMissing => Some(400),
+            AuthError::InvalidResponse => Some(500),
+            _ => None,
+        }
+    }
+    /// The human text.
+    pub fn message(&self) -> &str {
+        match self {
+            AuthError::Api { message, .. }
+            | AuthError::WeakPassword { message, .. }
+            | AuthError::RetryableFetch { message, .. }
+            | AuthError::Storage { message } => message,
+            AuthError::SessionMissing => "Auth session missing!",
+            AuthError::InvalidJwt { message } => message,
+            AuthError::PkceVerifierMissing => "PKCE code verifier not found in storage",
+            AuthError::InvalidResponse => "Auth session or user missing",
+            AuthError::NotSupported { what } => what,
+            AuthError::Destroyed => "the client was destroyed",
+            AuthError::Superseded => "a newer operation replaced this one",
+        }
+    }
+    /// `true` for failures worth retrying with backoff: no response, 5xx, 52x, 429 and 409
+    /// (`conflict`: lock contention on the server).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AuthError::RetryableFetch { .. } => true,
+            AuthError::Api { status, .. } => matches!(status, 429 | 409),
+            _ => false,
+        }
+    }
+    /// The codes after which a refresh token is dead for good (auth-session.md §1.5).
+    pub fn ends_session(&self) -> bool {
+        matches!(
+            self.code(),
+            "refresh_token_not_found"
+                | "refresh_token_already_used"
+                | "session_not_found"
+                | "session_expired"
+                | "user_banned"
+                | "user_not_found"
+                | "validation_failed"
+        )
+    }
+}

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 pub use authwire_wire::frame::WireMsg;
 
-use crate::error::{ChannelError, PushError};
+use crate::error::{AuthError, ChannelError, PushError};
 
 /// One WebSocket connection attempt. Frames and closes of older connections are ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -104,6 +104,18 @@ pub enum Input {
         id: RequestId,
         /// The digest, or `None` when the runtime has no WebCrypto.
         b64url: Option<String>,
+    },
+    /// The result of an [`Output::Verify`].
+    Verified {
+        /// The request.
+        id: RequestId,
+        /// `true` when the signature is valid.
+        ok: bool,
+    },
+    /// The token from the application's `accessToken()` callback (third-party auth).
+    AccessToken {
+        /// The token, or `None`.
+        token: Option<String>,
     },
     /// Page visibility changed.
     Visibility {
@@ -275,6 +287,57 @@ pub enum PresenceEvent {
     },
 }
 
+/// Auth state changes, as supabase-js names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthEvent {
+    /// First event of every listener: the session as loaded (or none).
+    InitialSession,
+    /// A session began (sign-in, or a different user).
+    SignedIn,
+    /// The session ended.
+    SignedOut,
+    /// A new access token for the same session.
+    TokenRefreshed,
+    /// The user object changed.
+    UserUpdated,
+    /// A recovery link or code was used.
+    PasswordRecovery,
+    /// An MFA challenge was verified (unused while MFA is not supported).
+    MfaChallengeVerified,
+}
+
+impl AuthEvent {
+    /// The supabase-js event name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthEvent::InitialSession => "INITIAL_SESSION",
+            AuthEvent::SignedIn => "SIGNED_IN",
+            AuthEvent::SignedOut => "SIGNED_OUT",
+            AuthEvent::TokenRefreshed => "TOKEN_REFRESHED",
+            AuthEvent::UserUpdated => "USER_UPDATED",
+            AuthEvent::PasswordRecovery => "PASSWORD_RECOVERY",
+            AuthEvent::MfaChallengeVerified => "MFA_CHALLENGE_VERIFIED",
+        }
+    }
+    /// Types a supabase-js event name (from another tab).
+    pub fn parse(s: &str) -> Option<AuthEvent> {
+        Some(match s {
+            "INITIAL_SESSION" => AuthEvent::InitialSession,
+            "SIGNED_IN" => AuthEvent::SignedIn,
+            "SIGNED_OUT" => AuthEvent::SignedOut,
+            "TOKEN_REFRESHED" => AuthEvent::TokenRefreshed,
+            "USER_UPDATED" => AuthEvent::UserUpdated,
+            "PASSWORD_RECOVERY" => AuthEvent::PasswordRecovery,
+            "MFA_CHALLENGE_VERIFIED" => AuthEvent::MfaChallengeVerified,
+            _ => return None,
+        })
+    }
+}
+
+/// An `onAuthStateChange` listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListenerId(pub u32);
+
 /// Something the application should see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -331,6 +394,23 @@ pub enum AppEvent {
         ticket: Ticket,
         /// How it ended.
         outcome: PushOutcome,
+    },
+    /// An auth state change for one listener (`INITIAL_SESSION`) or all of them.
+    AuthChange {
+        /// `Some` for an event meant for one listener only.
+        listener: Option<ListenerId>,
+        /// The event.
+        event: AuthEvent,
+        /// The session JSON (supabase-js shape), or `None`.
+        session: Option<String>,
+    },
+    /// An auth command finished: `Ok(data JSON)` or the error. The data JSON is the `data`
+    /// member of supabase-js's `{ data, error }` result.
+    Done {
+        /// The command.
+        ticket: Ticket,
+        /// Its result.
+        result: Result<String, AuthError>,
     },
     /// A heartbeat event.
     Heartbeat {
@@ -403,6 +483,21 @@ pub enum Output {
     },
     /// Post a message to the other tabs.
     TabPost(String),
+    /// Replace the page URL (without reloading) after a session was taken from it.
+    ReplaceUrl(String),
+    /// Verify a JWT signature with WebCrypto and report [`Input::Verified`].
+    Verify {
+        /// The id to report with.
+        id: RequestId,
+        /// `ES256` or `RS256`.
+        alg: String,
+        /// The public key (JWK JSON text).
+        jwk: String,
+        /// The signed text (`header.payload`).
+        signed: String,
+        /// The signature, base64url.
+        signature: String,
+    },
     /// Compute SHA-256 of `data` and report [`Input::Digest`].
     Digest {
         /// The id to report with.
@@ -410,6 +505,9 @@ pub enum Output {
         /// The text to hash (UTF-8).
         data: String,
     },
+    /// Call the application's `accessToken()` callback and report [`Input::AccessToken`]
+    /// (third-party auth).
+    FetchAccessToken,
     /// Deliver an event to the application.
     Event(AppEvent),
     /// A log line (tokens already redacted).

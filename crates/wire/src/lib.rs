@@ -2,6 +2,8 @@
 //!
 //! * [`json`] — a small JSON reader/writer that keeps floats and `core::fmt` out of the wasm;
 //! * [`frame`] — Phoenix frames: V1 objects, V2 arrays, V2 binary kinds 0–4;
+//! * [`gotrue`] — GoTrue token responses and error bodies;
+//! * [`jwt`] — JWT claims without verification, base64url;
 //! * [`realtime`] — typed Realtime payloads: join config, replies, `system`, presence, changes.
 //!
 //! No IO, no clock. Every decoder returns `Result` and never panics on any input; the
@@ -14,6 +16,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod frame;
+pub mod gotrue;
 pub mod json;
 pub mod jwt;
 pub mod realtime;

@@ -670,6 +670,24 @@ impl Realtime {
         }
     }
 
+    /// `channel.httpSend(event, payload)`: the HTTP broadcast endpoint, whatever the socket.
+    #[allow(clippy::too_many_arguments)]
+    pub fn http_send(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        payload_json: &str,
+        ticket: Ticket,
+        view: &TokenView<'_>,
+        http: &HttpTarget<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
+        let ch = self.chan(id)?;
+        let (topic, private) = (String::from(ch.sub_topic()), ch.config.private);
+        self.http_broadcast(&topic, private, event, payload_json, ticket, view, http, out);
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn http_broadcast(
         &mut self,

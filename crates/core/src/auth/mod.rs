@@ -1,0 +1,1695 @@
+//! The auth half of the core: the GoTrue session, its persistence, refresh scheduling and the
+//! cross-tab refresh protocol, the auth flows and the event queue. Sans-IO like the rest:
+//! HTTP, storage, locks, tab messages and digests are outputs tagged with request ids, and
+//! their results come back as inputs. Replies to requests the machine no longer waits for are
+//! dropped.
+//!
+//! # The refresh protocol (guarantee G8)
+//!
+//! 1. acquire the Web Lock `lock:<storage key>` (with a timeout longer than a refresh request
+//!    can take, so a live holder always finishes first);
+//! 2. re-read storage: another tab may have refreshed already — then adopt its session and
+//!    send nothing;
+//! 3. send the *newest* refresh token;
+//! 4. commit guard: re-read storage; if it changed meanwhile (a sign-out, or another tab that
+//!    got in without the lock), discard the response;
+//! 5. write the new session, post it to the other tabs, release the lock, and only then tell
+//!    the application (no user callback runs while the lock is held).
+//!
+//! A lock timeout (or a runtime without Web Locks) skips step 1 but never step 2 or 4.
+
+pub mod requests;
+pub mod session;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use authwire_wire::gotrue::parse_error;
+use authwire_wire::json::{self, ObjectWriter, Value};
+use authwire_wire::jwt;
+
+use self::requests::{cred, Gotrue};
+use self::session::Session;
+use crate::backoff::Backoff;
+use crate::error::AuthError;
+use crate::io::{
+    concat, AppEvent, AuthEvent, HttpRequest, Level, ListenerId, LockOp, Outbox, Output, RequestId, StorageOp, Ticket,
+};
+use crate::map::VecMap;
+use crate::rng::Rng;
+use crate::time::{Instant, Millis, Now};
+use crate::timer::TimerTable;
+
+/// Auth settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `https://ref.supabase.co/auth/v1`.
+    pub base_url: String,
+    /// The API key.
+    pub key: String,
+    /// Storage key of the session (`sb-<ref>-auth-token`); also names the lock and the tab
+    /// channel.
+    pub storage_key: String,
+    /// Persist the session and coordinate with other tabs.
+    pub persist: bool,
+    /// Refresh before expiry on a timer.
+    pub auto_refresh: bool,
+    /// `flowType: 'pkce'`.
+    pub pkce: bool,
+    /// Extra headers for every request.
+    pub headers: Vec<(String, String)>,
+    /// How long to wait for the cross-tab refresh lock. Longer than `request_timeout_ms`, so
+    /// a live holder always finishes (or gives up) before another tab stops waiting.
+    pub lock_timeout_ms: Millis,
+    /// A GoTrue request without an answer after this long is treated as a network failure
+    /// (a late answer is dropped).
+    pub request_timeout_ms: Millis,
+    /// The page URL at start, to take a session from (`detectSessionInUrl`).
+    pub page_url: Option<String>,
+}
+
+/// Why the last sign-out happened (`signOutReason()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignOutReason {
+    /// The application called `signOut()`.
+    User,
+    /// A refresh failed for good; GoTrue's code.
+    RefreshFailed(String),
+    /// The server no longer knows the session or user (`session_not_found`, `user_not_found`,
+    /// `user_banned` on `/user`).
+    SessionRevoked(String),
+    /// Another tab signed out.
+    OtherTab,
+}
+
+impl SignOutReason {
+    /// The string given to JS.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SignOutReason::User => "user",
+            SignOutReason::RefreshFailed(_) => "refresh_failed",
+            SignOutReason::SessionRevoked(_) => "session_revoked",
+            SignOutReason::OtherTab => "other_tab",
+        }
+    }
+    /// GoTrue's code behind it, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            SignOutReason::RefreshFailed(c) | SignOutReason::SessionRevoked(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// How the access token changed (for the Realtime half; see `realtime::TokenChange`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Same principal, new token (refresh, or a first sign-in over an anonymous socket).
+    Rotated,
+    /// Another user.
+    UserSwitched,
+    /// No session any more.
+    SignedOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    Refresh,
+    Retry,
+    Request(RequestId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignInKind {
+    /// SIGNED_IN.
+    SignIn,
+    /// PASSWORD_RECOVERY instead of SIGNED_IN.
+    Recovery,
+    /// `setSession` with an expired token: TOKEN_REFRESHED.
+    Refreshed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum UserPurpose {
+    /// `getUser()`.
+    Command,
+    /// `setSession()` with a valid token: the user completes the session.
+    SetSession(String, String),
+    /// A session found in the page URL (implicit flow).
+    FromUrl { at: String, rt: String, expires_in: u64, recovery: bool },
+    /// `getClaims()` for an HS256 token: a successful `/user` means the claims stand.
+    Claims(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HttpOp {
+    /// A response that carries a session.
+    SignIn { ticket: Option<Ticket>, kind: SignInKind, verifier: bool },
+    /// `signUp` without autoconfirm or an OTP request: no session.
+    NoSession { ticket: Ticket },
+    Refresh { gen: u64 },
+    User { ticket: Option<Ticket>, own: bool, purpose: UserPurpose },
+    UpdateUser { ticket: Ticket },
+    Logout { ticket: Ticket },
+    Jwks,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StoreOp {
+    Initial,
+    RefreshBefore { gen: u64 },
+    RefreshAfter { gen: u64, fresh: Session },
+    RefreshFailedReread { gen: u64, error: AuthError },
+    /// A session write; what to announce once it landed.
+    Save { announce: Option<AuthEvent>, ticket: Option<(Ticket, String)>, post: bool },
+    Write,
+    /// The PKCE verifier was written; continue with the digest.
+    VerifierWritten { ticket: Ticket, verifier: String, creds: String, flow: PkceFlow },
+    VerifierRead { ticket: Ticket, code: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PkceFlow {
+    OAuth,
+    SignUp,
+    Otp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DigestOp {
+    Pkce { ticket: Ticket, creds: String, flow: PkceFlow },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RefreshStep {
+    Lock(RequestId),
+    ReadBefore(RequestId),
+    Request(RequestId),
+    ReadAfter(RequestId),
+    /// Writing the new session; then post, release, announce.
+    Commit(RequestId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refresh {
+    gen: u64,
+    step: RefreshStep,
+    lock: Option<RequestId>,
+    /// The refresh token this flight refreshes (the newest known).
+    token: String,
+    /// The session the flight will commit.
+    fresh: Option<Session>,
+}
+
+/// The auth machine.
+#[derive(Debug)]
+pub struct Auth {
+    cfg: AuthConfig,
+    loaded: bool,
+    /// The initial load is still refreshing or taking a session from the URL.
+    init_busy: bool,
+    session: Option<Session>,
+    /// Increments on every session change; stale flights compare it.
+    session_gen: u64,
+    /// Increments whenever the access token changes.
+    token_gen: u64,
+    timers: TimerTable<Timer>,
+    http: VecMap<RequestId, HttpOp>,
+    store: VecMap<RequestId, StoreOp>,
+    digests: VecMap<RequestId, DigestOp>,
+    verifies: VecMap<RequestId, (Ticket, String)>,
+    refresh: Option<Refresh>,
+    /// Commands waiting for the current refresh: (ticket, what to answer).
+    refresh_waiters: Vec<(Ticket, Waiter)>,
+    retry_attempt: u32,
+    listeners: Vec<(ListenerId, bool)>,
+    next_listener: u32,
+    changes: Vec<Change>,
+    sign_out_reason: Option<SignOutReason>,
+    auto_refresh: bool,
+    rng: Rng,
+    storage_error: Option<String>,
+    last_refresh_error: Option<AuthError>,
+    jwks: Option<(String, Instant)>,
+    jwks_waiters: Vec<(Ticket, String)>,
+    destroyed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiter {
+    /// `getSession()`: `{ session }`.
+    Session,
+    /// `refreshSession()` / `setSession()`: `{ user, session }` or the error.
+    UserSession,
+}
+
+/// The refresh retry policy after transient failures (network, 5xx, 409): full jitter from
+/// 0.5 s growing to 30 s.
+const RETRY: Backoff = Backoff::FullJitter { base: 500, cap: 30_000, growth_pct: 200 };
+/// After a 429 GoTrue gives no `Retry-After`; back off harder.
+const RETRY_429: Backoff = Backoff::FullJitter { base: 5_000, cap: 60_000, growth_pct: 200 };
+/// JWKS cache lifetime (GoTrue sends `max-age=600`).
+const JWKS_TTL_MS: Millis = 600_000;
+
+fn data_session(session: Option<&str>) -> String {
+    let mut w = ObjectWriter::new();
+    w.raw("session", session.unwrap_or("null"));
+    w.finish()
+}
+
+fn classify(status: u16, body: &str) -> AuthError {
+    let e = parse_error(body);
+    if status == 0 || (500..=504).contains(&status) || (520..=530).contains(&status) {
+        let message = if e.message.is_empty() { String::from("the auth server did not answer") } else { e.message };
+        return AuthError::RetryableFetch { status, message };
+    }
+    let code = e.code.unwrap_or_else(|| String::from("unknown"));
+    if code == "weak_password" {
+        return AuthError::WeakPassword { message: e.message, reasons: e.weak_password_reasons };
+    }
+    if code == "session_not_found" && status == 400 {
+        return AuthError::SessionMissing;
+    }
+    AuthError::Api { status, code, message: e.message }
+}
+
+impl Auth {
+    /// A machine that has not read storage yet.
+    pub fn new(cfg: AuthConfig, seed: u64) -> Auth {
+        Auth {
+            auto_refresh: cfg.auto_refresh,
+            cfg,
+            loaded: false,
+            init_busy: false,
+            session: None,
+            session_gen: 0,
+            token_gen: 1,
+            timers: TimerTable::default(),
+            http: VecMap::new(),
+            store: VecMap::new(),
+            digests: VecMap::new(),
+            verifies: VecMap::new(),
+            refresh: None,
+            refresh_waiters: Vec::new(),
+            retry_attempt: 0,
+            listeners: Vec::new(),
+            next_listener: 0,
+            changes: Vec::new(),
+            sign_out_reason: None,
+            rng: Rng::new(seed ^ 0x5EED_A07B),
+            storage_error: None,
+            last_refresh_error: None,
+            jwks: None,
+            jwks_waiters: Vec::new(),
+            destroyed: false,
+        }
+    }
+
+    fn gotrue(&self) -> Gotrue<'_> {
+        Gotrue { base: &self.cfg.base_url, key: &self.cfg.key, headers: &self.cfg.headers }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // State for the client
+    // ------------------------------------------------------------------------------------
+
+    /// The current session.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// Changes whenever the access token changes.
+    pub fn token_generation(&self) -> u64 {
+        self.token_gen
+    }
+
+    /// Token changes since the last call.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        core::mem::take(&mut self.changes)
+    }
+
+    /// Why the last sign-out happened.
+    pub fn sign_out_reason(&self) -> Option<&SignOutReason> {
+        self.sign_out_reason.as_ref()
+    }
+
+    /// The last storage failure, if the session could not be persisted.
+    pub fn storage_error(&self) -> Option<&str> {
+        self.storage_error.as_deref()
+    }
+
+    /// The last refresh failure (kept while the session is still usable).
+    pub fn last_refresh_error(&self) -> Option<&AuthError> {
+        self.last_refresh_error.as_ref()
+    }
+
+    /// `true` while a refresh is in flight.
+    pub fn refreshing(&self) -> bool {
+        self.refresh.is_some()
+    }
+
+    /// G2: the token is settled — storage was read, no refresh is in flight, and the token
+    /// (if any) is not expired. While `false`, nothing may join or push.
+    pub fn resolved(&self, now: Now) -> bool {
+        self.loaded
+            && !self.init_busy
+            && self.refresh.is_none()
+            && self.session.as_ref().is_none_or(|s| !s.is_expired(now.wall))
+    }
+
+    /// The earliest deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Start-up
+    // ------------------------------------------------------------------------------------
+
+    /// The page URL to take a session from at start (`detectSessionInUrl`).
+    pub fn set_page_url(&mut self, url: Option<String>) {
+        self.cfg.page_url = url;
+    }
+
+    /// Reads the stored session (and takes one from the page URL, if enabled).
+    pub fn start(&mut self, now: Now, out: &mut Outbox) {
+        if !self.cfg.persist {
+            self.loaded = true;
+            self.detect_url(now, out);
+            self.flush_initial(now, out);
+            return;
+        }
+        let id = out.request_id();
+        self.store.insert(id, StoreOp::Initial);
+        out.push(Output::Storage { id, op: StorageOp::Get(self.cfg.storage_key.clone()) });
+    }
+
+    fn on_initial(&mut self, value: Option<String>, now: Now, out: &mut Outbox) {
+        self.loaded = true;
+        match value.as_deref().map(Session::from_stored) {
+            Some(Some(s)) => {
+                self.set_session(s, now);
+            }
+            Some(None) => {
+                // Not a session (corrupt or foreign): remove it, as auth-js does.
+                let id = out.request_id();
+                self.store.insert(id, StoreOp::Write);
+                out.push(Output::Storage { id, op: StorageOp::Remove(self.cfg.storage_key.clone()) });
+                out.log(Level::Warn, String::from("removed a stored value that is not a session"));
+            }
+            None => {}
+        }
+        self.detect_url(now, out);
+        if !self.init_busy {
+            if let Some(s) = &self.session {
+                if s.needs_refresh(now.wall) {
+                    self.init_busy = true;
+                    self.start_refresh(now, out);
+                }
+            }
+        }
+        self.flush_initial(now, out);
+    }
+
+    /// Takes a session from the page URL: an implicit-flow fragment or a PKCE `?code=`.
+    fn detect_url(&mut self, now: Now, out: &mut Outbox) {
+        let Some(url) = self.cfg.page_url.take() else { return };
+        let (base, frag) = url.split_once('#').unwrap_or((&url, ""));
+        let query = base.split_once('?').map_or("", |(_, q)| q);
+        let param = |s: &str, k: &str| {
+            s.split('&').find_map(|p| p.split_once('=').filter(|(n, _)| *n == k).map(|(_, v)| decode_component(v)))
+        };
+        let clean_base = base.split_once('?').map_or(base, |(b, _)| b);
+        if let Some(err) = param(frag, "error_description").or_else(|| param(query, "error_description")) {
+            out.log(Level::Warn, concat(&["the page URL carries an auth error: ", &err]));
+            return;
+        }
+        if let (Some(at), Some(rt)) = (param(frag, "access_token"), param(frag, "refresh_token")) {
+            let expires_in = param(frag, "expires_in").and_then(|v| v.parse().ok()).unwrap_or(3600);
+            let recovery = param(frag, "type").as_deref() == Some("recovery");
+            out.push(Output::ReplaceUrl(String::from(clean_base)));
+            self.init_busy = true;
+            let req = self.gotrue().request("GET", "/user", Some(&at), None);
+            self.send(req, HttpOp::User { ticket: None, own: false, purpose: UserPurpose::FromUrl { at, rt, expires_in, recovery } }, now, out);
+            return;
+        }
+        if self.cfg.pkce {
+            if let Some(code) = param(query, "code") {
+                // Keep the other query parameters; drop `code` and `sb_flow_id`.
+                let rest: Vec<&str> = query
+                    .split('&')
+                    .filter(|p| !p.starts_with("code=") && !p.starts_with("sb_flow_id=") && !p.is_empty())
+                    .collect();
+                let mut clean = String::from(clean_base);
+                if !rest.is_empty() {
+                    clean.push('?');
+                    clean.push_str(&rest.join("&"));
+                }
+                out.push(Output::ReplaceUrl(clean));
+                self.init_busy = true;
+                let id = out.request_id();
+                self.store.insert(id, StoreOp::VerifierRead { ticket: Ticket(0), code });
+                out.push(Output::Storage { id, op: StorageOp::Get(self.verifier_key()) });
+            }
+        }
+    }
+
+    fn verifier_key(&self) -> String {
+        let mut k = self.cfg.storage_key.clone();
+        k.push_str("-code-verifier");
+        k
+    }
+
+    /// `INITIAL_SESSION` for listeners that have not had it, once the start-up settled.
+    fn flush_initial(&mut self, _now: Now, out: &mut Outbox) {
+        if !self.loaded || self.init_busy {
+            return;
+        }
+        let session = self.session.as_ref().map(Session::to_js);
+        for (id, sent) in &mut self.listeners {
+            if !*sent {
+                *sent = true;
+                out.event(AppEvent::AuthChange {
+                    listener: Some(*id),
+                    event: AuthEvent::InitialSession,
+                    session: session.clone(),
+                });
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Events
+    // ------------------------------------------------------------------------------------
+
+    /// `onAuthStateChange(cb)`: `INITIAL_SESSION` comes first, then transitions.
+    pub fn add_listener(&mut self, now: Now, out: &mut Outbox) -> ListenerId {
+        self.next_listener += 1;
+        let id = ListenerId(self.next_listener);
+        self.listeners.push((id, false));
+        self.flush_initial(now, out);
+        id
+    }
+
+    /// Unsubscribes a listener.
+    pub fn remove_listener(&mut self, id: ListenerId) {
+        self.listeners.retain(|(l, _)| *l != id);
+    }
+
+    fn announce(&mut self, event: AuthEvent, out: &mut Outbox) {
+        let session = self.session.as_ref().map(Session::to_js);
+        for (id, sent) in &self.listeners {
+            if *sent {
+                out.event(AppEvent::AuthChange { listener: Some(*id), event, session: session.clone() });
+            }
+        }
+    }
+
+    fn tab_post(&self, event: AuthEvent, out: &mut Outbox) {
+        if !self.cfg.persist {
+            return;
+        }
+        let mut w = ObjectWriter::new();
+        w.str("event", event.as_str());
+        match &self.session {
+            Some(s) => w.raw("session", &s.to_js()),
+            None => w.raw("session", "null"),
+        };
+        out.push(Output::TabPost(w.finish()));
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Session changes
+    // ------------------------------------------------------------------------------------
+
+    /// Installs `s`, records how the token changed, and schedules its refresh.
+    fn set_session(&mut self, s: Session, now: Now) {
+        let change = match &self.session {
+            None => Change::Rotated,
+            Some(old) if old.user_id == s.user_id => Change::Rotated,
+            Some(_) => Change::UserSwitched,
+        };
+        let token_changed = self.session.as_ref().is_none_or(|old| old.access_token != s.access_token);
+        self.session = Some(s);
+        self.session_gen += 1;
+        if token_changed {
+            self.token_gen += 1;
+            self.changes.push(change);
+        }
+        self.retry_attempt = 0;
+        self.timers.stop(Timer::Retry);
+        self.schedule_refresh(now);
+    }
+
+    fn schedule_refresh(&mut self, now: Now) {
+        self.timers.stop(Timer::Refresh);
+        if !self.auto_refresh {
+            return;
+        }
+        if let Some(s) = &self.session {
+            let at_ms = s.refresh_at() * 1000;
+            let delay = at_ms.saturating_sub(now.wall.as_millis());
+            self.timers.set(Timer::Refresh, now.mono.add(delay));
+        }
+    }
+
+    /// Drops the session: storage, other tabs, listeners, channels.
+    fn end_session(&mut self, reason: SignOutReason, post: bool, write: bool, now: Now, out: &mut Outbox) {
+        let had = self.session.is_some();
+        self.abort_refresh(out, AuthError::SessionMissing);
+        self.session = None;
+        self.session_gen += 1;
+        self.timers.stop(Timer::Refresh);
+        self.timers.stop(Timer::Retry);
+        self.sign_out_reason = Some(reason);
+        if write && self.cfg.persist {
+            let id = out.request_id();
+            self.store.insert(id, StoreOp::Write);
+            out.push(Output::Storage { id, op: StorageOp::Remove(self.cfg.storage_key.clone()) });
+            let id = out.request_id();
+            self.store.insert(id, StoreOp::Write);
+            out.push(Output::Storage { id, op: StorageOp::Remove(self.verifier_key()) });
+        }
+        if had {
+            self.token_gen += 1;
+            self.changes.push(Change::SignedOut);
+            if post {
+                self.tab_post(AuthEvent::SignedOut, out);
+            }
+            self.announce(AuthEvent::SignedOut, out);
+        }
+        let _ = now;
+    }
+
+    /// Persists the current session, then announces (`persist first, then notify`).
+    fn save(&mut self, announce: Option<AuthEvent>, ticket: Option<(Ticket, String)>, post: bool, out: &mut Outbox) {
+        let Some(s) = &self.session else { return };
+        if !self.cfg.persist {
+            if let Some(e) = announce {
+                self.announce(e, out);
+            }
+            if let Some((t, data)) = ticket {
+                out.event(AppEvent::Done { ticket: t, result: Ok(data) });
+            }
+            return;
+        }
+        let id = out.request_id();
+        out.push(Output::Storage { id, op: StorageOp::Set(self.cfg.storage_key.clone(), s.to_stored()) });
+        self.store.insert(id, StoreOp::Save { announce, ticket, post });
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Refresh
+    // ------------------------------------------------------------------------------------
+
+    /// G4: starts a refresh when the token is inside its margin (and none is in flight or
+    /// backing off).
+    pub fn ensure_fresh(&mut self, now: Now, out: &mut Outbox) {
+        if !self.loaded || self.refresh.is_some() || self.destroyed {
+            return;
+        }
+        let Some(s) = &self.session else { return };
+        if !s.needs_refresh(now.wall) {
+            return;
+        }
+        // Backing off after a transient failure: wait, unless the token already expired.
+        if self.timers.is_set(Timer::Retry) && !s.is_expired(now.wall) {
+            return;
+        }
+        self.timers.stop(Timer::Retry);
+        self.start_refresh(now, out);
+    }
+
+    /// G6: the server said the token expired; refresh now whatever our clock thinks.
+    pub fn force_refresh(&mut self, now: Now, out: &mut Outbox) {
+        if self.refresh.is_none() && self.session.is_some() {
+            self.timers.stop(Timer::Retry);
+            self.start_refresh(now, out);
+        }
+    }
+
+    fn start_refresh(&mut self, now: Now, out: &mut Outbox) {
+        let Some(s) = &self.session else { return };
+        let token = s.refresh_token.clone();
+        let gen = self.session_gen;
+        if self.cfg.persist {
+            let id = out.request_id();
+            let mut name = String::from("lock:");
+            name.push_str(&self.cfg.storage_key);
+            out.push(Output::Lock { id, op: LockOp::Acquire { name, timeout_ms: self.cfg.lock_timeout_ms } });
+            self.refresh = Some(Refresh { gen, step: RefreshStep::Lock(id), lock: None, token, fresh: None });
+        } else {
+            self.refresh = Some(Refresh { gen, step: RefreshStep::Lock(RequestId(0)), lock: None, token, fresh: None });
+            self.send_refresh(now, out);
+        }
+    }
+
+    fn send_refresh(&mut self, now: Now, out: &mut Outbox) {
+        let Some(r) = &self.refresh else { return };
+        let gen = r.gen;
+        let req = self.gotrue().request(
+            "POST",
+            "/token?grant_type=refresh_token",
+            None,
+            Some(requests::refresh_body(&r.token)),
+        );
+        let id = self.send(req, HttpOp::Refresh { gen }, now, out);
+        if let Some(r) = &mut self.refresh {
+            r.step = RefreshStep::Request(id);
+        }
+    }
+
+    fn release_lock(&mut self, out: &mut Outbox) {
+        if let Some(r) = &mut self.refresh {
+            if let Some(lock) = r.lock.take() {
+                let id = out.request_id();
+                out.push(Output::Lock { id, op: LockOp::Release { of: lock } });
+            }
+        }
+    }
+
+    /// Ends the flight: releases the lock first (no callback may run while it is held), then
+    /// answers the waiters.
+    fn finish_refresh(&mut self, result: Result<(), AuthError>, now: Now, out: &mut Outbox) {
+        self.release_lock(out);
+        self.refresh = None;
+        let was_init = self.init_busy;
+        self.init_busy = false;
+        let waiters = core::mem::take(&mut self.refresh_waiters);
+        for (ticket, w) in waiters {
+            let result = match (&result, &self.session) {
+                (Ok(()), Some(s)) | (Err(_), Some(s)) if w == Waiter::Session && !s.is_expired(now.wall) => {
+                    Ok(data_session(Some(&s.to_js())))
+                }
+                (Ok(()), Some(s)) => Ok(requests::user_session_data(&s.user, Some(&s.to_js()))),
+                (Ok(()), None) => Err(AuthError::SessionMissing),
+                (Err(e), _) => Err(e.clone()),
+            };
+            out.event(AppEvent::Done { ticket, result });
+        }
+        if was_init {
+            self.flush_initial(now, out);
+        }
+    }
+
+    /// A flight was overtaken (sign-out, sign-in): release and fail its waiters.
+    fn abort_refresh(&mut self, out: &mut Outbox, error: AuthError) {
+        if self.refresh.is_none() {
+            return;
+        }
+        self.release_lock(out);
+        self.refresh = None;
+        for (ticket, _) in core::mem::take(&mut self.refresh_waiters) {
+            out.event(AppEvent::Done { ticket, result: Err(error.clone()) });
+        }
+    }
+
+    fn on_lock(&mut self, id: RequestId, granted: bool, out: &mut Outbox) -> bool {
+        let Some(r) = &mut self.refresh else {
+            if granted {
+                // A grant for a flight that ended: give it back at once.
+                let rid = out.request_id();
+                out.push(Output::Lock { id: rid, op: LockOp::Release { of: id } });
+            }
+            return granted;
+        };
+        if r.step != RefreshStep::Lock(id) {
+            if granted {
+                let rid = out.request_id();
+                out.push(Output::Lock { id: rid, op: LockOp::Release { of: id } });
+            }
+            return false;
+        }
+        if granted {
+            r.lock = Some(id);
+        } else {
+            out.log(Level::Warn, String::from("refresh lock unavailable; refreshing under the commit guard"));
+        }
+        let gen = r.gen;
+        let rid = out.request_id();
+        r.step = RefreshStep::ReadBefore(rid);
+        self.store.insert(rid, StoreOp::RefreshBefore { gen });
+        out.push(Output::Storage { id: rid, op: StorageOp::Get(self.cfg.storage_key.clone()) });
+        true
+    }
+
+    /// Step 2: the stored session before refreshing.
+    fn on_read_before(&mut self, gen: u64, value: Option<String>, now: Now, out: &mut Outbox) {
+        if self.refresh.as_ref().is_none_or(|r| r.gen != gen) {
+            return;
+        }
+        let stored = value.as_deref().and_then(Session::from_stored);
+        let ours = self.session.as_ref().map(|s| s.refresh_token.clone());
+        match stored {
+            None if value.is_none() && ours.is_some() => {
+                // Another tab signed out while we waited.
+                self.finish_refresh(Err(AuthError::SessionMissing), now, out);
+                self.end_session(SignOutReason::OtherTab, false, false, now, out);
+            }
+            Some(s) if Some(&s.refresh_token) != ours.as_ref() => {
+                // Another tab refreshed: adopt without a request.
+                let fresh_enough = !s.needs_refresh(now.wall);
+                let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);
+                self.set_session(s, now);
+                if let Some(r) = &mut self.refresh {
+                    r.gen = self.session_gen;
+                }
+                self.announce(if same_user { AuthEvent::TokenRefreshed } else { AuthEvent::SignedIn }, out);
+                if fresh_enough {
+                    self.last_refresh_error = None;
+                    self.finish_refresh(Ok(()), now, out);
+                } else {
+                    // The newest token is due too: refresh *it*, still under the lock.
+                    if let (Some(r), Some(s)) = (&mut self.refresh, &self.session) {
+                        r.token = s.refresh_token.clone();
+                    }
+                    self.send_refresh(now, out);
+                }
+            }
+            _ => self.send_refresh(now, out),
+        }
+    }
+
+    fn on_refresh_response(&mut self, gen: u64, status: u16, body: String, now: Now, out: &mut Outbox) {
+        if self.refresh.as_ref().is_none_or(|r| r.gen != gen) {
+            return;
+        }
+        if (200..300).contains(&status) {
+            let Some(fresh) = Session::from_response(&body, now.wall) else {
+                self.refresh_failed(AuthError::InvalidResponse, now, out);
+                return;
+            };
+            if !self.cfg.persist {
+                self.commit_refresh(fresh, now, out);
+                return;
+            }
+            let rid = out.request_id();
+            self.store.insert(rid, StoreOp::RefreshAfter { gen, fresh });
+            if let Some(r) = &mut self.refresh {
+                r.step = RefreshStep::ReadAfter(rid);
+            }
+            out.push(Output::Storage { id: rid, op: StorageOp::Get(self.cfg.storage_key.clone()) });
+            return;
+        }
+        let error = classify(status, &body);
+        if error.ends_session() && self.cfg.persist {
+            // Before giving up: maybe another tab used this token and stored its successor.
+            let rid = out.request_id();
+            self.store.insert(rid, StoreOp::RefreshFailedReread { gen, error });
+            out.push(Output::Storage { id: rid, op: StorageOp::Get(self.cfg.storage_key.clone()) });
+            return;
+        }
+        self.refresh_failed(error, now, out);
+    }
+
+    /// Step 4: the commit guard.
+    fn on_read_after(&mut self, gen: u64, fresh: Session, value: Option<String>, now: Now, out: &mut Outbox) {
+        let Some(r) = &self.refresh else { return };
+        if r.gen != gen {
+            return;
+        }
+        let presented = r.token.clone();
+        let stored = value.as_deref().and_then(Session::from_stored);
+        match stored {
+            Some(s) if s.refresh_token == presented => self.commit_refresh(fresh, now, out),
+            Some(s) => {
+                // Someone else committed first: theirs wins; ours is discarded (the server's
+                // parent-of-active rule covers the token we rotated).
+                out.log(Level::Info, String::from("refresh discarded by the commit guard: another tab committed first"));
+                let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);
+                self.set_session(s, now);
+                self.announce(if same_user { AuthEvent::TokenRefreshed } else { AuthEvent::SignedIn }, out);
+                self.finish_refresh(Ok(()), now, out);
+            }
+            None => {
+                // Signed out meanwhile: the new tokens must not resurrect the session.
+                out.log(Level::Info, String::from("refresh discarded by the commit guard: signed out meanwhile"));
+                self.finish_refresh(Err(AuthError::SessionMissing), now, out);
+                self.end_session(SignOutReason::OtherTab, false, false, now, out);
+            }
+        }
+    }
+
+    /// Step 5: write, post, release, announce.
+    fn commit_refresh(&mut self, fresh: Session, now: Now, out: &mut Outbox) {
+        self.set_session(fresh, now);
+        self.last_refresh_error = None;
+        if let Some(r) = &mut self.refresh {
+            r.gen = self.session_gen;
+        }
+        if self.cfg.persist {
+            let Some(s) = &self.session else { return };
+            let id = out.request_id();
+            out.push(Output::Storage { id, op: StorageOp::Set(self.cfg.storage_key.clone(), s.to_stored()) });
+            self.store.insert(id, StoreOp::Write);
+            if let Some(r) = &mut self.refresh {
+                r.step = RefreshStep::Commit(id);
+            }
+            return;
+        }
+        self.finish_refresh(Ok(()), now, out);
+        self.announce(AuthEvent::TokenRefreshed, out);
+    }
+
+    fn on_committed(&mut self, result: Result<(), String>, now: Now, out: &mut Outbox) {
+        if let Err(e) = result {
+            self.storage_error = Some(e.clone());
+            out.log(Level::Error, concat(&["could not persist the refreshed session: ", &e]));
+        }
+        self.tab_post(AuthEvent::TokenRefreshed, out);
+        self.finish_refresh(Ok(()), now, out);
+        self.announce(AuthEvent::TokenRefreshed, out);
+    }
+
+    fn refresh_failed(&mut self, error: AuthError, now: Now, out: &mut Outbox) {
+        self.last_refresh_error = Some(error.clone());
+        if error.is_retryable() {
+            let policy = if matches!(error, AuthError::Api { status: 429, .. }) { &RETRY_429 } else { &RETRY };
+            let delay = policy.delay(self.retry_attempt, &mut self.rng);
+            self.retry_attempt = self.retry_attempt.saturating_add(1);
+            self.timers.set(Timer::Retry, now.mono.add(delay));
+            out.log(Level::Warn, concat(&["refresh failed, retrying: ", error.code()]));
+            // A transient failure keeps a still-valid session.
+            self.finish_refresh(Err(error), now, out);
+            return;
+        }
+        let code = String::from(error.code());
+        self.finish_refresh(Err(error), now, out);
+        self.end_session(SignOutReason::RefreshFailed(code), true, true, now, out);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Inputs
+    // ------------------------------------------------------------------------------------
+
+    fn send(&mut self, req: HttpRequest, op: HttpOp, now: Now, out: &mut Outbox) -> RequestId {
+        let id = out.request_id();
+        self.http.insert(id, op);
+        self.timers.set(Timer::Request(id), now.mono.add(self.cfg.request_timeout_ms));
+        out.push(Output::Http { id, request: req });
+        id
+    }
+
+    /// An HTTP result (`Err` for a failure without response). `false` if not ours.
+    pub fn handle_http(&mut self, id: RequestId, result: Result<(u16, String), String>, now: Now, out: &mut Outbox) -> bool {
+        let Some(op) = self.http.remove(&id) else { return false };
+        self.timers.stop(Timer::Request(id));
+        let (status, body) = match result {
+            Ok(r) => r,
+            Err(message) => (0, {
+                let mut w = ObjectWriter::new();
+                w.str("message", &message);
+                w.finish()
+            }),
+        };
+        let ok = (200..300).contains(&status);
+        match op {
+            HttpOp::Refresh { gen } => self.on_refresh_response(gen, status, body, now, out),
+            HttpOp::SignIn { ticket, kind, verifier } => {
+                if verifier && self.cfg.persist {
+                    // The verifier is single-use, whatever the outcome.
+                    let rid = out.request_id();
+                    self.store.insert(rid, StoreOp::Write);
+                    out.push(Output::Storage { id: rid, op: StorageOp::Remove(self.verifier_key()) });
+                }
+                if ok {
+                    self.on_signed_in(&body, ticket, kind, now, out);
+                } else {
+                    match ticket {
+                        Some(t) => out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) }),
+                        None => {
+                            // A code from the page URL that did not exchange: start-up is over.
+                            out.log(Level::Warn, concat(&["the auth code in the page URL failed: ", classify(status, &body).code()]));
+                            self.init_busy = false;
+                            self.flush_initial(now, out);
+                        }
+                    }
+                }
+            }
+            HttpOp::NoSession { ticket } => {
+                let result = if ok {
+                    // signUp without autoconfirm returns the bare user; OTP returns `{}`.
+                    let user = if body.trim_start().starts_with('{') && body.contains("\"id\"") { body.as_str() } else { "null" };
+                    Ok(requests::user_session_data(user, None))
+                } else {
+                    Err(classify(status, &body))
+                };
+                out.event(AppEvent::Done { ticket, result });
+            }
+            HttpOp::User { ticket, own, purpose } => self.on_user(ticket, own, purpose, status, body, now, out),
+            HttpOp::UpdateUser { ticket } => {
+                if ok {
+                    if let Some(s) = &mut self.session {
+                        s.user = body.clone();
+                        let data = requests::user_data(&body);
+                        self.save(Some(AuthEvent::UserUpdated), Some((ticket, data)), true, out);
+                    } else {
+                        out.event(AppEvent::Done { ticket, result: Ok(requests::user_data(&body)) });
+                    }
+                } else {
+                    out.event(AppEvent::Done { ticket, result: Err(classify(status, &body)) });
+                }
+            }
+            HttpOp::Logout { ticket } => {
+                // 401/403/404 mean the session is gone already: that is a successful sign-out.
+                let result = if ok || matches!(status, 401 | 403 | 404) {
+                    Ok(String::from("{}"))
+                } else {
+                    Err(classify(status, &body))
+                };
+                out.event(AppEvent::Done { ticket, result });
+            }
+            HttpOp::Jwks => {
+                let waiters = core::mem::take(&mut self.jwks_waiters);
+                if ok {
+                    self.jwks = Some((body, now.mono));
+                    for (t, token) in waiters {
+                        self.claims_with_jwks(t, &token, now, out);
+                    }
+                } else {
+                    for (t, _) in waiters {
+                        out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) });
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn on_signed_in(&mut self, body: &str, ticket: Option<Ticket>, kind: SignInKind, now: Now, out: &mut Outbox) {
+        let Some(s) = Session::from_response(body, now.wall) else {
+            // signUp without autoconfirm: a user and no session.
+            if let Some(t) = ticket {
+                let user = if body.contains("\"id\"") { body } else { "null" };
+                out.event(AppEvent::Done { ticket: t, result: Ok(requests::user_session_data(user, None)) });
+            }
+            return;
+        };
+        // A new session replaces whatever was in flight for the old one.
+        self.abort_refresh(out, AuthError::Superseded);
+        self.sign_out_reason = None;
+        self.set_session(s, now);
+        let event = match kind {
+            SignInKind::SignIn => AuthEvent::SignedIn,
+            SignInKind::Recovery => AuthEvent::PasswordRecovery,
+            SignInKind::Refreshed => AuthEvent::TokenRefreshed,
+        };
+        let data = self.session.as_ref().map(|s| requests::user_session_data(&s.user, Some(&s.to_js())));
+        let was_init = self.init_busy;
+        self.init_busy = false;
+        if was_init {
+            // A session from the page URL: INITIAL_SESSION carries it.
+            self.flush_initial(now, out);
+        }
+        self.save(if was_init { None } else { Some(event) }, ticket.zip(data), true, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_user(
+        &mut self,
+        ticket: Option<Ticket>,
+        own: bool,
+        purpose: UserPurpose,
+        status: u16,
+        body: String,
+        now: Now,
+        out: &mut Outbox,
+    ) {
+        let ok = (200..300).contains(&status);
+        match purpose {
+            UserPurpose::Command | UserPurpose::Claims(_) if !ok => {
+                let error = classify(status, &body);
+                // The server no longer knows this session or user: it is over (auth-js does the
+                // same for session_not_found).
+                if own && matches!(error.code(), "session_not_found" | "session_missing" | "user_not_found" | "user_banned") {
+                    let code = String::from(if error.code() == "session_missing" { "session_not_found" } else { error.code() });
+                    self.end_session(SignOutReason::SessionRevoked(code), true, true, now, out);
+                }
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Err(error) });
+                }
+            }
+            UserPurpose::Command => {
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Ok(requests::user_data(&body)) });
+                }
+            }
+            UserPurpose::Claims(token) => {
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: claims_data(&token) });
+                }
+            }
+            UserPurpose::SetSession(at, rt) | UserPurpose::FromUrl { at, rt, .. } if !ok => {
+                let _ = (at, rt);
+                self.init_busy = false;
+                self.flush_initial(now, out);
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) });
+                }
+            }
+            UserPurpose::SetSession(at, rt) => {
+                let exp = jwt::decode(&at).ok().and_then(|c| c.exp).unwrap_or(0).max(0) as u64;
+                let expires_in = exp.saturating_sub(now.wall.as_secs());
+                let resp = token_response(&at, &rt, expires_in, &body);
+                self.on_signed_in(&resp, ticket, SignInKind::SignIn, now, out);
+            }
+            UserPurpose::FromUrl { at, rt, expires_in, recovery } => {
+                let resp = token_response(&at, &rt, expires_in, &body);
+                let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
+                // Announce the URL session to listeners as well (auth-js emits SIGNED_IN or
+                // PASSWORD_RECOVERY after INITIAL_SESSION).
+                self.init_busy = false;
+                self.on_signed_in(&resp, None, kind, now, out);
+                self.announce(if recovery { AuthEvent::PasswordRecovery } else { AuthEvent::SignedIn }, out);
+            }
+        }
+    }
+
+    /// A storage result. `false` if not ours.
+    pub fn handle_storage(&mut self, id: RequestId, result: Result<Option<String>, String>, now: Now, out: &mut Outbox) -> bool {
+        let Some(op) = self.store.remove(&id) else { return false };
+        match op {
+            StoreOp::Initial => {
+                let value = match result {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.storage_error = Some(e.clone());
+                        out.log(Level::Error, concat(&["could not read the stored session: ", &e]));
+                        None
+                    }
+                };
+                self.on_initial(value, now, out);
+            }
+            StoreOp::RefreshBefore { gen } => {
+                // An unreadable storage cannot show another tab's work: refresh our own token.
+                let value = result.unwrap_or(Some(String::new()));
+                self.on_read_before(gen, value.filter(|v| !v.is_empty()).or_else(|| self.session.as_ref().map(Session::to_stored)), now, out);
+            }
+            StoreOp::RefreshAfter { gen, fresh } => {
+                let value = result.unwrap_or_else(|_| self.session.as_ref().map(Session::to_stored));
+                self.on_read_after(gen, fresh, value, now, out);
+            }
+            StoreOp::RefreshFailedReread { gen, error } => {
+                if self.refresh.as_ref().is_none_or(|r| r.gen != gen) {
+                    return true;
+                }
+                let presented = self.refresh.as_ref().map(|r| r.token.clone()).unwrap_or_default();
+                match result.ok().flatten().as_deref().and_then(Session::from_stored) {
+                    Some(s) if s.refresh_token != presented => {
+                        // Another tab rotated it: adopt instead of signing out.
+                        let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);
+                        self.set_session(s, now);
+                        self.announce(if same_user { AuthEvent::TokenRefreshed } else { AuthEvent::SignedIn }, out);
+                        self.finish_refresh(Ok(()), now, out);
+                    }
+                    _ => self.refresh_failed(error, now, out),
+                }
+            }
+            StoreOp::Save { announce, ticket, post } => {
+                let mut ticket = ticket;
+                if let Err(e) = result {
+                    self.storage_error = Some(e.clone());
+                    out.log(Level::Error, concat(&["could not persist the session: ", &e]));
+                    // The session works in memory; the caller learns it will not survive a
+                    // reload.
+                    if let Some((t, _)) = ticket.take() {
+                        out.event(AppEvent::Done { ticket: t, result: Err(AuthError::Storage { message: e }) });
+                    }
+                } else {
+                    self.storage_error = None;
+                }
+                if post {
+                    if let Some(ev) = announce {
+                        self.tab_post(ev, out);
+                    }
+                }
+                if let Some(e) = announce {
+                    self.announce(e, out);
+                }
+                if let Some((t, data)) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Ok(data) });
+                }
+            }
+            StoreOp::Write => {
+                if let Some(Refresh { step: RefreshStep::Commit(cid), .. }) = &self.refresh {
+                    if *cid == id {
+                        self.on_committed(result.map(|_| ()), now, out);
+                        return true;
+                    }
+                }
+                if let Err(e) = result {
+                    self.storage_error = Some(e.clone());
+                    out.log(Level::Error, concat(&["storage write failed: ", &e]));
+                }
+            }
+            StoreOp::VerifierWritten { ticket, verifier, creds, flow } => {
+                if let Err(e) = result {
+                    out.event(AppEvent::Done { ticket, result: Err(AuthError::Storage { message: e }) });
+                    return true;
+                }
+                let did = out.request_id();
+                self.digests.insert(did, DigestOp::Pkce { ticket, creds, flow });
+                out.push(Output::Digest { id: did, data: verifier });
+            }
+            StoreOp::VerifierRead { ticket, code } => {
+                let from_url = ticket == Ticket(0);
+                match result.ok().flatten() {
+                    Some(v) if !v.is_empty() => {
+                        let recovery = v.ends_with("/recovery");
+                        let verifier = v.trim_end_matches("/recovery");
+                        let req = self.gotrue().request("POST", "/token?grant_type=pkce", None, Some(requests::pkce_body(&code, verifier)));
+                        let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
+                        let ticket = if from_url { None } else { Some(ticket) };
+                        self.send(req, HttpOp::SignIn { ticket, kind, verifier: true }, now, out);
+                    }
+                    _ => {
+                        if from_url {
+                            self.init_busy = false;
+                            out.log(Level::Warn, String::from("the page URL has an auth code but no PKCE verifier is stored"));
+                            self.flush_initial(now, out);
+                        } else {
+                            out.event(AppEvent::Done { ticket, result: Err(AuthError::PkceVerifierMissing) });
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// A lock result. `false` if not ours.
+    pub fn handle_lock(&mut self, id: RequestId, granted: bool, _now: Now, out: &mut Outbox) -> bool {
+        self.on_lock(id, granted, out)
+    }
+
+    /// A digest result. `false` if not ours.
+    pub fn handle_digest(&mut self, id: RequestId, b64url: Option<String>, now: Now, out: &mut Outbox) -> bool {
+        let Some(DigestOp::Pkce { ticket, creds, flow }) = self.digests.remove(&id) else { return false };
+        // Without WebCrypto the challenge is the verifier itself (`plain`), as auth-js does.
+        let (challenge, method) = match b64url {
+            Some(c) => (c, "s256"),
+            None => (String::new(), "plain"),
+        };
+        let creds_v = requests::parse_creds(&creds);
+        let challenge = if method == "plain" { String::from(creds_v.get("__verifier").and_then(Value::as_str).unwrap_or("")) } else { challenge };
+        let pkce = Some((challenge.as_str(), method));
+        match flow {
+            PkceFlow::OAuth => {
+                let url = requests::authorize_url(&self.cfg.base_url, &creds_v, pkce);
+                let mut w = ObjectWriter::new();
+                w.str("provider", cred(&creds_v, "provider").unwrap_or("")).str("url", &url);
+                out.event(AppEvent::Done { ticket, result: Ok(w.finish()) });
+            }
+            PkceFlow::SignUp => {
+                let q = requests::redirect_query(&creds_v, "emailRedirectTo");
+                let mut path = String::from("/signup");
+                path.push_str(&q);
+                let req = self.gotrue().request("POST", &path, None, Some(requests::signup_body(&creds_v, pkce)));
+                self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+            }
+            PkceFlow::Otp => {
+                let q = requests::redirect_query(&creds_v, "emailRedirectTo");
+                let mut path = String::from("/otp");
+                path.push_str(&q);
+                let req = self.gotrue().request("POST", &path, None, Some(requests::otp_body(&creds_v, pkce)));
+                self.send(req, HttpOp::NoSession { ticket }, now, out);
+            }
+        }
+        true
+    }
+
+    /// A signature check result. `false` if not ours.
+    pub fn handle_verified(&mut self, id: RequestId, ok: bool, out: &mut Outbox) -> bool {
+        let Some((ticket, token)) = self.verifies.remove(&id) else { return false };
+        let result = if ok { claims_data(&token) } else { Err(AuthError::InvalidJwt { message: "Invalid JWT signature" }) };
+        out.event(AppEvent::Done { ticket, result });
+        true
+    }
+
+    /// A message from another tab (`{event, session}`, as auth-js posts).
+    pub fn handle_tab_message(&mut self, data: &str, now: Now, out: &mut Outbox) {
+        let Ok(fields) = json::fields(data) else { return };
+        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let Some(event) = get("event").and_then(json::str_of).and_then(|e| AuthEvent::parse(&e)) else { return };
+        let session = get("session").and_then(Session::from_stored);
+        self.adopt(event, session, now, out);
+    }
+
+    /// Another tab wrote the session key (the `storage` event).
+    pub fn handle_storage_changed(&mut self, value: Option<String>, now: Now, out: &mut Outbox) {
+        let session = value.as_deref().and_then(Session::from_stored);
+        let event = match (&self.session, &session) {
+            (Some(_), None) => AuthEvent::SignedOut,
+            (Some(a), Some(b)) if a.user_id == b.user_id => AuthEvent::TokenRefreshed,
+            _ => AuthEvent::SignedIn,
+        };
+        self.adopt(event, session, now, out);
+    }
+
+    /// Takes another tab's result without a request of our own.
+    fn adopt(&mut self, event: AuthEvent, session: Option<Session>, now: Now, out: &mut Outbox) {
+        if !self.loaded {
+            return;
+        }
+        match (event, session) {
+            (AuthEvent::SignedOut, _) => {
+                if self.session.is_some() {
+                    self.end_session(SignOutReason::OtherTab, false, false, now, out);
+                }
+            }
+            (ev, Some(s)) => {
+                if self.session.as_ref().is_some_and(|o| o.access_token == s.access_token) {
+                    return; // Already have it (our own write echoing back, or a duplicate).
+                }
+                // A refresh of ours for an older token is now moot; its commit guard would
+                // discard it anyway, so end it early.
+                if self.refresh.as_ref().is_some_and(|r| !matches!(r.step, RefreshStep::Request(_) | RefreshStep::ReadAfter(_) | RefreshStep::Commit(_))) {
+                    self.abort_refresh(out, AuthError::Superseded);
+                }
+                let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);
+                self.set_session(s, now);
+                self.last_refresh_error = None;
+                let ev = match ev {
+                    AuthEvent::TokenRefreshed | AuthEvent::SignedIn if same_user => AuthEvent::TokenRefreshed,
+                    AuthEvent::TokenRefreshed => AuthEvent::SignedIn,
+                    other => other,
+                };
+                self.announce(ev, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Due timers.
+    pub fn handle_timeout(&mut self, now: Now, out: &mut Outbox) {
+        for t in self.timers.take_expired(now.mono) {
+            match t {
+                Timer::Refresh | Timer::Retry => {
+                    if self.refresh.is_none() && self.session.as_ref().is_some_and(|s| s.needs_refresh(now.wall)) {
+                        self.start_refresh(now, out);
+                    } else {
+                        self.schedule_refresh(now);
+                    }
+                }
+                Timer::Request(id) => {
+                    // No answer in time: a network failure; a late answer will be dropped.
+                    if self.http.contains_key(&id) {
+                        self.handle_http(id, Err(String::from("the auth server did not answer in time")), now, out);
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Commands
+    // ------------------------------------------------------------------------------------
+
+    fn alive(&self, ticket: Ticket, out: &mut Outbox) -> bool {
+        if self.destroyed {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::Destroyed) });
+        }
+        !self.destroyed
+    }
+
+    /// `signUp`.
+    pub fn sign_up(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        if self.cfg.pkce && cred(&c, "email").is_some() {
+            self.pkce_then(ticket, creds, PkceFlow::SignUp, out);
+            return;
+        }
+        let mut path = String::from("/signup");
+        path.push_str(&requests::redirect_query(&c, "emailRedirectTo"));
+        let req = self.gotrue().request("POST", &path, None, Some(requests::signup_body(&c, None)));
+        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+    }
+
+    /// `signInWithPassword`.
+    pub fn sign_in_with_password(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        let req = self.gotrue().request("POST", "/token?grant_type=password", None, Some(requests::password_body(&c)));
+        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+    }
+
+    /// `signInAnonymously`: a sign-up without credentials.
+    pub fn sign_in_anonymously(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        let mut anon = ObjectWriter::new();
+        if let Some(o) = c.get("options") {
+            anon.value("options", o);
+        }
+        let c = requests::parse_creds(&anon.finish());
+        let req = self.gotrue().request("POST", "/signup", None, Some(requests::signup_body(&c, None)));
+        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+    }
+
+    /// `signInWithOtp`.
+    pub fn sign_in_with_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        if self.cfg.pkce && cred(&c, "email").is_some() {
+            self.pkce_then(ticket, creds, PkceFlow::Otp, out);
+            return;
+        }
+        let mut path = String::from("/otp");
+        path.push_str(&requests::redirect_query(&c, "emailRedirectTo"));
+        let req = self.gotrue().request("POST", &path, None, Some(requests::otp_body(&c, None)));
+        self.send(req, HttpOp::NoSession { ticket }, now, out);
+    }
+
+    /// `verifyOtp`.
+    pub fn verify_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        let kind = if cred(&c, "type") == Some("recovery") { SignInKind::Recovery } else { SignInKind::SignIn };
+        let mut path = String::from("/verify");
+        path.push_str(&requests::redirect_query(&c, "redirectTo"));
+        let req = self.gotrue().request("POST", &path, None, Some(requests::verify_body(&c)));
+        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind, verifier: false }, now, out);
+    }
+
+    /// `signInWithIdToken`.
+    pub fn sign_in_with_id_token(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        let req = self.gotrue().request("POST", "/token?grant_type=id_token", None, Some(requests::id_token_body(&c)));
+        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+    }
+
+    /// `signInWithOAuth`: `{ provider, url }` (the shell navigates unless told not to). With
+    /// PKCE a verifier is stored first.
+    pub fn sign_in_with_oauth(&mut self, ticket: Ticket, creds: &str, _now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        if self.cfg.pkce {
+            self.pkce_then(ticket, creds, PkceFlow::OAuth, out);
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        let url = requests::authorize_url(&self.cfg.base_url, &c, None);
+        let mut w = ObjectWriter::new();
+        w.str("provider", cred(&c, "provider").unwrap_or("")).str("url", &url);
+        out.event(AppEvent::Done { ticket, result: Ok(w.finish()) });
+    }
+
+    /// Generates a PKCE verifier (112 hex characters from 56 random bytes, as auth-js), stores
+    /// it, then continues with its S256 challenge.
+    fn pkce_then(&mut self, ticket: Ticket, creds: &str, flow: PkceFlow, out: &mut Outbox) {
+        let mut bytes = [0u8; 56];
+        self.rng.fill(&mut bytes);
+        let mut verifier = String::with_capacity(112);
+        for b in bytes {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            verifier.push(HEX[usize::from(b >> 4)] as char);
+            verifier.push(HEX[usize::from(b & 15)] as char);
+        }
+        // Carry the verifier along for the `plain` fallback.
+        let mut c = requests::parse_creds(creds);
+        if let Value::Obj(m) = &mut c {
+            m.push((String::from("__verifier"), Value::Str(verifier.clone())));
+        }
+        let creds = c.to_json();
+        let id = out.request_id();
+        self.store.insert(id, StoreOp::VerifierWritten { ticket, verifier: verifier.clone(), creds, flow });
+        out.push(Output::Storage { id, op: StorageOp::Set(self.verifier_key(), verifier) });
+    }
+
+    /// `exchangeCodeForSession(code)`.
+    pub fn exchange_code(&mut self, ticket: Ticket, code: &str, _now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let id = out.request_id();
+        self.store.insert(id, StoreOp::VerifierRead { ticket, code: String::from(code) });
+        out.push(Output::Storage { id, op: StorageOp::Get(self.verifier_key()) });
+    }
+
+    /// `signOut({ scope })`. `global` and `local` end the session here at once (guarantee
+    /// G5); the server call's result resolves the ticket.
+    pub fn sign_out(&mut self, ticket: Ticket, scope: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let scope = match scope {
+            "local" | "others" => scope,
+            _ => "global",
+        };
+        let Some(at) = self.session.as_ref().map(|s| s.access_token.clone()) else {
+            out.event(AppEvent::Done { ticket, result: Ok(String::from("{}")) });
+            return;
+        };
+        let mut path = String::from("/logout?scope=");
+        path.push_str(scope);
+        let req = self.gotrue().request("POST", &path, Some(&at), None);
+        self.send(req, HttpOp::Logout { ticket }, now, out);
+        if scope != "others" {
+            self.end_session(SignOutReason::User, true, true, now, out);
+        }
+    }
+
+    /// `getSession()`: waits for a refresh when the token is expired or one is in flight.
+    pub fn get_session(&mut self, ticket: Ticket, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        self.ensure_fresh(now, out);
+        let expired = self.session.as_ref().is_none_or(|s| s.is_expired(now.wall));
+        // Wait for start-up, or for a refresh when the current token is no longer usable.
+        if !self.loaded || self.init_busy || (self.refresh.is_some() && expired) {
+            self.refresh_waiters.push((ticket, Waiter::Session));
+            return;
+        }
+        let s = self.session.as_ref().map(Session::to_js);
+        out.event(AppEvent::Done { ticket, result: Ok(data_session(s.as_deref())) });
+    }
+
+    /// `refreshSession({ refresh_token? })`: always refreshes.
+    pub fn refresh_session(&mut self, ticket: Ticket, refresh_token: Option<&str>, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        if let Some(rt) = refresh_token {
+            if self.session.as_ref().is_none_or(|s| s.refresh_token != rt) {
+                let req = self.gotrue().request("POST", "/token?grant_type=refresh_token", None, Some(requests::refresh_body(rt)));
+                self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false }, now, out);
+                return;
+            }
+        }
+        if self.session.is_none() {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
+            return;
+        }
+        self.refresh_waiters.push((ticket, Waiter::UserSession));
+        if self.refresh.is_none() {
+            self.timers.stop(Timer::Retry);
+            self.start_refresh(now, out);
+        }
+    }
+
+    /// `setSession({ access_token, refresh_token })`.
+    pub fn set_session_cmd(&mut self, ticket: Ticket, at: &str, rt: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let Ok(claims) = jwt::decode(at) else {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }) });
+            return;
+        };
+        let expired = claims.exp.is_none_or(|e| e <= now.wall.as_secs() as i64);
+        if expired {
+            let req = self.gotrue().request("POST", "/token?grant_type=refresh_token", None, Some(requests::refresh_body(rt)));
+            self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false }, now, out);
+        } else {
+            let req = self.gotrue().request("GET", "/user", Some(at), None);
+            let purpose = UserPurpose::SetSession(String::from(at), String::from(rt));
+            self.send(req, HttpOp::User { ticket: Some(ticket), own: false, purpose }, now, out);
+        }
+    }
+
+    /// `getUser(jwt?)`.
+    pub fn get_user(&mut self, ticket: Ticket, jwt: Option<&str>, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let own = jwt.is_none();
+        let Some(token) = jwt.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone())) else {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
+            return;
+        };
+        let req = self.gotrue().request("GET", "/user", Some(&token), None);
+        self.send(req, HttpOp::User { ticket: Some(ticket), own, purpose: UserPurpose::Command }, now, out);
+    }
+
+    /// `updateUser(attributes)`.
+    pub fn update_user(&mut self, ticket: Ticket, attrs: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let Some(at) = self.session.as_ref().map(|s| s.access_token.clone()) else {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
+            return;
+        };
+        let body = requests::parse_creds(attrs).to_json();
+        let req = self.gotrue().request("PUT", "/user", Some(&at), Some(body));
+        self.send(req, HttpOp::UpdateUser { ticket }, now, out);
+    }
+
+    /// `getClaims(jwt?)`: decodes, checks `exp`, and verifies the signature (ES256/RS256 via
+    /// the JWKS and WebCrypto; HS256 or no `kid` via `GET /user`).
+    pub fn get_claims(&mut self, ticket: Ticket, jwt_arg: Option<&str>, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let Some(token) = jwt_arg.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone())) else {
+            out.event(AppEvent::Done { ticket, result: Ok(String::from("null")) });
+            return;
+        };
+        let claims = match jwt::decode(&token) {
+            Ok(c) => c,
+            Err(_) => {
+                out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }) });
+                return;
+            }
+        };
+        if claims.exp.is_none_or(|e| e <= now.wall.as_secs() as i64) {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "JWT has expired" }) });
+            return;
+        }
+        let asymmetric = matches!(claims.alg.as_deref(), Some("ES256" | "RS256"));
+        if !asymmetric || claims.kid.is_none() {
+            let req = self.gotrue().request("GET", "/user", Some(&token), None);
+            self.send(req, HttpOp::User { ticket: Some(ticket), own: jwt_arg.is_none(), purpose: UserPurpose::Claims(token) }, now, out);
+            return;
+        }
+        let fresh = self.jwks.as_ref().is_some_and(|(_, at)| now.mono.since(*at) < JWKS_TTL_MS);
+        if fresh {
+            self.claims_with_jwks(ticket, &token, now, out);
+            return;
+        }
+        self.jwks_waiters.push((ticket, token));
+        if !self.http.values().any(|op| *op == HttpOp::Jwks) {
+            let req = self.gotrue().request("GET", "/.well-known/jwks.json", None, None);
+            self.send(req, HttpOp::Jwks, now, out);
+        }
+    }
+
+    fn claims_with_jwks(&mut self, ticket: Ticket, token: &str, now: Now, out: &mut Outbox) {
+        let Ok(c) = jwt::decode(token) else { return };
+        let jwk = self.jwks.as_ref().and_then(|(keys, _)| {
+            let v = json::parse(keys).ok()?;
+            let list = v.get("keys")?.as_array()?;
+            list.iter().find(|k| k.get("kid").and_then(Value::as_str) == c.kid.as_deref()).map(Value::to_json)
+        });
+        let Some(jwk) = jwk else {
+            // An unknown kid: refetch once (keys rotate), then give up.
+            let stale = self.jwks.take().is_some();
+            if stale {
+                self.jwks_waiters.push((ticket, String::from(token)));
+                let req = self.gotrue().request("GET", "/.well-known/jwks.json", None, None);
+                self.send(req, HttpOp::Jwks, now, out);
+            } else {
+                out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "No matching signing key" }) });
+            }
+            return;
+        };
+        let (signed, signature) = token.rsplit_once('.').unwrap_or((token, ""));
+        let id = out.request_id();
+        self.verifies.insert(id, (ticket, String::from(token)));
+        out.push(Output::Verify {
+            id,
+            alg: c.alg.unwrap_or_default(),
+            jwk,
+            signed: String::from(signed),
+            signature: String::from(signature),
+        });
+    }
+
+    /// `startAutoRefresh()`.
+    pub fn start_auto_refresh(&mut self, now: Now) {
+        self.auto_refresh = true;
+        self.schedule_refresh(now);
+    }
+
+    /// `stopAutoRefresh()` (G4 still refreshes on demand before socket use).
+    pub fn stop_auto_refresh(&mut self) {
+        self.auto_refresh = false;
+        self.timers.stop(Timer::Refresh);
+    }
+
+    /// Forget everything; later commands fail with `destroyed`.
+    pub fn destroy(&mut self, out: &mut Outbox) {
+        self.abort_refresh(out, AuthError::Destroyed);
+        self.destroyed = true;
+        self.timers = TimerTable::default();
+        self.listeners.clear();
+    }
+}
+
+/// A token response assembled from a token pair and a user (sessions from the URL and from
+/// `setSession`).
+fn token_response(at: &str, rt: &str, expires_in: u64, user: &str) -> String {
+    let exp = jwt::decode(at).ok().and_then(|c| c.exp);
+    let mut w = ObjectWriter::new();
+    w.str("access_token", at).str("token_type", "bearer").u64("expires_in", expires_in);
+    if let Some(e) = exp {
+        w.i64("expires_at", e);
+    }
+    w.str("refresh_token", rt).raw("user", if user.trim_start().starts_with('{') { user } else { "null" });
+    w.finish()
+}
+
+/// `{ claims, header, signature }` for `getClaims()`.
+fn claims_data(token: &str) -> Result<String, AuthError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(_), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(AuthError::InvalidJwt { message: "Invalid JWT structure" });
+    };
+    let c = jwt::decode(token).map_err(|_| AuthError::InvalidJwt { message: "Invalid JWT structure" })?;
+    let header = jwt::b64url_decode(h).and_then(|b| String::from_utf8(b).ok()).unwrap_or_else(|| String::from("{}"));
+    let mut w = ObjectWriter::new();
+    w.raw("claims", &c.raw).raw("header", &header).str("signature", sig);
+    Ok(w.finish())
+}
+
+/// Decodes a `%XX`/`+` URL component.
+fn decode_component(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(x), Some(y)) => {
+                        out.push((x * 16 + y) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+

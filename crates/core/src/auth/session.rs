@@ -1,0 +1,236 @@
+//! The session: what GoTrue issued, how it is stored (auth-js's shape, so an app that signed
+//! in with supabase-js stays signed in), and the expiry arithmetic.
+//!
+//! Clocks: the server decides expiry by the JWT's `exp` on *its* clock; the SDK schedules by
+//! *its* clock. On receipt, the local expiry is `now + expires_in` (a skewed client clock
+//! then neither refreshes early nor late) and the skew `exp − local expiry` is remembered —
+//! in memory and, as `clock_skew`, in the stored object — so that after a reload the stored
+//! `expires_at` (server clock, as auth-js stores it) is converted back with the same skew.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use authwire_wire::gotrue::parse_token_response;
+use authwire_wire::json::{self, int_of, str_of, ObjectWriter};
+use authwire_wire::jwt;
+
+use crate::time::UnixTime;
+
+/// Largest refresh margin: refresh 2 minutes before expiry (auth-js refreshes with < 120 s
+/// left, auth-session.md §4.1).
+pub const MAX_MARGIN_S: u64 = 120;
+
+/// A session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The JWT.
+    pub access_token: String,
+    /// The single-use refresh token.
+    pub refresh_token: String,
+    /// Lifetime in seconds at issue.
+    pub expires_in: u64,
+    /// Expiry, Unix seconds, server clock (as stored by auth-js).
+    pub expires_at: u64,
+    /// Server clock minus client clock, seconds (see the module docs).
+    pub skew: i64,
+    /// The user object JSON (`null` when absent).
+    pub user: String,
+    /// `sub`.
+    pub user_id: Option<String>,
+    /// `session_id`.
+    pub session_id: Option<String>,
+    /// `role`.
+    pub role: Option<String>,
+    /// `is_anonymous`.
+    pub is_anonymous: bool,
+    /// The other members of the stored object, raw (`token_type`, `provider_token`, …).
+    pub extra: Vec<(String, String)>,
+}
+
+fn claims_of(at: &str) -> (Option<i64>, Option<String>, Option<String>, Option<String>, bool) {
+    match jwt::decode(at) {
+        Ok(c) => (c.exp, c.sub, c.session_id, c.role, c.is_anonymous),
+        Err(_) => (None, None, None, None, false),
+    }
+}
+
+const KNOWN: &[&str] =
+    &["access_token", "refresh_token", "expires_in", "expires_at", "user", "clock_skew"];
+
+impl Session {
+    /// A session from a token response received at `now` (client clock).
+    pub fn from_response(body: &str, now: UnixTime) -> Option<Session> {
+        let t = parse_token_response(body).ok()?;
+        let (exp, sub, sid, role, anon) = claims_of(&t.access_token);
+        let expires_in = t.expires_in.max(0) as u64;
+        let local_expiry = now.as_secs() + expires_in;
+        // What the server will judge by: the JWT `exp`, else its `expires_at`.
+        let server_expiry = exp.or(t.expires_at).unwrap_or(local_expiry as i64);
+        let skew = server_expiry - local_expiry as i64;
+        let extra = t
+            .members
+            .iter()
+            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), String::from(*v)))
+            .collect();
+        Some(Session {
+            user: t.user.map_or_else(|| String::from("null"), String::from),
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            expires_in,
+            expires_at: t.expires_at.unwrap_or(server_expiry).max(0) as u64,
+            skew,
+            user_id: sub,
+            session_id: sid,
+            role,
+            is_anonymous: anon,
+            extra,
+        })
+    }
+
+    /// A session from its stored JSON. `None` unless it is an object with `access_token`,
+    /// `refresh_token` and `expires_at` (auth-js's `_isValidSession`).
+    pub fn from_stored(text: &str) -> Option<Session> {
+        let members = json::fields(text).ok()?;
+        let get = |k: &str| members.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let access_token = get("access_token").and_then(str_of)?;
+        let refresh_token = get("refresh_token").and_then(str_of)?;
+        let expires_at = get("expires_at").and_then(int_of)?.max(0) as u64;
+        let (_, sub, sid, role, anon) = claims_of(&access_token);
+        Some(Session {
+            expires_in: get("expires_in").and_then(int_of).unwrap_or(3600).max(0) as u64,
+            expires_at,
+            skew: get("clock_skew").and_then(int_of).unwrap_or(0),
+            user: get("user").map_or_else(|| String::from("null"), String::from),
+            access_token,
+            refresh_token,
+            user_id: sub,
+            session_id: sid,
+            role,
+            is_anonymous: anon,
+            extra: members
+                .iter()
+                .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), String::from(*v)))
+                .collect(),
+        })
+    }
+
+    fn write(&self, w: &mut ObjectWriter) {
+        w.str("access_token", &self.access_token);
+        for (k, v) in &self.extra {
+            w.raw(k, v);
+        }
+        w.u64("expires_in", self.expires_in)
+            .u64("expires_at", self.expires_at)
+            .str("refresh_token", &self.refresh_token)
+            .raw("user", &self.user);
+    }
+
+    /// The stored JSON (auth-js's shape plus `clock_skew`).
+    pub fn to_stored(&self) -> String {
+        let mut w = ObjectWriter::new();
+        self.write(&mut w);
+        w.i64("clock_skew", self.skew);
+        w.finish()
+    }
+
+    /// The session as the application sees it (supabase-js's `Session`).
+    pub fn to_js(&self) -> String {
+        let mut w = ObjectWriter::new();
+        self.write(&mut w);
+        w.finish()
+    }
+
+    /// Expiry on the client clock, Unix seconds.
+    pub fn local_expiry(&self) -> u64 {
+        (self.expires_at as i64 - self.skew).max(0) as u64
+    }
+
+    /// Seconds before expiry at which to refresh: min(120 s, a quarter of the lifetime), so a
+    /// 4–20 s test token refreshes at three quarters of its life instead of in a loop.
+    pub fn margin(&self) -> u64 {
+        (self.expires_in / 4).clamp(1, MAX_MARGIN_S)
+    }
+
+    /// When to refresh, client clock, Unix seconds.
+    pub fn refresh_at(&self) -> u64 {
+        self.local_expiry().saturating_sub(self.margin())
+    }
+
+    /// Inside the refresh margin at `now`.
+    pub fn needs_refresh(&self, now: UnixTime) -> bool {
+        now.as_secs() >= self.refresh_at()
+    }
+
+    /// Expired at `now` (the server would refuse it).
+    pub fn is_expired(&self, now: UnixTime) -> bool {
+        now.as_millis() >= self.local_expiry() * 1000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn at(exp: i64) -> String {
+        let mut t = jwt::b64url_encode(br#"{"alg":"ES256","typ":"JWT"}"#);
+        t.push('.');
+        let claims = alloc::format!(r#"{{"sub":"u1","role":"authenticated","exp":{exp},"session_id":"s1"}}"#);
+        t.push_str(&jwt::b64url_encode(claims.as_bytes()));
+        t.push_str(".c2ln");
+        t
+    }
+
+    #[test]
+    fn expiry_follows_expires_in_and_remembers_the_skew() {
+        // The client clock is 30 s behind the server's.
+        let now = UnixTime::from_secs(1_000_000);
+        let server_now = 1_000_030;
+        let body = alloc::format!(
+            r#"{{"access_token":"{}","token_type":"bearer","expires_in":3600,"expires_at":{},"refresh_token":"rt","user":{{"id":"u1"}}}}"#,
+            at(server_now + 3600),
+            server_now + 3600
+        );
+        let s = Session::from_response(&body, now).unwrap();
+        assert_eq!(s.skew, 30);
+        assert_eq!(s.local_expiry(), 1_003_600);
+        assert_eq!(s.margin(), 120);
+        assert!(!s.needs_refresh(UnixTime::from_secs(1_003_479)));
+        assert!(s.needs_refresh(UnixTime::from_secs(1_003_480)));
+        assert_eq!(s.user_id.as_deref(), Some("u1"));
+        // Stored and read back (a reload): same local expiry.
+        let back = Session::from_stored(&s.to_stored()).unwrap();
+        assert_eq!(back, s);
+        assert!(s.to_js().contains(r#""token_type":"bearer""#));
+        assert!(!s.to_js().contains("clock_skew"));
+    }
+
+    #[test]
+    fn short_tokens_refresh_at_three_quarters() {
+        let now = UnixTime::from_secs(100);
+        let body = alloc::format!(
+            r#"{{"access_token":"{}","expires_in":8,"refresh_token":"rt","user":null}}"#,
+            at(108)
+        );
+        let s = Session::from_response(&body, now).unwrap();
+        assert_eq!(s.margin(), 2);
+        assert_eq!(s.refresh_at(), 106);
+    }
+
+    #[test]
+    fn stored_sessions_written_by_supabase_js_are_read() {
+        let text = alloc::format!(
+            r#"{{"access_token":"{}","token_type":"bearer","expires_in":3600,"expires_at":5000,"refresh_token":"r","user":{{"id":"u1","email":"a@b.c"}},"provider_token":null}}"#,
+            at(5000)
+        );
+        let s = Session::from_stored(&text).unwrap();
+        assert_eq!(s.skew, 0);
+        assert_eq!(s.local_expiry(), 5000);
+        assert_eq!(s.extra.len(), 2);
+        assert!(Session::from_stored(r#"{"access_token":"x"}"#).is_none());
+        assert!(Session::from_stored("not json").is_none());
+        assert_eq!(Session::from_stored(&text).unwrap().user, r#"{"id":"u1","email":"a@b.c"}"#.to_string());
+    }
+}
