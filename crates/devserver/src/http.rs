@@ -58,6 +58,7 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .merge(crate::auth::router())
         .merge(crate::auth::dev_router())
+        .merge(crate::rest::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)

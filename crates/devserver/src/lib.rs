@@ -20,6 +20,7 @@ mod http;
 pub mod jwt;
 pub mod keys;
 pub mod pg;
+mod rest;
 pub mod schema;
 mod sys;
 

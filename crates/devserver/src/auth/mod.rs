@@ -35,6 +35,7 @@ use error::ApiError;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+pub(crate) use access::bearer;
 pub(crate) use faults::AuthFaults;
 
 /// Per-server auth state besides the database.
