@@ -39,6 +39,25 @@ export function isAuthError(e) {
   return typeof e === 'object' && e !== null && e.__isAuthError === true
 }
 
+/** An AuthError with auth-js's class name (`AuthApiError`, `AuthRetryableFetchError`, …). */
+export function authError(name, code, message, status) {
+  const e = new AuthError(message, code, status < 0 ? undefined : status)
+  e.name = name
+  return e
+}
+
+export function makeSubscription(api, id, callback) {
+  return { id, callback, unsubscribe: () => api.removeListener(id) }
+}
+
+export function navigate(url) {
+  if (typeof location !== 'undefined') location.assign(url)
+}
+
+export function pageUrl() {
+  return typeof location !== 'undefined' ? location.href : undefined
+}
+
 export function makeError(kind, code, message, status) {
   const C = kind === 1 ? AuthError : kind === 2 ? RealtimeError : AuthwireError
   return new C(message, code, status < 0 ? undefined : status)
@@ -119,6 +138,12 @@ export function deliver(fns, mode, json, extra) {
     for (const fn of fns) call(fn, json, extra)
     return
   }
+  if (mode === 4) {
+    // Auth listeners: (event, session).
+    const session = json === undefined ? null : JSON.parse(json)
+    for (const fn of fns) call(fn, extra, session)
+    return
+  }
   const p = json === undefined ? undefined : JSON.parse(json)
   if (mode === 1) {
     p.new = typed(p.columns, p.new)
@@ -182,7 +207,14 @@ const OPEN = 1,
   HTTP_FAILED = 6,
   VISIBILITY = 7,
   ONLINE = 8,
-  WAKE = 9
+  WAKE = 9,
+  STORAGE = 10,
+  STORAGE_CHANGED = 11,
+  LOCK = 12,
+  TAB = 13,
+  DIGEST = 14,
+  VERIFIED = 15,
+  ACCESS_TOKEN = 16
 
 const WORKER_SRC =
   'let t;onmessage=e=>{clearTimeout(t);if(e.data>=0)t=setTimeout(()=>postMessage(0),e.data)}'
@@ -222,6 +254,120 @@ export class Host {
     on(win, 'pageshow', (e) => {
       if (e.persisted) this.fire(WAKE, 0)
     })
+  }
+
+  /** Session persistence and cross-tab wiring (called once, after construction). */
+  auth(storage, storageKey, persist) {
+    this.storageKey = storageKey
+    this.memory = new Map()
+    this.store = storage || (persist ? usableLocalStorage() : undefined) || memoryStorage(this.memory)
+    this.locks = new Map()
+    this.lockAborts = new Map()
+    if (!persist) return
+    if (typeof BroadcastChannel !== 'undefined') {
+      try {
+        this.channel = new BroadcastChannel(storageKey)
+        this.channel.onmessage = (e) => this.fire(TAB, 0, JSON.stringify(e.data))
+      } catch (_) {
+        this.channel = undefined
+      }
+    }
+    // Other tabs writing the key (only meaningful for the default localStorage).
+    if (!storage && typeof window !== 'undefined' && window.addEventListener) {
+      const onStorage = (e) => {
+        if (e.key === storageKey) this.fire(STORAGE_CHANGED, 0, e.newValue)
+      }
+      window.addEventListener('storage', onStorage)
+      this.listeners.push([window, 'storage', onStorage])
+    }
+  }
+
+  storage(id, op, key, value) {
+    const store = this.store
+    Promise.resolve()
+      .then(() => (op === 0 ? store.getItem(key) : op === 1 ? store.setItem(key, value) : store.removeItem(key)))
+      .then(
+        (v) => this.fire(STORAGE, id, 1, op === 0 ? (v ?? null) : null),
+        (e) => this.fire(STORAGE, id, 0, String((e && e.message) || e)),
+      )
+  }
+
+  lock(id, name, timeoutMs) {
+    const locks = typeof navigator !== 'undefined' && navigator.locks
+    if (!locks) {
+      queueMicrotask(() => this.fire(LOCK, id, 0))
+      return
+    }
+    const ctl = new AbortController()
+    const timer = setTimeout(() => ctl.abort(), timeoutMs)
+    this.lockAborts.set(id, ctl)
+    locks
+      .request(name, { mode: 'exclusive', signal: ctl.signal }, () => {
+        clearTimeout(timer)
+        this.lockAborts.delete(id)
+        // Held until the core releases it (or the host is disposed).
+        return new Promise((release) => {
+          this.locks.set(id, release)
+          this.fire(LOCK, id, 1)
+        })
+      })
+      .catch(() => {
+        clearTimeout(timer)
+        this.lockAborts.delete(id)
+        this.fire(LOCK, id, 0)
+      })
+  }
+
+  unlock(id) {
+    const release = this.locks.get(id)
+    this.locks.delete(id)
+    if (release) release()
+  }
+
+  post(json) {
+    if (this.channel) this.channel.postMessage(JSON.parse(json))
+  }
+
+  digest(id, data) {
+    const subtle = typeof crypto !== 'undefined' && crypto.subtle
+    if (!subtle) {
+      queueMicrotask(() => this.fire(DIGEST, id, null))
+      return
+    }
+    subtle.digest('SHA-256', new TextEncoder().encode(data)).then(
+      (buf) => this.fire(DIGEST, id, b64url(new Uint8Array(buf))),
+      () => this.fire(DIGEST, id, null),
+    )
+  }
+
+  verify(id, alg, jwk, signed, signature) {
+    const subtle = typeof crypto !== 'undefined' && crypto.subtle
+    const params =
+      alg === 'ES256'
+        ? [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }]
+        : [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }]
+    Promise.resolve()
+      .then(() => subtle.importKey('jwk', JSON.parse(jwk), params[0], false, ['verify']))
+      .then((key) => subtle.verify(params[1], key, unb64url(signature), new TextEncoder().encode(signed)))
+      .then(
+        (ok) => this.fire(VERIFIED, id, ok ? 1 : 0),
+        () => this.fire(VERIFIED, id, 0),
+      )
+  }
+
+  replaceUrl(url) {
+    try {
+      if (typeof history !== 'undefined') history.replaceState(history.state, '', url)
+    } catch (_) {}
+  }
+
+  accessToken(fn) {
+    Promise.resolve()
+      .then(() => fn())
+      .then(
+        (t) => this.fire(ACCESS_TOKEN, 0, typeof t === 'string' && t ? t : null),
+        (e) => this.fire(ACCESS_TOKEN, 1, String((e && e.message) || e)),
+      )
   }
 
   fire(kind, n, a, b) {
@@ -303,5 +449,57 @@ export class Host {
     this.worker = undefined
     for (const [t, n, f] of this.listeners) t.removeEventListener(n, f)
     this.listeners = []
+    if (this.channel) this.channel.close()
+    this.channel = undefined
+    for (const release of this.locks?.values() ?? []) release()
+    this.locks?.clear()
+    for (const c of this.lockAborts?.values() ?? []) c.abort()
   }
+}
+
+function usableLocalStorage() {
+  try {
+    const ls = globalThis.localStorage
+    const k = '__authwire_probe__'
+    ls.setItem(k, k)
+    ls.removeItem(k)
+    return ls
+  } catch (_) {
+    return undefined
+  }
+}
+
+function memoryStorage(map) {
+  return {
+    getItem: (k) => (map.has(k) ? map.get(k) : null),
+    setItem: (k, v) => void map.set(k, v),
+    removeItem: (k) => void map.delete(k),
+  }
+}
+
+function b64url(bytes) {
+  let s = ''
+  for (const b of bytes) s += String.fromCharCode(b)
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function unb64url(s) {
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'))
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+/** `fetch` with the project key and the session's token, for PostgREST/functions clients. */
+export function authedFetch(fetchImpl, input, init, apikey, token) {
+  const f = fetchImpl || globalThis.fetch
+  const headers = new Headers(init && init.headers)
+  if (!headers.has('apikey')) headers.set('apikey', apikey)
+  if (!headers.has('Authorization')) headers.set('Authorization', 'Bearer ' + (token || apikey))
+  return f(input, { ...init, headers })
+}
+
+/** `{ data, error }` for an auth result. */
+export function authResult(data, error) {
+  return { data: data === undefined ? null : JSON.parse(data), error: error ?? null }
 }

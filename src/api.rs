@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use authwire_core::error::ChannelOpError;
-use authwire_core::io::ChannelId;
+use authwire_core::io::{ChannelId, Ticket};
 use authwire_core::realtime::bindings;
 use authwire_core::realtime::ChannelOptions;
 use authwire_core::{Client, ClientConfig};
@@ -43,6 +43,13 @@ fn js_get(obj: &JsValue, path: &[&str]) -> Option<JsValue> {
     }
 }
 
+/// `isAuthError(e)`: true for errors from `client.auth`, across bundle copies (a marker, not
+/// `instanceof`).
+#[wasm_bindgen(js_name = isAuthError, skip_typescript)]
+pub fn is_auth_error(e: &JsValue) -> bool {
+    e.is_object() && Reflect::get(e, &"__isAuthError".into()).ok().and_then(|v| v.as_bool()) == Some(true)
+}
+
 /// Creates a client: `createClient(url, key, options?)`. Throws an `AuthwireError` with code
 /// `invalid_url` or `missing_key` for a bad configuration.
 #[wasm_bindgen(js_name = createClient, skip_typescript)]
@@ -77,11 +84,41 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
             }
         }
     }
-    let use_worker = get(&parsed, &["realtime", "worker"]).and_then(Value::as_bool).unwrap_or(true);
-    let fetch_impl = js_get(&opts, &["global", "fetch"]).unwrap_or(JsValue::UNDEFINED);
-    let logger = js_get(&opts, &["realtime", "logger"]).and_then(|f| f.dyn_into::<Function>().ok());
+    if let Some(b) = get(&parsed, &["auth", "persistSession"]).and_then(Value::as_bool) {
+        cfg.auth.persist_session = b;
+    }
+    if let Some(b) = get(&parsed, &["auth", "autoRefreshToken"]).and_then(Value::as_bool) {
+        cfg.auth.auto_refresh_token = b;
+    }
+    if let Some(k) = get(&parsed, &["auth", "storageKey"]).and_then(Value::as_str) {
+        cfg.auth.storage_key = String::from(k);
+    }
+    if get(&parsed, &["auth", "flowType"]).and_then(Value::as_str) == Some("pkce") {
+        cfg.auth.pkce = true;
+    }
+    if let Some(b) = get(&parsed, &["auth", "detectSessionInUrl"]).and_then(Value::as_bool) {
+        cfg.auth.detect_session_in_url = b;
+    }
+    if let Some(headers) = get(&parsed, &["global", "headers"]).and_then(Value::as_object) {
+        for (k, v) in headers {
+            if let Some(v) = v.as_str() {
+                cfg.headers.push((k.clone(), String::from(v)));
+            }
+        }
+    }
+    let access_token_fn = js_get(&opts, &["accessToken"]).and_then(|f| f.dyn_into::<Function>().ok());
+    cfg.third_party = access_token_fn.is_some();
+    let setup = driver::Setup {
+        use_worker: get(&parsed, &["realtime", "worker"]).and_then(Value::as_bool).unwrap_or(true),
+        fetch_impl: js_get(&opts, &["global", "fetch"]).unwrap_or(JsValue::UNDEFINED),
+        logger: js_get(&opts, &["realtime", "logger"]).and_then(|f| f.dyn_into::<Function>().ok()),
+        storage: js_get(&opts, &["auth", "storage"]).unwrap_or(JsValue::UNDEFINED),
+        access_token_fn,
+    };
     let seed = host::seed() as u64;
-    let shared = driver::start(Client::new(cfg, seed), use_worker, fetch_impl, logger);
+    let shared = driver::start(Client::new(cfg, seed), setup);
+    shared.borrow_mut().core.start(host::page_url(), host::now());
+    driver::drive(&shared);
     Ok(AuthwireClient { shared })
 }
 
@@ -175,6 +212,46 @@ impl AuthwireClient {
         RealtimeApi { shared: self.shared.clone() }
     }
 
+    /// `client.auth`: the session.
+    #[wasm_bindgen(getter)]
+    pub fn auth(&self) -> AuthApi {
+        AuthApi { shared: self.shared.clone() }
+    }
+
+    /// `fetch` with `apikey` and `Authorization: Bearer <current access token>` (refreshed
+    /// first when due), for PostgREST or function clients sharing the session.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn fetch(&self, input: JsValue, init: Option<JsValue>) -> Promise {
+        let init = init.unwrap_or(JsValue::UNDEFINED);
+        let token = self.shared.borrow_mut().core.fetch_token(host::now());
+        driver::drive(&self.shared);
+        match token {
+            Some(t) => {
+                let (fetch_impl, key) = {
+                    let inner = self.shared.borrow();
+                    (inner.fetch_impl.clone(), inner.core.config().key.clone())
+                };
+                host::authed_fetch(&fetch_impl, &input, &init, &key, t).unchecked_into()
+            }
+            None => {
+                // Auth is settling (start-up or a refresh): send once it has.
+                let mut resolver = None;
+                let p = Promise::new(&mut |resolve, _| resolver = Some(resolve));
+                if let Some(r) = resolver {
+                    self.shared.borrow_mut().token_waiters.push((r, input, init));
+                }
+                p
+            }
+        }
+    }
+
+    /// A plain object explaining the auth and socket state (tokens redacted).
+    #[wasm_bindgen(unchecked_return_type = "AuthwireDiagnosis")]
+    pub fn diagnose(&self) -> JsValue {
+        let json = self.shared.borrow().core.diagnose_json(host::now());
+        host::parse_json(&json)
+    }
+
     /// Leaves every channel, closes the socket and releases every timer, listener and worker.
     pub fn destroy(&self) {
         self.shared.borrow_mut().core.destroy(host::now());
@@ -213,6 +290,14 @@ impl RealtimeApi {
     pub fn is_connected(&self) -> bool {
         self.shared.borrow().core.connection_state() == authwire_core::realtime::ConnectionState::Open
     }
+    /// Third-party auth only: use `token`, or ask `accessToken()` again when omitted.
+    #[wasm_bindgen(js_name = setAuth)]
+    pub fn set_auth(&self, token: Option<String>) -> Result<(), JsValue> {
+        let r = self.shared.borrow_mut().core.set_auth(token, host::now());
+        driver::drive(&self.shared);
+        r.map_err(|e| host::auth_error(e.name(), e.code(), e.message(), -1))
+    }
+
     /// Listens to heartbeats: `(status, latencyMs?) => void`.
     #[wasm_bindgen(js_name = onHeartbeat)]
     pub fn on_heartbeat(
@@ -242,7 +327,7 @@ impl RealtimeChannel {
         Ok(())
     }
 
-    fn ticket_promise(&self, t: Result<authwire_core::io::Ticket, ChannelOpError>) -> Result<Promise, JsValue> {
+    fn ticket_promise(&self, t: Result<Ticket, ChannelOpError>) -> Result<Promise, JsValue> {
         let t = t.map_err(|e| realtime_error(&e))?;
         let p = driver::promise_for(&self.shared, t);
         driver::drive(&self.shared);
@@ -351,6 +436,14 @@ impl RealtimeChannel {
         self.ticket_promise(t)
     }
 
+    /// `channel.httpSend(event, payload)`: always the HTTP broadcast endpoint.
+    #[wasm_bindgen(js_name = httpSend, unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
+    pub fn http_send(&self, event: &str, payload: JsValue) -> Result<Promise, JsValue> {
+        let text = host::to_json(&payload).unwrap_or_else(|| String::from("{}"));
+        let t = self.shared.borrow_mut().core.http_send(self.id, event, &text, host::now());
+        self.ticket_promise(t)
+    }
+
     /// `channel.track(state)`.
     #[wasm_bindgen(skip_typescript)]
     pub fn track(&self, state: JsValue) -> Result<Promise, JsValue> {
@@ -382,5 +475,246 @@ impl RealtimeChannel {
         let p = driver::promise_for(&self.shared, t);
         driver::drive(&self.shared);
         p
+    }
+}
+
+/// `client.auth`.
+#[wasm_bindgen]
+pub struct AuthApi {
+    shared: Shared,
+}
+
+const USER_SESSION: &str = r#"{"user":null,"session":null}"#;
+const SESSION: &str = r#"{"session":null}"#;
+const USER: &str = r#"{"user":null}"#;
+
+impl AuthApi {
+    fn json_arg(v: &JsValue) -> String {
+        host::to_json(v).unwrap_or_else(|| String::from("{}"))
+    }
+    fn run(&self, null_data: &'static str, navigate: bool, f: impl FnOnce(&mut Client, Now) -> Ticket) -> Promise {
+        let t = {
+            let mut inner = self.shared.borrow_mut();
+            f(&mut inner.core, host::now())
+        };
+        driver::auth_promise(&self.shared, t, null_data, navigate)
+    }
+    fn not_supported(what: &'static str) -> Promise {
+        let e = authwire_core::error::AuthError::NotSupported { what };
+        let err = host::auth_error(e.name(), e.code(), e.message(), -1);
+        Promise::resolve(&host::auth_result(Some(String::from("null")), &err))
+    }
+}
+
+use authwire_core::Now;
+
+#[wasm_bindgen]
+impl AuthApi {
+    /// `signUp({ email | phone, password, options? })`.
+    #[wasm_bindgen(js_name = signUp, skip_typescript)]
+    pub fn sign_up(&self, credentials: JsValue) -> Promise {
+        let c = Self::json_arg(&credentials);
+        self.run(USER_SESSION, false, |core, now| core.sign_up(&c, now))
+    }
+    /// `signInWithPassword({ email | phone, password })`.
+    #[wasm_bindgen(js_name = signInWithPassword, skip_typescript)]
+    pub fn sign_in_with_password(&self, credentials: JsValue) -> Promise {
+        let c = Self::json_arg(&credentials);
+        self.run(USER_SESSION, false, |core, now| core.sign_in_with_password(&c, now))
+    }
+    /// `signInAnonymously({ options? })`.
+    #[wasm_bindgen(js_name = signInAnonymously, skip_typescript)]
+    pub fn sign_in_anonymously(&self, credentials: Option<JsValue>) -> Promise {
+        let c = credentials.map_or_else(|| String::from("{}"), |v| Self::json_arg(&v));
+        self.run(USER_SESSION, false, |core, now| core.sign_in_anonymously(&c, now))
+    }
+    /// `signInWithOtp({ email | phone, options? })`.
+    #[wasm_bindgen(js_name = signInWithOtp, skip_typescript)]
+    pub fn sign_in_with_otp(&self, credentials: JsValue) -> Promise {
+        let c = Self::json_arg(&credentials);
+        self.run(USER_SESSION, false, |core, now| core.sign_in_with_otp(&c, now))
+    }
+    /// `verifyOtp({ email | phone, token, type } | { token_hash, type })`.
+    #[wasm_bindgen(js_name = verifyOtp, skip_typescript)]
+    pub fn verify_otp(&self, params: JsValue) -> Promise {
+        let c = Self::json_arg(&params);
+        self.run(USER_SESSION, false, |core, now| core.verify_otp(&c, now))
+    }
+    /// `signInWithOAuth({ provider, options? })`: navigates to the provider unless
+    /// `options.skipBrowserRedirect`.
+    #[wasm_bindgen(js_name = signInWithOAuth, skip_typescript)]
+    pub fn sign_in_with_oauth(&self, credentials: JsValue) -> Promise {
+        let c = Self::json_arg(&credentials);
+        let skip = js_get(&credentials, &["options", "skipBrowserRedirect"]).and_then(|v| v.as_bool()).unwrap_or(false);
+        self.run(r#"{"provider":null,"url":null}"#, !skip, |core, now| core.sign_in_with_oauth(&c, now))
+    }
+    /// `exchangeCodeForSession(code)`.
+    #[wasm_bindgen(js_name = exchangeCodeForSession, skip_typescript)]
+    pub fn exchange_code_for_session(&self, code: &str) -> Promise {
+        self.run(USER_SESSION, false, |core, now| core.exchange_code(code, now))
+    }
+    /// `signInWithIdToken({ provider, token, nonce? })`.
+    #[wasm_bindgen(js_name = signInWithIdToken, skip_typescript)]
+    pub fn sign_in_with_id_token(&self, credentials: JsValue) -> Promise {
+        let c = Self::json_arg(&credentials);
+        self.run(USER_SESSION, false, |core, now| core.sign_in_with_id_token(&c, now))
+    }
+    /// `signOut({ scope? })`.
+    #[wasm_bindgen(js_name = signOut, skip_typescript)]
+    pub fn sign_out(&self, options: Option<JsValue>) -> Promise {
+        let scope = options
+            .and_then(|o| js_get(&o, &["scope"]))
+            .and_then(|s| s.as_string())
+            .unwrap_or_else(|| String::from("global"));
+        self.run("null", false, |core, now| core.sign_out(&scope, now))
+    }
+    /// `getSession()`.
+    #[wasm_bindgen(js_name = getSession, skip_typescript)]
+    pub fn get_session(&self) -> Promise {
+        self.run(SESSION, false, |core, now| core.get_session(now))
+    }
+    /// `getUser(jwt?)`.
+    #[wasm_bindgen(js_name = getUser, skip_typescript)]
+    pub fn get_user(&self, jwt: Option<String>) -> Promise {
+        self.run(USER, false, |core, now| core.get_user(jwt.as_deref(), now))
+    }
+    /// `getClaims(jwt?)`.
+    #[wasm_bindgen(js_name = getClaims, skip_typescript)]
+    pub fn get_claims(&self, jwt: Option<String>) -> Promise {
+        self.run("null", false, |core, now| core.get_claims(jwt.as_deref(), now))
+    }
+    /// `refreshSession({ refresh_token? })`.
+    #[wasm_bindgen(js_name = refreshSession, skip_typescript)]
+    pub fn refresh_session(&self, current: Option<JsValue>) -> Promise {
+        let rt = current.and_then(|c| js_get(&c, &["refresh_token"])).and_then(|v| v.as_string());
+        self.run(USER_SESSION, false, |core, now| core.refresh_session(rt.as_deref(), now))
+    }
+    /// `setSession({ access_token, refresh_token })`.
+    #[wasm_bindgen(js_name = setSession, skip_typescript)]
+    pub fn set_session(&self, tokens: JsValue) -> Promise {
+        let at = js_get(&tokens, &["access_token"]).and_then(|v| v.as_string()).unwrap_or_default();
+        let rt = js_get(&tokens, &["refresh_token"]).and_then(|v| v.as_string()).unwrap_or_default();
+        self.run(USER_SESSION, false, |core, now| core.set_session(&at, &rt, now))
+    }
+    /// `updateUser(attributes)`.
+    #[wasm_bindgen(js_name = updateUser, skip_typescript)]
+    pub fn update_user(&self, attributes: JsValue) -> Promise {
+        let c = Self::json_arg(&attributes);
+        self.run(USER, false, |core, now| core.update_user(&c, now))
+    }
+    /// `onAuthStateChange((event, session) => void)`: `INITIAL_SESSION` first, then transitions.
+    #[wasm_bindgen(js_name = onAuthStateChange, skip_typescript)]
+    pub fn on_auth_state_change(&self, callback: Function) -> JsValue {
+        let id = {
+            let mut inner = self.shared.borrow_mut();
+            let id = inner.core.add_auth_listener(host::now());
+            inner.auth_listeners.insert(id, callback.clone());
+            id
+        };
+        driver::drive(&self.shared);
+        let sub = host::make_subscription(AuthApi { shared: self.shared.clone() }.into(), id.0, &callback);
+        let data = js_sys::Object::new();
+        let _ = Reflect::set(&data, &"subscription".into(), &sub);
+        let out = js_sys::Object::new();
+        let _ = Reflect::set(&out, &"data".into(), &data);
+        out.into()
+    }
+    /// Removes an auth listener (used by `subscription.unsubscribe()`).
+    #[wasm_bindgen(js_name = removeListener)]
+    pub fn remove_listener(&self, id: u32) {
+        let mut inner = self.shared.borrow_mut();
+        inner.core.remove_auth_listener(authwire_core::io::ListenerId(id));
+        inner.auth_listeners.remove(&authwire_core::io::ListenerId(id));
+    }
+    /// `startAutoRefresh()`.
+    #[wasm_bindgen(js_name = startAutoRefresh)]
+    pub fn start_auto_refresh(&self) -> Promise {
+        self.shared.borrow_mut().core.start_auto_refresh(host::now());
+        driver::drive(&self.shared);
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+    /// `stopAutoRefresh()`.
+    #[wasm_bindgen(js_name = stopAutoRefresh)]
+    pub fn stop_auto_refresh(&self) -> Promise {
+        self.shared.borrow_mut().core.stop_auto_refresh();
+        driver::drive(&self.shared);
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+    /// Why the last sign-out happened: `{ reason, code? }`, or `null`.
+    #[wasm_bindgen(js_name = signOutReason, skip_typescript)]
+    pub fn sign_out_reason(&self) -> JsValue {
+        let inner = self.shared.borrow();
+        let Some(r) = inner.core.sign_out_reason() else { return JsValue::NULL };
+        let mut w = json::ObjectWriter::new();
+        w.str("reason", r.as_str()).opt_str("code", r.code());
+        host::parse_json(&w.finish())
+    }
+    /// Not supported by authwire: resolves with a `not_supported` error.
+    #[wasm_bindgen(js_name = signInWithSSO, skip_typescript)]
+    pub fn sign_in_with_sso(&self) -> Promise {
+        Self::not_supported("SSO is not supported by authwire")
+    }
+    /// Not supported by authwire.
+    #[wasm_bindgen(js_name = signInWithWeb3, skip_typescript)]
+    pub fn sign_in_with_web3(&self) -> Promise {
+        Self::not_supported("Web3 sign-in is not supported by authwire")
+    }
+    /// Not supported by authwire.
+    #[wasm_bindgen(js_name = linkIdentity, skip_typescript)]
+    pub fn link_identity(&self) -> Promise {
+        Self::not_supported("identity linking is not supported by authwire")
+    }
+    /// Not supported by authwire.
+    #[wasm_bindgen(js_name = unlinkIdentity, skip_typescript)]
+    pub fn unlink_identity(&self) -> Promise {
+        Self::not_supported("identity linking is not supported by authwire")
+    }
+    /// `auth.mfa`: every method resolves with a `not_supported` error.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn mfa(&self) -> NotSupportedApi {
+        NotSupportedApi { what: "MFA is not supported by authwire" }
+    }
+    /// `auth.admin`: every method resolves with a `not_supported` error.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn admin(&self) -> NotSupportedApi {
+        NotSupportedApi { what: "the admin API is not supported by authwire (use a server-side client)" }
+    }
+}
+
+/// `auth.mfa` / `auth.admin`: out of scope, typed errors instead of missing methods.
+#[wasm_bindgen(skip_typescript)]
+pub struct NotSupportedApi {
+    what: &'static str,
+}
+
+#[wasm_bindgen]
+impl NotSupportedApi {
+    /// Resolves with a `not_supported` error.
+    #[wasm_bindgen(js_name = enroll)]
+    pub fn enroll(&self) -> Promise {
+        AuthApi::not_supported(self.what)
+    }
+    /// Resolves with a `not_supported` error.
+    pub fn challenge(&self) -> Promise {
+        AuthApi::not_supported(self.what)
+    }
+    /// Resolves with a `not_supported` error.
+    pub fn verify(&self) -> Promise {
+        AuthApi::not_supported(self.what)
+    }
+    /// Resolves with a `not_supported` error.
+    #[wasm_bindgen(js_name = listFactors)]
+    pub fn list_factors(&self) -> Promise {
+        AuthApi::not_supported(self.what)
+    }
+    /// Resolves with a `not_supported` error.
+    #[wasm_bindgen(js_name = listUsers)]
+    pub fn list_users(&self) -> Promise {
+        AuthApi::not_supported(self.what)
+    }
+    /// Resolves with a `not_supported` error.
+    #[wasm_bindgen(js_name = createUser)]
+    pub fn create_user(&self) -> Promise {
+        AuthApi::not_supported(self.what)
     }
 }

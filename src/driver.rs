@@ -10,7 +10,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use authwire_core::io::{AppEvent, ChannelId, ConnId, Input, Output, PresenceEvent, PushOutcome, Ticket, WireMsg};
+use authwire_core::io::{
+    AppEvent, ChannelId, ConnId, Input, ListenerId, LockOp, Output, PresenceEvent, PushOutcome, RequestId, StorageOp,
+    Ticket, WireMsg,
+};
 use authwire_core::map::VecMap;
 use authwire_core::Client;
 use authwire_wire::json::ObjectWriter;
@@ -40,6 +43,14 @@ pub(crate) struct ChannelJs {
     pub(crate) listeners: Vec<(Listen, Function)>,
 }
 
+/// How to resolve a pending promise.
+pub(crate) enum Pending {
+    /// A channel push: resolves with `'ok' | 'timed out' | 'error'`.
+    Push(Function),
+    /// An auth command: resolves with `{ data, error }`; `null_data` is the `data` on error.
+    Auth { resolve: Function, null_data: &'static str, navigate: bool },
+}
+
 /// Everything one client instance owns in the browser.
 pub(crate) struct Inner {
     pub(crate) core: Client,
@@ -48,10 +59,15 @@ pub(crate) struct Inner {
     _emit: Closure<dyn FnMut(u32, f64, JsValue, JsValue)>,
     pub(crate) channels: VecMap<ChannelId, ChannelJs>,
     /// Promise resolvers by ticket.
-    pub(crate) pending: VecMap<Ticket, Function>,
+    pub(crate) pending: VecMap<Ticket, Pending>,
     pub(crate) heartbeat: Vec<Function>,
+    pub(crate) auth_listeners: VecMap<ListenerId, Function>,
+    /// `client.fetch` calls waiting for the token to settle: (resolve, input, init).
+    pub(crate) token_waiters: Vec<(Function, JsValue, JsValue)>,
     pub(crate) fetch_impl: JsValue,
     pub(crate) logger: Option<Function>,
+    /// The app's `accessToken()` (third-party auth).
+    pub(crate) access_token_fn: Option<Function>,
     /// The deadline the host timer is armed for.
     armed: Option<u64>,
 }
@@ -66,8 +82,18 @@ impl Drop for Inner {
 /// The shared handle every exported object holds.
 pub(crate) type Shared = Rc<RefCell<Inner>>;
 
+/// Browser-side settings of a driver.
+pub(crate) struct Setup {
+    pub(crate) use_worker: bool,
+    pub(crate) fetch_impl: JsValue,
+    pub(crate) logger: Option<Function>,
+    pub(crate) storage: JsValue,
+    pub(crate) access_token_fn: Option<Function>,
+}
+
 /// Starts a driver for `core`.
-pub(crate) fn start(core: Client, use_worker: bool, fetch_impl: JsValue, logger: Option<Function>) -> Shared {
+pub(crate) fn start(core: Client, setup: Setup) -> Shared {
+    let Setup { use_worker, fetch_impl, logger, storage, access_token_fn } = setup;
     Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
         let w = weak.clone();
         let emit =
@@ -77,6 +103,8 @@ pub(crate) fn start(core: Client, use_worker: bool, fetch_impl: JsValue, logger:
                 }
             });
         let host = Host::new(emit.as_ref().unchecked_ref(), use_worker);
+        let auth = &core.config().auth;
+        host.auth(&storage, &auth.storage_key, auth.persist_session && !core.config().third_party);
         RefCell::new(Inner {
             core,
             host,
@@ -84,8 +112,11 @@ pub(crate) fn start(core: Client, use_worker: bool, fetch_impl: JsValue, logger:
             channels: VecMap::new(),
             pending: VecMap::new(),
             heartbeat: Vec::new(),
+            auth_listeners: VecMap::new(),
+            token_waiters: Vec::new(),
             fetch_impl,
             logger,
+            access_token_fn,
             armed: None,
         })
     })
@@ -111,16 +142,39 @@ fn on_host_event(shared: &Shared, k: u32, n: f64, a: JsValue, b: JsValue) {
             Input::Timeout
         }
         kind::HTTP => Input::HttpResponse {
-            id: authwire_core::io::RequestId(n as u64),
+            id: RequestId(n as u64),
             status: a.as_f64().unwrap_or(0.0) as u16,
             body: b.as_string().unwrap_or_default(),
         },
-        kind::HTTP_FAILED => {
-            Input::HttpFailed { id: authwire_core::io::RequestId(n as u64), message: a.as_string().unwrap_or_default() }
-        }
+        kind::HTTP_FAILED => Input::HttpFailed { id: RequestId(n as u64), message: a.as_string().unwrap_or_default() },
         kind::VISIBILITY => Input::Visibility { visible: n != 0.0 },
         kind::ONLINE => Input::Online { online: n != 0.0 },
         kind::WAKE => Input::Wake,
+        kind::STORAGE => Input::Storage {
+            id: RequestId(n as u64),
+            result: if a.as_f64() == Some(1.0) { Ok(b.as_string()) } else { Err(b.as_string().unwrap_or_default()) },
+        },
+        kind::STORAGE_CHANGED => Input::StorageChanged { value: a.as_string() },
+        kind::LOCK => {
+            if a.as_f64() == Some(1.0) {
+                Input::LockGranted { id: RequestId(n as u64) }
+            } else {
+                Input::LockUnavailable { id: RequestId(n as u64) }
+            }
+        }
+        kind::TAB => match a.as_string() {
+            Some(data) => Input::TabMessage { data },
+            None => return,
+        },
+        kind::DIGEST => Input::Digest { id: RequestId(n as u64), b64url: a.as_string() },
+        kind::VERIFIED => Input::Verified { id: RequestId(n as u64), ok: a.as_f64() == Some(1.0) },
+        kind::ACCESS_TOKEN => {
+            if n == 0.0 {
+                Input::AccessToken { token: a.as_string() }
+            } else {
+                Input::AccessTokenFailed { message: a.as_string().unwrap_or_default() }
+            }
+        }
         _ => return,
     };
     feed(shared, input);
@@ -141,6 +195,7 @@ pub(crate) fn drive(shared: &Shared) {
             None => break,
         }
     }
+    release_token_waiters(shared);
     let (host, delay) = {
         let mut inner = shared.borrow_mut();
         let deadline = inner.core.poll_timeout().map(|d| d.as_millis());
@@ -179,6 +234,30 @@ fn execute(shared: &Shared, o: Output) {
             host_of(shared).fetch(id.0 as f64, request.method, &request.url, &headers, request.body, &fetch_impl);
         }
         Output::Event(e) => dispatch(shared, e),
+        Output::Storage { id, op } => {
+            let h = host_of(shared);
+            match op {
+                StorageOp::Get(k) => h.storage(id.0 as f64, 0, &k, None),
+                StorageOp::Set(k, v) => h.storage(id.0 as f64, 1, &k, Some(v)),
+                StorageOp::Remove(k) => h.storage(id.0 as f64, 2, &k, None),
+            }
+        }
+        Output::Lock { id, op: LockOp::Acquire { name, timeout_ms } } => {
+            host_of(shared).lock(id.0 as f64, &name, timeout_ms as f64);
+        }
+        Output::Lock { op: LockOp::Release { of }, .. } => host_of(shared).unlock(of.0 as f64),
+        Output::TabPost(json) => host_of(shared).post(&json),
+        Output::Digest { id, data } => host_of(shared).digest(id.0 as f64, &data),
+        Output::Verify { id, alg, jwk, signed, signature } => {
+            host_of(shared).verify(id.0 as f64, &alg, &jwk, &signed, &signature);
+        }
+        Output::ReplaceUrl(url) => host_of(shared).replace_url(&url),
+        Output::FetchAccessToken => {
+            let f = shared.borrow().access_token_fn.clone();
+            if let Some(f) = f {
+                host_of(shared).access_token(&f);
+            }
+        }
         Output::Log(level, msg) => {
             let logger = shared.borrow().logger.clone();
             if let Some(f) = logger {
@@ -191,8 +270,24 @@ fn execute(shared: &Shared, o: Output) {
                 host::deliver(&fns, 3, Some(String::from(kind)), &JsValue::from_str(&msg));
             }
         }
-        // Storage, locks, tabs and digests belong to the auth half.
         _ => {}
+    }
+}
+
+/// `client.fetch` calls that were waiting for the token go out once it settled.
+fn release_token_waiters(shared: &Shared) {
+    if shared.borrow().token_waiters.is_empty() {
+        return;
+    }
+    let token = shared.borrow_mut().core.fetch_token(host::now());
+    let Some(token) = token else { return };
+    let (waiters, fetch_impl, key) = {
+        let mut inner = shared.borrow_mut();
+        (core::mem::take(&mut inner.token_waiters), inner.fetch_impl.clone(), inner.core.config().key.clone())
+    };
+    for (resolve, input, init) in waiters {
+        let p = host::authed_fetch(&fetch_impl, &input, &init, &key, token.clone());
+        host::resolve_with(&resolve, &p);
     }
 }
 
@@ -284,7 +379,7 @@ fn dispatch(shared: &Shared, e: AppEvent) {
         }
         AppEvent::PushDone { ticket, outcome } => {
             let resolve = shared.borrow_mut().pending.remove(&ticket);
-            if let Some(f) = resolve {
+            if let Some(Pending::Push(f)) = resolve {
                 host::resolve_with(&f, &JsValue::from_str(outcome.as_str()));
             }
             if let PushOutcome::Error(e) = outcome {
@@ -292,6 +387,52 @@ fn dispatch(shared: &Shared, e: AppEvent) {
                 if let Some(l) = logger {
                     host::deliver(&Array::of1(&l), 3, Some(String::from("push")), &JsValue::from_str(e.code()));
                 }
+            }
+        }
+        AppEvent::Done { ticket, result } => {
+            let pending = shared.borrow_mut().pending.remove(&ticket);
+            match pending {
+                Some(Pending::Auth { resolve, null_data, navigate }) => {
+                    let value = match result {
+                        Ok(data) => {
+                            if navigate {
+                                let url = authwire_wire::json::field(&data, "url")
+                                    .ok()
+                                    .flatten()
+                                    .and_then(authwire_wire::json::str_of);
+                                if let Some(u) = url {
+                                    host::navigate(&u);
+                                }
+                            }
+                            host::auth_result(Some(data), &JsValue::NULL)
+                        }
+                        Err(e) => {
+                            let status = e.status().map_or(-1, i32::from);
+                            let err = host::auth_error(e.name(), e.code(), e.message(), status);
+                            host::auth_result(Some(String::from(null_data)), &err)
+                        }
+                    };
+                    host::resolve_with(&resolve, &value);
+                }
+                Some(Pending::Push(f)) => {
+                    host::resolve_with(&f, &JsValue::from_str(if result.is_ok() { "ok" } else { "error" }))
+                }
+                None => {}
+            }
+        }
+        AppEvent::AuthChange { listener, event, session } => {
+            let fns = {
+                let inner = shared.borrow();
+                let a = Array::new();
+                for (id, f) in inner.auth_listeners.iter() {
+                    if listener.is_none_or(|l| l == *id) {
+                        a.push(f);
+                    }
+                }
+                a
+            };
+            if fns.length() > 0 {
+                host::deliver(&fns, 4, session, &JsValue::from_str(event.as_str()));
             }
         }
         AppEvent::Heartbeat { status, latency_ms } => {
@@ -312,12 +453,28 @@ fn dispatch(shared: &Shared, e: AppEvent) {
     }
 }
 
-/// A promise whose resolver is kept under `ticket` until the core reports the outcome.
+/// A promise resolved with the push outcome of `ticket`.
 pub(crate) fn promise_for(shared: &Shared, ticket: Ticket) -> js_sys::Promise {
     let mut resolver = None;
     let p = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
     if let Some(r) = resolver {
-        shared.borrow_mut().pending.insert(ticket, r);
+        shared.borrow_mut().pending.insert(ticket, Pending::Push(r));
     }
+    p
+}
+
+/// A promise resolved with `{ data, error }` when auth command `ticket` is done.
+pub(crate) fn auth_promise(
+    shared: &Shared,
+    ticket: Ticket,
+    null_data: &'static str,
+    navigate: bool,
+) -> js_sys::Promise {
+    let mut resolver = None;
+    let p = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
+    if let Some(r) = resolver {
+        shared.borrow_mut().pending.insert(ticket, Pending::Auth { resolve: r, null_data, navigate });
+    }
+    drive(shared);
     p
 }

@@ -16,12 +16,17 @@ pub(crate) mod kind {
     pub(crate) const VISIBILITY: u32 = 7;
     pub(crate) const ONLINE: u32 = 8;
     pub(crate) const WAKE: u32 = 9;
+    pub(crate) const STORAGE: u32 = 10;
+    pub(crate) const STORAGE_CHANGED: u32 = 11;
+    pub(crate) const LOCK: u32 = 12;
+    pub(crate) const TAB: u32 = 13;
+    pub(crate) const DIGEST: u32 = 14;
+    pub(crate) const VERIFIED: u32 = 15;
+    pub(crate) const ACCESS_TOKEN: u32 = 16;
 }
 
 /// Error class selector for [`make_error`].
 pub(crate) mod error_kind {
-    #[allow(dead_code)] // used by the auth half
-    pub(crate) const AUTH: u32 = 1;
     pub(crate) const REALTIME: u32 = 2;
     pub(crate) const BASE: u32 = 0;
 }
@@ -55,9 +60,45 @@ extern "C" {
     );
     #[wasm_bindgen(method)]
     pub(crate) fn dispose(this: &Host);
+    #[wasm_bindgen(method)]
+    pub(crate) fn auth(this: &Host, storage: &JsValue, storage_key: &str, persist: bool);
+    #[wasm_bindgen(method)]
+    pub(crate) fn storage(this: &Host, id: f64, op: u32, key: &str, value: Option<String>);
+    #[wasm_bindgen(method)]
+    pub(crate) fn lock(this: &Host, id: f64, name: &str, timeout_ms: f64);
+    #[wasm_bindgen(method)]
+    pub(crate) fn unlock(this: &Host, id: f64);
+    #[wasm_bindgen(method)]
+    pub(crate) fn post(this: &Host, json: &str);
+    #[wasm_bindgen(method)]
+    pub(crate) fn digest(this: &Host, id: f64, data: &str);
+    #[wasm_bindgen(method)]
+    pub(crate) fn verify(this: &Host, id: f64, alg: &str, jwk: &str, signed: &str, signature: &str);
+    #[wasm_bindgen(method, js_name = replaceUrl)]
+    pub(crate) fn replace_url(this: &Host, url: &str);
+    #[wasm_bindgen(method, js_name = accessToken)]
+    pub(crate) fn access_token(this: &Host, f: &Function);
 
     #[wasm_bindgen(js_name = makeError)]
     pub(crate) fn make_error(kind: u32, code: &str, message: &str, status: i32) -> JsValue;
+    #[wasm_bindgen(js_name = authError)]
+    pub(crate) fn auth_error(name: &str, code: &str, message: &str, status: i32) -> JsValue;
+    #[wasm_bindgen(js_name = authResult)]
+    pub(crate) fn auth_result(data: Option<String>, error: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = authedFetch)]
+    pub(crate) fn authed_fetch(
+        fetch_impl: &JsValue,
+        input: &JsValue,
+        init: &JsValue,
+        apikey: &str,
+        token: Option<String>,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = makeSubscription)]
+    pub(crate) fn make_subscription(api: JsValue, id: u32, cb: &Function) -> JsValue;
+    #[wasm_bindgen(js_name = navigate)]
+    pub(crate) fn navigate(url: &str);
+    #[wasm_bindgen(js_name = pageUrl)]
+    pub(crate) fn page_url() -> Option<String>;
     pub(crate) fn deliver(fns: &Array, mode: u32, json: Option<String>, extra: &JsValue);
     #[wasm_bindgen(js_name = resolveWith)]
     pub(crate) fn resolve_with(f: &Function, value: &JsValue);

@@ -216,7 +216,9 @@ impl Client {
                 let v = v!();
                 self.realtime.handle_message(conn, &msg, now, &v, &mut self.out);
             }
-            Input::SocketClosed { conn, code, reason } => self.realtime.handle_closed(conn, code, reason, now, &mut self.out),
+            Input::SocketClosed { conn, code, reason } => {
+                self.realtime.handle_closed(conn, code, reason, now, &mut self.out)
+            }
             Input::HttpResponse { id, status, body } => {
                 if Some(id) == self.diagnosis {
                     self.diagnosis = None;
@@ -250,6 +252,14 @@ impl Client {
                 self.auth.handle_verified(id, ok, &mut self.out);
             }
             Input::AccessToken { token } => self.on_third_party_token(token, now),
+            Input::AccessTokenFailed { message } => {
+                // As realtime-js: keep the cached token; try again on the next occasion.
+                if let Some(tp) = &mut self.third_party {
+                    tp.fetching = false;
+                    tp.fetched = true;
+                }
+                self.out.log(crate::io::Level::Warn, crate::io::concat(&["accessToken() failed: ", &message]));
+            }
             Input::Visibility { visible: false } => {}
             Input::Online { online: false } => {
                 let v = v!();
@@ -363,8 +373,12 @@ impl Client {
             return;
         }
         let Some(s) = self.auth.session() else { return };
-        let req = crate::auth::requests::Gotrue { base: &self.cfg.url.http("/auth/v1"), key: &self.cfg.key, headers: &self.cfg.headers }
-            .request("GET", "/user", Some(&s.access_token), None);
+        let req = crate::auth::requests::Gotrue {
+            base: &self.cfg.url.http("/auth/v1"),
+            key: &self.cfg.key,
+            headers: &self.cfg.headers,
+        }
+        .request("GET", "/user", Some(&s.access_token), None);
         let id = self.out.request_id();
         self.diagnosis = Some(id);
         self.out.push(Output::Http { id, request: req });
@@ -378,9 +392,11 @@ impl Client {
         let e = authwire_wire::gotrue::parse_error(body);
         let code = e.code.unwrap_or_else(|| String::from("unknown"));
         let refusal = Refusal { code: code.clone(), message: e.message.clone() };
-        self.out.log(crate::io::Level::Warn, crate::io::concat(&["the socket was refused; the auth server says ", &code]));
+        self.out
+            .log(crate::io::Level::Warn, crate::io::concat(&["the socket was refused; the auth server says ", &code]));
         for id in self.realtime.channel_ids() {
-            if self.realtime.channel_info(id).is_some_and(|i| i.state != crate::realtime::channel::ChannelState::Closed) {
+            if self.realtime.channel_info(id).is_some_and(|i| i.state != crate::realtime::channel::ChannelState::Closed)
+            {
                 self.out.event(AppEvent::ChannelStatus {
                     channel: id,
                     status: crate::io::SubscribeStatus::ChannelError,
@@ -450,7 +466,13 @@ impl Client {
     }
 
     /// `channel.send({type:'broadcast', event, payload})`.
-    pub fn send_broadcast(&mut self, ch: ChannelId, event: &str, data: UserData, now: Now) -> Result<Ticket, ChannelOpError> {
+    pub fn send_broadcast(
+        &mut self,
+        ch: ChannelId,
+        event: &str,
+        data: UserData,
+        now: Now,
+    ) -> Result<Ticket, ChannelOpError> {
         self.check_alive()?;
         let t = self.ticket();
         self.auth.ensure_fresh(now, &mut self.out);
@@ -462,7 +484,13 @@ impl Client {
     }
 
     /// `channel.httpSend(event, payload)`: always the HTTP broadcast endpoint.
-    pub fn http_send(&mut self, ch: ChannelId, event: &str, payload_json: &str, now: Now) -> Result<Ticket, ChannelOpError> {
+    pub fn http_send(
+        &mut self,
+        ch: ChannelId,
+        event: &str,
+        payload_json: &str,
+        now: Now,
+    ) -> Result<Ticket, ChannelOpError> {
         self.check_alive()?;
         let t = self.ticket();
         let base = self.http_target_parts();
@@ -508,7 +536,9 @@ impl Client {
     /// applies tokens itself). `None` asks `accessToken()` again.
     pub fn set_auth(&mut self, token: Option<String>, now: Now) -> Result<(), AuthError> {
         if self.third_party.is_none() {
-            return Err(AuthError::NotSupported { what: "setAuth() is for third-party tokens; authwire applies session tokens itself" });
+            return Err(AuthError::NotSupported {
+                what: "setAuth() is for third-party tokens; authwire applies session tokens itself",
+            });
         }
         match token {
             Some(t) => self.on_third_party_token(Some(t), now),
@@ -551,6 +581,103 @@ impl Client {
     /// The auth server's explanation of the last refused socket.
     pub fn refusal(&self) -> Option<&Refusal> {
         self.refusal.as_ref()
+    }
+
+    /// `client.diagnose()`: the auth and socket state as JSON, tokens redacted.
+    pub fn diagnose_json(&self, now: Now) -> String {
+        use authwire_wire::json::ObjectWriter;
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        let mut auth = ObjectWriter::new();
+        auth.str("mode", if self.third_party.is_some() { "third_party" } else { "session" });
+        auth.bool("ready", v.ready).bool("refreshing", self.auth.refreshing());
+        match self.auth.session() {
+            Some(s) => {
+                let mut w = ObjectWriter::new();
+                w.opt_str("userId", s.user_id.as_deref())
+                    .opt_str("role", s.role.as_deref())
+                    .bool("isAnonymous", s.is_anonymous)
+                    .u64("expiresAt", s.expires_at)
+                    .i64("expiresInSeconds", s.local_expiry() as i64 - now.wall.as_secs() as i64)
+                    .i64("clockSkewSeconds", s.skew)
+                    .str("accessToken", &redact(&s.access_token));
+                auth.raw("session", &w.finish());
+            }
+            None => {
+                auth.raw("session", "null");
+            }
+        }
+        auth.opt_str("signOutReason", self.auth.sign_out_reason().map(SignOutReason::as_str));
+        auth.opt_str("storageError", self.auth.storage_error());
+        match self.auth.last_refresh_error() {
+            Some(e) => {
+                let mut w = ObjectWriter::new();
+                w.str("code", e.code()).str("message", e.message());
+                auth.raw("lastRefreshError", &w.finish());
+            }
+            None => {
+                auth.raw("lastRefreshError", "null");
+            }
+        };
+        let mut rt = ObjectWriter::new();
+        rt.str("connectionState", self.realtime.connection_state().as_str());
+        rt.str(
+            "apikeyMode",
+            match self.cfg.apikey_mode {
+                ApikeyMode::Project => "project",
+                ApikeyMode::Session => "session",
+            },
+        );
+        rt.bool("projectKeyIsJwt", self.cfg.key_is_jwt);
+        let socket = match v.socket_key {
+            Some(k) if k == self.cfg.key => String::from("project key"),
+            Some(_) => String::from("user access token"),
+            None if self.cfg.apikey_mode == ApikeyMode::Session && v.ready => {
+                String::from("none: 'session' mode, no session, and the project key is not a JWT")
+            }
+            None => String::from("none yet: waiting for auth to settle"),
+        };
+        rt.str("socketKey", &socket);
+        rt.opt_str("tokenRole", v.role);
+        match self.realtime.last_close() {
+            Some((code, reason)) => {
+                let mut w = ObjectWriter::new();
+                w.u64("code", u64::from(*code)).str("reason", reason);
+                rt.raw("lastClose", &w.finish());
+            }
+            None => {
+                rt.raw("lastClose", "null");
+            }
+        }
+        match &self.refusal {
+            Some(r) => {
+                let mut w = ObjectWriter::new();
+                w.str("code", &r.code).str("message", &r.message);
+                rt.raw("refusal", &w.finish());
+            }
+            None => {
+                rt.raw("refusal", "null");
+            }
+        }
+        let mut chans = String::from("[");
+        for (i, id) in self.realtime.channel_ids().into_iter().enumerate() {
+            let Some(info) = self.realtime.channel_info(id) else { continue };
+            if i > 0 {
+                chans.push(',');
+            }
+            let mut w = ObjectWriter::new();
+            w.str("topic", &info.topic)
+                .str("state", info.state.as_str())
+                .bool("private", info.private)
+                .opt_str("effectiveRole", info.effective_role.as_deref())
+                .bool("recovering", info.recovering)
+                .u64("bufferedPushes", info.buffered as u64);
+            chans.push_str(&w.finish());
+        }
+        chans.push(']');
+        rt.raw("channels", &chans);
+        let mut w = ObjectWriter::new();
+        w.raw("auth", &auth.finish()).raw("realtime", &rt.finish());
+        w.finish()
     }
 
     /// Whether the current token view is settled (G2), for diagnostics.
@@ -685,4 +812,13 @@ impl Client {
     pub fn is_destroyed(&self) -> bool {
         self.destroyed
     }
+}
+
+/// A token as diagnostics may show it: the first characters and the length, never the rest.
+pub fn redact(token: &str) -> String {
+    let mut s = String::from(token.get(..6).unwrap_or(""));
+    s.push_str("…(redacted, ");
+    authwire_wire::json::write_u64(&mut s, token.len() as u64);
+    s.push_str(" chars)");
+    s
 }

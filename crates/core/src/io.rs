@@ -117,6 +117,11 @@ pub enum Input {
         /// The token, or `None`.
         token: Option<String>,
     },
+    /// The application's `accessToken()` callback threw; the previous token stays.
+    AccessTokenFailed {
+        /// What it threw (never contains tokens).
+        message: String,
+    },
     /// Page visibility changed.
     Visibility {
         /// `true` when visible.

@@ -144,28 +144,64 @@ enum UserPurpose {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum HttpOp {
     /// A response that carries a session.
-    SignIn { ticket: Option<Ticket>, kind: SignInKind, verifier: bool },
+    SignIn {
+        ticket: Option<Ticket>,
+        kind: SignInKind,
+        verifier: bool,
+    },
     /// `signUp` without autoconfirm or an OTP request: no session.
-    NoSession { ticket: Ticket },
-    Refresh { gen: u64 },
-    User { ticket: Option<Ticket>, own: bool, purpose: UserPurpose },
-    UpdateUser { ticket: Ticket },
-    Logout { ticket: Ticket },
+    NoSession {
+        ticket: Ticket,
+    },
+    Refresh {
+        gen: u64,
+    },
+    User {
+        ticket: Option<Ticket>,
+        own: bool,
+        purpose: UserPurpose,
+    },
+    UpdateUser {
+        ticket: Ticket,
+    },
+    Logout {
+        ticket: Ticket,
+    },
     Jwks,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum StoreOp {
     Initial,
-    RefreshBefore { gen: u64 },
-    RefreshAfter { gen: u64, fresh: Session },
-    RefreshFailedReread { gen: u64, error: AuthError },
+    RefreshBefore {
+        gen: u64,
+    },
+    RefreshAfter {
+        gen: u64,
+        fresh: Session,
+    },
+    RefreshFailedReread {
+        gen: u64,
+        error: AuthError,
+    },
     /// A session write; what to announce once it landed.
-    Save { announce: Option<AuthEvent>, ticket: Option<(Ticket, String)>, post: bool },
+    Save {
+        announce: Option<AuthEvent>,
+        ticket: Option<(Ticket, String)>,
+        post: bool,
+    },
     Write,
     /// The PKCE verifier was written; continue with the digest.
-    VerifierWritten { ticket: Ticket, verifier: String, creds: String, flow: PkceFlow },
-    VerifierRead { ticket: Ticket, code: String },
+    VerifierWritten {
+        ticket: Ticket,
+        verifier: String,
+        creds: String,
+        flow: PkceFlow,
+    },
+    VerifierRead {
+        ticket: Ticket,
+        code: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -430,7 +466,16 @@ impl Auth {
             out.push(Output::ReplaceUrl(String::from(clean_base)));
             self.init_busy = true;
             let req = self.gotrue().request("GET", "/user", Some(&at), None);
-            self.send(req, HttpOp::User { ticket: None, own: false, purpose: UserPurpose::FromUrl { at, rt, expires_in, recovery } }, now, out);
+            self.send(
+                req,
+                HttpOp::User {
+                    ticket: None,
+                    own: false,
+                    purpose: UserPurpose::FromUrl { at, rt, expires_in, recovery },
+                },
+                now,
+                out,
+            );
             return;
         }
         if self.cfg.pkce {
@@ -815,7 +860,10 @@ impl Auth {
             Some(s) => {
                 // Someone else committed first: theirs wins; ours is discarded (the server's
                 // parent-of-active rule covers the token we rotated).
-                out.log(Level::Info, String::from("refresh discarded by the commit guard: another tab committed first"));
+                out.log(
+                    Level::Info,
+                    String::from("refresh discarded by the commit guard: another tab committed first"),
+                );
                 let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);
                 self.set_session(s, now);
                 self.announce(if same_user { AuthEvent::TokenRefreshed } else { AuthEvent::SignedIn }, out);
@@ -891,7 +939,13 @@ impl Auth {
     }
 
     /// An HTTP result (`Err` for a failure without response). `false` if not ours.
-    pub fn handle_http(&mut self, id: RequestId, result: Result<(u16, String), String>, now: Now, out: &mut Outbox) -> bool {
+    pub fn handle_http(
+        &mut self,
+        id: RequestId,
+        result: Result<(u16, String), String>,
+        now: Now,
+        out: &mut Outbox,
+    ) -> bool {
         let Some(op) = self.http.remove(&id) else { return false };
         self.timers.stop(Timer::Request(id));
         let (status, body) = match result {
@@ -919,7 +973,10 @@ impl Auth {
                         Some(t) => out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) }),
                         None => {
                             // A code from the page URL that did not exchange: start-up is over.
-                            out.log(Level::Warn, concat(&["the auth code in the page URL failed: ", classify(status, &body).code()]));
+                            out.log(
+                                Level::Warn,
+                                concat(&["the auth code in the page URL failed: ", classify(status, &body).code()]),
+                            );
                             self.init_busy = false;
                             self.flush_initial(now, out);
                         }
@@ -929,7 +986,11 @@ impl Auth {
             HttpOp::NoSession { ticket } => {
                 let result = if ok {
                     // signUp without autoconfirm returns the bare user; OTP returns `{}`.
-                    let user = if body.trim_start().starts_with('{') && body.contains("\"id\"") { body.as_str() } else { "null" };
+                    let user = if body.trim_start().starts_with('{') && body.contains("\"id\"") {
+                        body.as_str()
+                    } else {
+                        "null"
+                    };
                     Ok(requests::user_session_data(user, None))
                 } else {
                     Err(classify(status, &body))
@@ -1021,8 +1082,17 @@ impl Auth {
                 let error = classify(status, &body);
                 // The server no longer knows this session or user: it is over (auth-js does the
                 // same for session_not_found).
-                if own && matches!(error.code(), "session_not_found" | "session_missing" | "user_not_found" | "user_banned") {
-                    let code = String::from(if error.code() == "session_missing" { "session_not_found" } else { error.code() });
+                if own
+                    && matches!(
+                        error.code(),
+                        "session_not_found" | "session_missing" | "user_not_found" | "user_banned"
+                    )
+                {
+                    let code = String::from(if error.code() == "session_missing" {
+                        "session_not_found"
+                    } else {
+                        error.code()
+                    });
                     self.end_session(SignOutReason::SessionRevoked(code), true, true, now, out);
                 }
                 if let Some(t) = ticket {
@@ -1066,7 +1136,13 @@ impl Auth {
     }
 
     /// A storage result. `false` if not ours.
-    pub fn handle_storage(&mut self, id: RequestId, result: Result<Option<String>, String>, now: Now, out: &mut Outbox) -> bool {
+    pub fn handle_storage(
+        &mut self,
+        id: RequestId,
+        result: Result<Option<String>, String>,
+        now: Now,
+        out: &mut Outbox,
+    ) -> bool {
         let Some(op) = self.store.remove(&id) else { return false };
         match op {
             StoreOp::Initial => {
@@ -1083,7 +1159,12 @@ impl Auth {
             StoreOp::RefreshBefore { gen } => {
                 // An unreadable storage cannot show another tab's work: refresh our own token.
                 let value = result.unwrap_or(Some(String::new()));
-                self.on_read_before(gen, value.filter(|v| !v.is_empty()).or_else(|| self.session.as_ref().map(Session::to_stored)), now, out);
+                self.on_read_before(
+                    gen,
+                    value.filter(|v| !v.is_empty()).or_else(|| self.session.as_ref().map(Session::to_stored)),
+                    now,
+                    out,
+                );
             }
             StoreOp::RefreshAfter { gen, fresh } => {
                 let value = result.unwrap_or_else(|_| self.session.as_ref().map(Session::to_stored));
@@ -1157,7 +1238,12 @@ impl Auth {
                     Some(v) if !v.is_empty() => {
                         let recovery = v.ends_with("/recovery");
                         let verifier = v.trim_end_matches("/recovery");
-                        let req = self.gotrue().request("POST", "/token?grant_type=pkce", None, Some(requests::pkce_body(&code, verifier)));
+                        let req = self.gotrue().request(
+                            "POST",
+                            "/token?grant_type=pkce",
+                            None,
+                            Some(requests::pkce_body(&code, verifier)),
+                        );
                         let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
                         let ticket = if from_url { None } else { Some(ticket) };
                         self.send(req, HttpOp::SignIn { ticket, kind, verifier: true }, now, out);
@@ -1165,7 +1251,10 @@ impl Auth {
                     _ => {
                         if from_url {
                             self.init_busy = false;
-                            out.log(Level::Warn, String::from("the page URL has an auth code but no PKCE verifier is stored"));
+                            out.log(
+                                Level::Warn,
+                                String::from("the page URL has an auth code but no PKCE verifier is stored"),
+                            );
                             self.flush_initial(now, out);
                         } else {
                             out.event(AppEvent::Done { ticket, result: Err(AuthError::PkceVerifierMissing) });
@@ -1191,7 +1280,11 @@ impl Auth {
             None => (String::new(), "plain"),
         };
         let creds_v = requests::parse_creds(&creds);
-        let challenge = if method == "plain" { String::from(creds_v.get("__verifier").and_then(Value::as_str).unwrap_or("")) } else { challenge };
+        let challenge = if method == "plain" {
+            String::from(creds_v.get("__verifier").and_then(Value::as_str).unwrap_or(""))
+        } else {
+            challenge
+        };
         let pkce = Some((challenge.as_str(), method));
         match flow {
             PkceFlow::OAuth => {
@@ -1205,7 +1298,12 @@ impl Auth {
                 let mut path = String::from("/signup");
                 path.push_str(&q);
                 let req = self.gotrue().request("POST", &path, None, Some(requests::signup_body(&creds_v, pkce)));
-                self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+                self.send(
+                    req,
+                    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false },
+                    now,
+                    out,
+                );
             }
             PkceFlow::Otp => {
                 let q = requests::redirect_query(&creds_v, "emailRedirectTo");
@@ -1221,7 +1319,8 @@ impl Auth {
     /// A signature check result. `false` if not ours.
     pub fn handle_verified(&mut self, id: RequestId, ok: bool, out: &mut Outbox) -> bool {
         let Some((ticket, token)) = self.verifies.remove(&id) else { return false };
-        let result = if ok { claims_data(&token) } else { Err(AuthError::InvalidJwt { message: "Invalid JWT signature" }) };
+        let result =
+            if ok { claims_data(&token) } else { Err(AuthError::InvalidJwt { message: "Invalid JWT signature" }) };
         out.event(AppEvent::Done { ticket, result });
         true
     }
@@ -1263,7 +1362,9 @@ impl Auth {
                 }
                 // A refresh of ours for an older token is now moot; its commit guard would
                 // discard it anyway, so end it early.
-                if self.refresh.as_ref().is_some_and(|r| !matches!(r.step, RefreshStep::Request(_) | RefreshStep::ReadAfter(_) | RefreshStep::Commit(_))) {
+                if self.refresh.as_ref().is_some_and(|r| {
+                    !matches!(r.step, RefreshStep::Request(_) | RefreshStep::ReadAfter(_) | RefreshStep::Commit(_))
+                }) {
                     self.abort_refresh(out, AuthError::Superseded);
                 }
                 let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);
@@ -1487,8 +1588,18 @@ impl Auth {
         }
         if let Some(rt) = refresh_token {
             if self.session.as_ref().is_none_or(|s| s.refresh_token != rt) {
-                let req = self.gotrue().request("POST", "/token?grant_type=refresh_token", None, Some(requests::refresh_body(rt)));
-                self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false }, now, out);
+                let req = self.gotrue().request(
+                    "POST",
+                    "/token?grant_type=refresh_token",
+                    None,
+                    Some(requests::refresh_body(rt)),
+                );
+                self.send(
+                    req,
+                    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false },
+                    now,
+                    out,
+                );
                 return;
             }
         }
@@ -1509,13 +1620,26 @@ impl Auth {
             return;
         }
         let Ok(claims) = jwt::decode(at) else {
-            out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }) });
+            out.event(AppEvent::Done {
+                ticket,
+                result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }),
+            });
             return;
         };
         let expired = claims.exp.is_none_or(|e| e <= now.wall.as_secs() as i64);
         if expired {
-            let req = self.gotrue().request("POST", "/token?grant_type=refresh_token", None, Some(requests::refresh_body(rt)));
-            self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false }, now, out);
+            let req = self.gotrue().request(
+                "POST",
+                "/token?grant_type=refresh_token",
+                None,
+                Some(requests::refresh_body(rt)),
+            );
+            self.send(
+                req,
+                HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false },
+                now,
+                out,
+            );
         } else {
             let req = self.gotrue().request("GET", "/user", Some(at), None);
             let purpose = UserPurpose::SetSession(String::from(at), String::from(rt));
@@ -1529,7 +1653,8 @@ impl Auth {
             return;
         }
         let own = jwt.is_none();
-        let Some(token) = jwt.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone())) else {
+        let Some(token) = jwt.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone()))
+        else {
             out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
             return;
         };
@@ -1557,14 +1682,18 @@ impl Auth {
         if !self.alive(ticket, out) {
             return;
         }
-        let Some(token) = jwt_arg.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone())) else {
+        let Some(token) = jwt_arg.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone()))
+        else {
             out.event(AppEvent::Done { ticket, result: Ok(String::from("null")) });
             return;
         };
         let claims = match jwt::decode(&token) {
             Ok(c) => c,
             Err(_) => {
-                out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }) });
+                out.event(AppEvent::Done {
+                    ticket,
+                    result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }),
+                });
                 return;
             }
         };
@@ -1575,7 +1704,12 @@ impl Auth {
         let asymmetric = matches!(claims.alg.as_deref(), Some("ES256" | "RS256"));
         if !asymmetric || claims.kid.is_none() {
             let req = self.gotrue().request("GET", "/user", Some(&token), None);
-            self.send(req, HttpOp::User { ticket: Some(ticket), own: jwt_arg.is_none(), purpose: UserPurpose::Claims(token) }, now, out);
+            self.send(
+                req,
+                HttpOp::User { ticket: Some(ticket), own: jwt_arg.is_none(), purpose: UserPurpose::Claims(token) },
+                now,
+                out,
+            );
             return;
         }
         let fresh = self.jwks.as_ref().is_some_and(|(_, at)| now.mono.since(*at) < JWKS_TTL_MS);
@@ -1605,7 +1739,10 @@ impl Auth {
                 let req = self.gotrue().request("GET", "/.well-known/jwks.json", None, None);
                 self.send(req, HttpOp::Jwks, now, out);
             } else {
-                out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "No matching signing key" }) });
+                out.event(AppEvent::Done {
+                    ticket,
+                    result: Err(AuthError::InvalidJwt { message: "No matching signing key" }),
+                });
             }
             return;
         };
@@ -1692,4 +1829,3 @@ fn decode_component(s: &str) -> String {
     }
     String::from_utf8(out).unwrap_or_default()
 }
-

@@ -265,7 +265,10 @@ mod tests {
             signup_body(&c, Some(("CH", "s256"))),
             r#"{"email":"a@b.c","password":"pw","data":{"n":1},"gotrue_meta_security":{"captcha_token":"cap"},"code_challenge":"CH","code_challenge_method":"s256"}"#
         );
-        assert_eq!(password_body(&c), r#"{"email":"a@b.c","password":"pw","gotrue_meta_security":{"captcha_token":"cap"}}"#);
+        assert_eq!(
+            password_body(&c),
+            r#"{"email":"a@b.c","password":"pw","gotrue_meta_security":{"captcha_token":"cap"}}"#
+        );
         let anon = parse_creds("{}");
         assert_eq!(signup_body(&anon, None), r#"{"data":{},"gotrue_meta_security":{}}"#);
         let o = parse_creds(r#"{"provider":"dev","options":{"redirectTo":"http://x/cb?a=1"}}"#);

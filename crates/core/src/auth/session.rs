@@ -54,8 +54,7 @@ fn claims_of(at: &str) -> (Option<i64>, Option<String>, Option<String>, Option<S
     }
 }
 
-const KNOWN: &[&str] =
-    &["access_token", "refresh_token", "expires_in", "expires_at", "user", "clock_skew"];
+const KNOWN: &[&str] = &["access_token", "refresh_token", "expires_in", "expires_at", "user", "clock_skew"];
 
 impl Session {
     /// A session from a token response received at `now` (client clock).
@@ -210,10 +209,8 @@ mod tests {
     #[test]
     fn short_tokens_refresh_at_three_quarters() {
         let now = UnixTime::from_secs(100);
-        let body = alloc::format!(
-            r#"{{"access_token":"{}","expires_in":8,"refresh_token":"rt","user":null}}"#,
-            at(108)
-        );
+        let body =
+            alloc::format!(r#"{{"access_token":"{}","expires_in":8,"refresh_token":"rt","user":null}}"#, at(108));
         let s = Session::from_response(&body, now).unwrap();
         assert_eq!(s.margin(), 2);
         assert_eq!(s.refresh_at(), 106);
