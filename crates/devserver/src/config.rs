@@ -98,6 +98,11 @@ pub struct Config {
     #[arg(long, default_value_t = 5000, value_name = "N")]
     pub join_error_delay_ms: u64,
 
+    /// Delay before a refused Realtime handshake is answered, in milliseconds (the real
+    /// server waits 2000; a development server answers quickly).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub connect_error_backoff_ms: u64,
+
     /// Data seeded once per data dir.
     #[arg(long, value_enum, default_value_t = Seed::None)]
     pub seed: Seed,

@@ -32,6 +32,8 @@ pub(crate) struct AppState {
     pub(crate) pool: crate::db::Pool,
     /// GoTrue state: limiter, injected auth faults.
     pub(crate) auth: crate::auth::AuthState,
+    /// The Realtime server: sockets, channels, change feed.
+    pub(crate) realtime: Arc<crate::realtime::Realtime>,
     pub(crate) started: Instant,
     pub(crate) requests: AtomicU64,
 }
@@ -59,6 +61,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .merge(crate::auth::router())
         .merge(crate::auth::dev_router())
         .merge(crate::rest::router())
+        .merge(crate::realtime::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
@@ -265,7 +268,7 @@ async fn dev_stats(State(state): State<Shared>) -> Response {
                 "refreshReuseInterval": c.refresh_reuse_interval,
             },
             "db": db,
-            "realtime": { "sockets": 0, "channels": 0 },
+            "realtime": state.realtime.stats_json(),
         }),
     )
 }

@@ -20,6 +20,7 @@ mod http;
 pub mod jwt;
 pub mod keys;
 pub mod pg;
+mod realtime;
 mod rest;
 pub mod schema;
 mod sys;
@@ -128,11 +129,15 @@ impl DevServer {
         let result = async {
             let mut db = connect(&pg_config, fatal_tx.clone()).await?;
             schema::migrate(&mut db, config.seed, &config.sql).await.map_err(StartError::Schema)?;
-            Ok::<_, StartError>(db)
+            // The Realtime change feed is up before the ready line.
+            let realtime = realtime::Realtime::start(&config, &pg_config)
+                .await
+                .map_err(|e| StartError::Database(format!("Realtime change feed: {e}")))?;
+            Ok::<_, StartError>((db, realtime))
         }
         .await;
-        let db = match result {
-            Ok(db) => db,
+        let (db, realtime) = match result {
+            Ok(v) => v,
             Err(e) => {
                 if let Some(c) = &cluster {
                     c.stop().await.ok();
@@ -155,6 +160,7 @@ impl DevServer {
             db,
             pool: db::Pool::new(pg_config.clone()),
             auth: auth::AuthState::default(),
+            realtime: realtime.clone(),
             started: Instant::now(),
             requests: AtomicU64::new(0),
         });
@@ -165,8 +171,11 @@ impl DevServer {
         let server = tokio::spawn(async move {
             // Connect info gives handlers the peer address (the wrong-password limiter).
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            // Sockets end (1001) and the change feed stops when serving stops or is aborted.
+            let _realtime = realtime::StopGuard(realtime.clone());
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 stop_rx.await.ok();
+                realtime.stop();
             });
             if let Err(e) = serve.await {
                 tx.send_replace(Some(format!("HTTP server failed: {e}")));

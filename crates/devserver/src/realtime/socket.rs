@@ -1,0 +1,421 @@
+//! One WebSocket connection: the task that owns the socket, decodes frames with
+//! `authwire_wire::frame`, answers heartbeats, routes channel events, delivers fan-out
+//! messages queued by the hub, runs the per-channel token timers and the idle timeout.
+//!
+//! Like a Phoenix socket, frames are handled one at a time: a join (with its policy checks
+//! and its error delay) holds up the frames behind it.
+
+use super::channel::Channel;
+use super::{ChanId, ConnInfo, Realtime, SocketId};
+use crate::http::Shared;
+use authwire_wire::frame::{self, Frame, Payload, Side, UserBroadcast, UserData, Vsn, WireMsg};
+use authwire_wire::json::ObjectWriter;
+use authwire_wire::realtime::{reply_payload, Event, PHOENIX_TOPIC, TOPIC_PREFIX};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// A message fanned out to channel instances of one topic.
+#[derive(Debug)]
+pub(crate) enum FanMsg {
+    /// A JSON event sent as `[null, null, topic, event, payload]`.
+    Json {
+        /// `broadcast`, `presence_diff`, `postgres_changes`.
+        event: &'static str,
+        /// The payload JSON text.
+        payload: String,
+        /// The message id (`meta.id`), for replay de-duplication.
+        id: Option<String>,
+    },
+    /// A user broadcast: kind 4 to V2 sockets, a JSON broadcast to V1 sockets (binary
+    /// payloads are not delivered to V1 sockets).
+    User {
+        /// Event, metadata and data.
+        ub: UserBroadcast,
+        /// The message id, for replay de-duplication.
+        id: Option<String>,
+    },
+}
+
+/// What other tasks queue for a socket.
+#[derive(Debug)]
+pub(crate) enum Outbound {
+    /// A fan-out message for channel instance `chan`.
+    Fan { chan: ChanId, msg: Arc<FanMsg> },
+    /// A raw WebSocket message (fault injection).
+    Raw(WireMsg),
+    /// Run the token check of every channel now, treating the token as expired (fault
+    /// injection `expireTokens`); `sub` limits it to channels of that user.
+    ExpireNow { sub: Option<String> },
+}
+
+/// How a socket is ended from outside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CloseHow {
+    /// Drop the TCP connection without a close frame (the browser sees 1006).
+    Abrupt,
+    /// Send a close frame with this code and reason.
+    Code(u16, String),
+}
+
+/// The part of a socket other tasks can reach.
+#[derive(Debug)]
+pub(crate) struct SocketHandle {
+    pub(crate) id: SocketId,
+    tx: mpsc::Sender<Outbound>,
+    close: watch::Sender<Option<CloseHow>>,
+    /// `sub` claims of the connect token and of the channels' tokens.
+    users: Mutex<Vec<String>>,
+    /// Channels joined now.
+    pub(crate) channels: AtomicUsize,
+}
+
+impl SocketHandle {
+    /// Queues a message; a socket that cannot keep up is dropped (the real server kills a
+    /// transport whose heap grows past its cap).
+    pub(crate) fn push(&self, out: Outbound) {
+        match self.tx.try_send(out) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(socket = self.id, "outbound queue full: dropping the socket");
+                self.close(CloseHow::Abrupt);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    /// Ends the socket.
+    pub(crate) fn close(&self, how: CloseHow) {
+        self.close.send_if_modified(|cur| {
+            if cur.is_none() {
+                *cur = Some(how);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// True when the connect token or a channel token belongs to `sub`.
+    pub(crate) fn has_user(&self, sub: &str) -> bool {
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|u| u == sub)
+    }
+
+    pub(super) fn add_user(&self, sub: &str) {
+        let mut u = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if !u.iter().any(|x| x == sub) {
+            u.push(sub.to_owned());
+        }
+    }
+}
+
+/// Capacity of a socket's outbound queue.
+const OUTBOX: usize = 8192;
+
+/// The connection task's state.
+pub(super) struct Session {
+    pub(super) state: Shared,
+    pub(super) handle: Arc<SocketHandle>,
+    pub(super) ws: WebSocket,
+    pub(super) conn: ConnInfo,
+    /// Joined channels by full topic.
+    pub(super) channels: HashMap<String, Channel>,
+    pub(super) last_in: Instant,
+    pub(super) closing: watch::Receiver<Option<CloseHow>>,
+    /// Set when the loop must end after the current step.
+    pub(super) ended: bool,
+}
+
+impl Session {
+    pub(super) fn rt(&self) -> &Realtime {
+        &self.state.realtime
+    }
+}
+
+/// Runs a connection until it closes.
+pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
+    let rt = state.realtime.clone();
+    let (tx, mut rx) = mpsc::channel(OUTBOX);
+    let (close_tx, close_rx) = watch::channel(None);
+    let handle = Arc::new(SocketHandle {
+        id: rt.next_id(),
+        tx,
+        close: close_tx,
+        users: Mutex::new(conn.claims.sub().map(|s| vec![s.to_owned()]).unwrap_or_default()),
+        channels: AtomicUsize::new(0),
+    });
+    rt.register(handle.clone());
+    let mut stop = rt.stopping();
+    let mut closing = close_rx.clone();
+    let mut s = Session {
+        state,
+        handle: handle.clone(),
+        ws,
+        conn,
+        channels: HashMap::new(),
+        last_in: Instant::now(),
+        closing: close_rx,
+        ended: false,
+    };
+    tracing::debug!(socket = handle.id, vsn = s.conn.vsn.as_str(), "socket connected");
+    while !s.ended {
+        let deadline = s.next_deadline();
+        tokio::select! {
+            biased;
+            _ = closing.changed() => {
+                let how = closing.borrow().clone();
+                if let Some(how) = how {
+                    s.close_socket(how).await;
+                }
+                break;
+            }
+            _ = stop.changed() => {
+                s.close_socket(CloseHow::Code(1001, String::new())).await;
+                break;
+            }
+            m = s.ws.recv() => match m {
+                Some(Ok(m)) => s.on_ws_message(m).await,
+                Some(Err(e)) => {
+                    let text = e.to_string();
+                    if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
+                        // Like cowboy's max_frame_size: the connection is closed.
+                        tracing::info!(socket = handle.id, "frame over the 5 MB limit: closing with 1009");
+                        s.close_socket(CloseHow::Code(1009, "message too big".into())).await;
+                    } else {
+                        tracing::debug!(socket = handle.id, "socket read error: {text}");
+                    }
+                    break;
+                }
+                None => break,
+            },
+            Some(out) = rx.recv() => s.on_outbound(out).await,
+            _ = tokio::time::sleep_until(deadline) => s.on_deadline().await,
+        }
+    }
+    s.teardown_all();
+    s.rt().unregister(handle.id);
+    tracing::debug!(socket = handle.id, "socket closed");
+}
+
+impl Session {
+    fn next_deadline(&self) -> Instant {
+        let idle = self.last_in + self.rt().settings.idle_timeout;
+        self.channels.values().map(|c| c.check_at).fold(idle, Instant::min)
+    }
+
+    async fn on_deadline(&mut self) {
+        let now = Instant::now();
+        if now >= self.last_in + self.rt().settings.idle_timeout {
+            tracing::debug!(socket = self.handle.id, "idle timeout");
+            self.close_socket(CloseHow::Code(1000, String::new())).await;
+            self.ended = true;
+            return;
+        }
+        let due: Vec<String> = self.channels.values().filter(|c| c.check_at <= now).map(|c| c.topic.clone()).collect();
+        for topic in due {
+            self.check_token(&topic, false).await;
+        }
+    }
+
+    /// Sends a close frame (or drops the connection) and ends the loop.
+    pub(super) async fn close_socket(&mut self, how: CloseHow) {
+        if let CloseHow::Code(code, reason) = how {
+            let frame = CloseFrame { code, reason: reason.into() };
+            tokio::time::timeout(Duration::from_secs(1), self.ws.send(Message::Close(Some(frame)))).await.ok();
+        }
+        self.ended = true;
+    }
+
+    async fn on_ws_message(&mut self, m: Message) {
+        self.last_in = Instant::now();
+        let wire = match m {
+            Message::Text(t) => WireMsg::Text(t.as_str().to_owned()),
+            Message::Binary(b) => WireMsg::Binary(b.to_vec()),
+            Message::Ping(_) | Message::Pong(_) => return,
+            Message::Close(_) => {
+                self.ended = true;
+                return;
+            }
+        };
+        self.rt().stats.frames_in.fetch_add(1, Ordering::Relaxed);
+        if self.conn.vsn == Vsn::V1 && matches!(wire, WireMsg::Binary(_)) {
+            tracing::info!(socket = self.handle.id, "MalformedWebSocketMessage: binary frame on a V1 socket (dropped)");
+            return;
+        }
+        match frame::decode(&wire, self.conn.vsn, Side::Client) {
+            Ok(f) => self.on_frame(f).await,
+            Err(e) => {
+                // The socket stays open (protocol reference §2.2).
+                tracing::info!(socket = self.handle.id, code = e.code(), "MalformedWebSocketMessage: frame dropped");
+            }
+        }
+    }
+
+    async fn on_frame(&mut self, f: Frame) {
+        if f.topic == PHOENIX_TOPIC {
+            if f.event == "heartbeat" {
+                self.reply(f.join_ref.clone(), f.msg_ref.clone(), &f.topic, "ok", "{}", "heartbeat").await;
+            } else {
+                self.unmatched(&f).await;
+            }
+            return;
+        }
+        match Event::parse(&f.event) {
+            Event::Join if f.topic.starts_with(TOPIC_PREFIX) => self.on_join(f).await,
+            Event::Leave => self.on_leave(f).await,
+            _ if self.channels.contains_key(&f.topic) => self.on_channel_event(f).await,
+            _ => self.unmatched(&f).await,
+        }
+    }
+
+    /// `{"status":"error","response":{"reason":"unmatched topic"}}`.
+    async fn unmatched(&mut self, f: &Frame) {
+        self.reply(
+            f.join_ref.clone(),
+            f.msg_ref.clone(),
+            &f.topic,
+            "error",
+            r#"{"reason":"unmatched topic"}"#,
+            &f.event,
+        )
+        .await;
+    }
+
+    /// Sends one frame. A failed send ends the connection.
+    pub(super) async fn send(&mut self, f: &Frame) {
+        let msg = match frame::encode(f, self.conn.vsn, Side::Server) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(socket = self.handle.id, code = e.code(), "frame not encodable: dropped");
+                return;
+            }
+        };
+        self.send_wire(msg).await;
+    }
+
+    pub(super) async fn send_wire(&mut self, msg: WireMsg) {
+        let m = match msg {
+            WireMsg::Text(t) => Message::Text(t.into()),
+            WireMsg::Binary(b) => Message::Binary(b.into()),
+        };
+        if self.ws.send(m).await.is_err() {
+            self.ended = true;
+        } else {
+            self.rt().stats.frames_out.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A `phx_reply`, subject to the reply faults for `for_event`.
+    pub(super) async fn reply(
+        &mut self,
+        join_ref: Option<String>,
+        msg_ref: Option<String>,
+        topic: &str,
+        status: &str,
+        response: &str,
+        for_event: &str,
+    ) {
+        match self.rt().faults.reply_fault(for_event, topic) {
+            Some(super::faults::ReplyFault::Drop) => return,
+            Some(super::faults::ReplyFault::Delay(d)) => self.pause(d).await,
+            None => {}
+        }
+        let f = Frame {
+            join_ref,
+            msg_ref,
+            topic: topic.to_owned(),
+            event: "phx_reply".into(),
+            payload: Payload::Json(reply_payload(status, response)),
+        };
+        self.send(&f).await;
+    }
+
+    /// Sleeps, unless the socket is being closed meanwhile.
+    pub(super) async fn pause(&mut self, d: Duration) {
+        if d.is_zero() {
+            return;
+        }
+        let mut closing = self.closing.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = closing.changed() => {}
+        }
+    }
+
+    /// A push from a channel: `[join_ref, null, topic, event, payload]`.
+    pub(super) async fn push(&mut self, join_ref: Option<String>, topic: &str, event: &str, payload: String) {
+        let f = Frame {
+            join_ref,
+            msg_ref: None,
+            topic: topic.to_owned(),
+            event: event.to_owned(),
+            payload: Payload::Json(payload),
+        };
+        self.send(&f).await;
+    }
+
+    async fn on_outbound(&mut self, out: Outbound) {
+        match out {
+            Outbound::Fan { chan, msg } => self.deliver(chan, &msg).await,
+            Outbound::Raw(m) => self.send_wire(m).await,
+            Outbound::ExpireNow { sub } => {
+                let topics: Vec<String> = self
+                    .channels
+                    .values()
+                    .filter(|c| sub.as_deref().is_none_or(|s| c.claims.sub() == Some(s)))
+                    .map(|c| c.topic.clone())
+                    .collect();
+                for t in topics {
+                    self.check_token(&t, true).await;
+                }
+            }
+        }
+    }
+
+    async fn deliver(&mut self, chan: ChanId, msg: &FanMsg) {
+        let Some(c) = self.channels.values().find(|c| c.id == chan) else { return };
+        let topic = c.topic.clone();
+        match msg {
+            FanMsg::Json { event, payload, id } => {
+                if id.as_ref().is_some_and(|id| c.replayed.contains(id)) {
+                    return;
+                }
+                let f = Frame {
+                    join_ref: None,
+                    msg_ref: None,
+                    topic,
+                    event: (*event).to_owned(),
+                    payload: Payload::Json(payload.clone()),
+                };
+                self.send(&f).await;
+            }
+            FanMsg::User { ub, id } => {
+                if id.as_ref().is_some_and(|id| c.replayed.contains(id)) {
+                    return;
+                }
+                let payload = match (self.conn.vsn, &ub.data) {
+                    (Vsn::V2, _) => Payload::UserBroadcast(ub.clone()),
+                    (Vsn::V1, UserData::Json(data)) => Payload::Json(user_broadcast_json(ub, data)),
+                    // Binary payloads cannot travel on V1 sockets: dropped (§2.1).
+                    (Vsn::V1, UserData::Binary(_)) => return,
+                };
+                let f = Frame { join_ref: None, msg_ref: None, topic, event: "broadcast".into(), payload };
+                self.send(&f).await;
+            }
+        }
+    }
+}
+
+/// A user broadcast as the JSON broadcast V1 sockets receive.
+pub(crate) fn user_broadcast_json(ub: &UserBroadcast, data: &str) -> String {
+    let mut w = ObjectWriter::new();
+    w.str("event", &ub.event).raw("payload", data).str("type", "broadcast");
+    if !ub.metadata.is_empty() {
+        w.raw("meta", &ub.metadata);
+    }
+    w.finish()
+}

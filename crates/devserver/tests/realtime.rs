@@ -1,0 +1,411 @@
+//! The Realtime server over real WebSockets against one devserver (gateway mode, the default):
+//! handshake, serializers, heartbeat, channel lifecycle, broadcast, presence.
+
+mod common;
+mod rtclient;
+
+use authwire_wire::frame::{Payload, UserData, Vsn};
+use common::Ctx;
+use rtclient::{connect, connect_raw, join_payload, payload, Minter};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn realtime() {
+    common::run(
+        "authwire-dev-rt",
+        |_| {},
+        vec![
+            scenario!(handshake_gateway_mode),
+            scenario!(heartbeat_v1_and_v2),
+            scenario!(join_reply_leave_and_close),
+            scenario!(unmatched_and_malformed_frames),
+            scenario!(duplicate_join_closes_the_old_one),
+            scenario!(broadcast_self_and_ack),
+            scenario!(broadcast_binary_kinds),
+            scenario!(broadcast_payload_too_large),
+            scenario!(presence_state_diff_update),
+            scenario!(presence_errors_and_rate_limit),
+            scenario!(oversized_frame_closes_the_socket),
+            scenario!(stats_count_sockets),
+        ],
+    )
+    .await;
+}
+
+fn addr(c: &Ctx) -> std::net::SocketAddr {
+    c.server.addr()
+}
+
+async fn handshake_gateway_mode(c: Arc<Ctx>) {
+    let a = addr(&c);
+    // Invalid vsn: Phoenix's 403 with an empty body.
+    let r = connect_raw(a, &format!("/realtime/v1/websocket?apikey={}&vsn=3.0.0", c.anon), &[], Vsn::V1)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!((r.status, r.body.as_str()), (403, ""));
+    // Gateway: no key, unknown opaque key.
+    let r = connect_raw(a, "/realtime/v1/websocket?vsn=2.0.0", &[], Vsn::V2).await.err().unwrap();
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["message"], "No API key found in request");
+    let r = connect(a, "sb_publishable_nope", Vsn::V2).await.err().unwrap();
+    assert_eq!((r.status, r.json()["message"].as_str()), (401, Some("Invalid API key")));
+    // Publishable and secret keys are mapped to their JWT.
+    let mut ws = connect(a, &c.publishable, Vsn::V2).await.unwrap();
+    ws.heartbeat().await;
+    ws.close().await;
+    let mut ws = connect(a, &c.secret, Vsn::V2).await.unwrap();
+    ws.heartbeat().await;
+    ws.close().await;
+    // JWTs go through Realtime's own checks.
+    let m = Minter::new(&c.jwt_secret);
+    for (token, body) in [
+        ("potato".to_owned(), "The token provided is not a valid JWT"),
+        (m.anon(-10), "Token has expired"),
+        (m.sign(json!({ "exp": rtclient::now() + 60 })), "Fields `role` and `exp` are required in JWT"),
+        (m.sign(json!({ "role": "anon" })), "Fields `role` and `exp` are required in JWT"),
+        (Minter::new("another-secret-another-secret-another-secret").anon(60), "Failed to validate JWT signature"),
+    ] {
+        let r = connect(a, &token, Vsn::V2).await.err().unwrap();
+        assert_eq!((r.status, r.json()), (401, json!({ "error": body })));
+        assert!(r.body.starts_with("{\"error\""), "{}", r.body);
+    }
+    // x-api-key wins over the query parameter; /socket/websocket is the bare Realtime path.
+    let mut ws =
+        connect_raw(a, "/socket/websocket?apikey=potato&vsn=2.0.0", &[("x-api-key", &c.anon)], Vsn::V2).await.unwrap();
+    ws.heartbeat().await;
+    ws.close().await;
+    // A foreign Origin is refused.
+    let r = connect_raw(
+        a,
+        &format!("/realtime/v1/websocket?apikey={}", c.anon),
+        &[("origin", "https://evil.example")],
+        Vsn::V1,
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(r.status, 403);
+    let ok = connect_raw(
+        a,
+        &format!("/realtime/v1/websocket?apikey={}", c.anon),
+        &[("origin", "http://localhost:5173")],
+        Vsn::V1,
+    )
+    .await;
+    assert!(ok.is_ok());
+}
+
+async fn heartbeat_v1_and_v2(c: Arc<Ctx>) {
+    // No vsn means 1.0.0.
+    let mut v1 =
+        connect_raw(addr(&c), &format!("/realtime/v1/websocket?apikey={}", c.anon), &[], Vsn::V1).await.unwrap();
+    v1.send_text(r#"{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"7"}"#).await;
+    let f = v1.expect("reply", T, |f| f.event == "phx_reply").await;
+    assert_eq!(f.msg_ref.as_deref(), Some("7"));
+    assert_eq!(payload(&f), json!({ "status": "ok", "response": {} }));
+    let mut v2 = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    v2.send_text(r#"[null,"12","phoenix","heartbeat",{}]"#).await;
+    let f = v2.expect("reply", T, |f| f.event == "phx_reply").await;
+    assert_eq!((f.join_ref.as_deref(), f.msg_ref.as_deref(), f.topic.as_str()), (None, Some("12"), "phoenix"));
+    assert_eq!(payload(&f), json!({ "status": "ok", "response": {} }));
+}
+
+async fn join_reply_leave_and_close(c: Arc<Ctx>) {
+    for vsn in [Vsn::V1, Vsn::V2] {
+        let mut ws = connect(addr(&c), &c.anon, vsn).await.unwrap();
+        let (jr, status, resp) = ws.join("realtime:room-a", join_payload(json!({}), None)).await;
+        assert_eq!(status, "ok");
+        assert_eq!(resp, json!({ "postgres_changes": [] }));
+        // Leave: ok reply, then phx_close with ref = join_ref.
+        let r = ws.push(Some(&jr), "realtime:room-a", "phx_leave", json!({})).await;
+        let (status, resp, _) = ws.reply(&r).await;
+        assert_eq!((status.as_str(), resp), ("ok", json!({})));
+        let close = ws.event("realtime:room-a", "phx_close").await;
+        assert_eq!(payload(&close), json!({}));
+        if vsn == Vsn::V2 {
+            assert_eq!((close.join_ref.as_deref(), close.msg_ref.as_deref()), (Some(jr.as_str()), Some(jr.as_str())));
+        }
+        // Leaving a topic that is not joined is ok too.
+        let r = ws.push(None, "realtime:never", "phx_leave", json!({})).await;
+        assert_eq!(ws.reply(&r).await.0, "ok");
+        // `sb_` access tokens are ignored: the connect token is used.
+        ws.join_ok("realtime:room-b", join_payload(json!({}), Some("sb_publishable_whatever"))).await;
+        // A user token for another valid JWT works too (public channel).
+        let m = Minter::new(&c.jwt_secret);
+        ws.join_ok("realtime:room-c", join_payload(json!({}), Some(&m.anon(60)))).await;
+    }
+}
+
+async fn unmatched_and_malformed_frames(c: Arc<Ctx>) {
+    for vsn in [Vsn::V1, Vsn::V2] {
+        let mut ws = connect(addr(&c), &c.anon, vsn).await.unwrap();
+        // Malformed frames are dropped; the socket stays.
+        for bad in ["not json", "[1,2]", r#"{"topic":"x"}"#, "[null,null,\"t\",\"e\"]", "{}"] {
+            ws.send_text(bad).await;
+        }
+        ws.send_binary(vec![9, 9, 9]).await;
+        ws.heartbeat().await;
+        // Unjoined topic.
+        let r = ws
+            .push(
+                Some("5"),
+                "realtime:nobody",
+                "broadcast",
+                json!({ "type": "broadcast", "event": "e", "payload": {} }),
+            )
+            .await;
+        let (status, resp, f) = ws.reply(&r).await;
+        assert_eq!((status.as_str(), resp), ("error", json!({ "reason": "unmatched topic" })));
+        assert_eq!(f.topic, "realtime:nobody");
+        // A topic outside realtime:* cannot be joined.
+        let (_, status, resp) = ws.join("lobby", join_payload(json!({}), None)).await;
+        assert_eq!((status.as_str(), resp), ("error", json!({ "reason": "unmatched topic" })));
+        // `realtime:` alone.
+        let (_, status, resp) = ws.join("realtime:", join_payload(json!({}), None)).await;
+        assert_eq!(
+            (status.as_str(), resp),
+            ("error", json!({ "reason": "TopicNameRequired: You must provide a topic name" }))
+        );
+        // join_ref leniency: a stale join_ref is still handled.
+        ws.join_ok("realtime:lenient", join_payload(json!({ "broadcast": { "ack": true, "self": true } }), None)).await;
+        let r = ws
+            .push(
+                Some("999"),
+                "realtime:lenient",
+                "broadcast",
+                json!({ "type": "broadcast", "event": "e", "payload": {} }),
+            )
+            .await;
+        assert_eq!(ws.reply(&r).await.0, "ok");
+        let r = ws
+            .push(None, "realtime:lenient", "broadcast", json!({ "type": "broadcast", "event": "e", "payload": {} }))
+            .await;
+        assert_eq!(ws.reply(&r).await.0, "ok");
+    }
+}
+
+async fn duplicate_join_closes_the_old_one(c: Arc<Ctx>) {
+    let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let jr1 = ws.join_ok("realtime:dup", join_payload(json!({}), None)).await;
+    let (jr2, status, _) = ws.join("realtime:dup", join_payload(json!({}), None)).await;
+    assert_eq!(status, "ok");
+    let close = ws.event("realtime:dup", "phx_close").await;
+    assert_eq!(close.join_ref.as_deref(), Some(jr1.as_str()));
+    assert_ne!(jr1, jr2);
+    // A refused re-join still closes the old instance (expired token).
+    let m = Minter::new(&c.jwt_secret);
+    let (_, status, resp) = ws.join("realtime:dup", join_payload(json!({}), Some(&m.anon(-5)))).await;
+    assert_eq!(status, "error");
+    assert!(resp["reason"].as_str().unwrap().starts_with("InvalidJWTToken: Token has expired "), "{resp}");
+    let close = ws.event("realtime:dup", "phx_close").await;
+    assert_eq!(close.join_ref.as_deref(), Some(jr2.as_str()));
+}
+
+fn bcast(event: &str, p: Value) -> Value {
+    json!({ "type": "broadcast", "event": event, "payload": p })
+}
+
+async fn broadcast_self_and_ack(c: Arc<Ctx>) {
+    let topic = "realtime:bc-json";
+    let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let mut b = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
+    let mut s = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let ja = a.join_ok(topic, join_payload(json!({ "broadcast": { "ack": true, "self": false } }), None)).await;
+    b.join_ok(topic, join_payload(json!({}), None)).await;
+    let js = s.join_ok(topic, join_payload(json!({ "broadcast": { "self": "TRUE" } }), None)).await;
+    // Extra keys travel verbatim.
+    let body = json!({ "type": "broadcast", "event": "cursor", "payload": { "x": 1 }, "extra": [1, 2] });
+    let r = a.push(Some(&ja), topic, "broadcast", body.clone()).await;
+    let (status, resp, _) = a.reply(&r).await;
+    assert_eq!((status.as_str(), resp), ("ok", json!({})));
+    let got = b.event(topic, "broadcast").await;
+    assert_eq!(payload(&got), body);
+    assert_eq!(got.msg_ref, None);
+    let got = s.event(topic, "broadcast").await;
+    assert_eq!((got.join_ref.as_deref(), payload(&got)), (None, body));
+    a.expect_silence(Duration::from_millis(300)).await;
+    // self: true receives its own; no ack means no reply.
+    s.push(Some(&js), topic, "broadcast", bcast("mine", json!({ "n": 2 }))).await;
+    let own = s.event(topic, "broadcast").await;
+    assert_eq!(payload(&own)["event"], "mine");
+    assert_eq!(payload(&a.event(topic, "broadcast").await)["payload"], json!({ "n": 2 }));
+    s.expect_silence(Duration::from_millis(300)).await;
+}
+
+async fn broadcast_binary_kinds(c: Arc<Ctx>) {
+    let topic = "realtime:bc-bin";
+    let mut sender = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let mut v2 = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let mut v1 = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
+    let js = sender.join_ok(topic, join_payload(json!({ "broadcast": { "ack": true } }), None)).await;
+    v2.join_ok(topic, join_payload(json!({}), None)).await;
+    v1.join_ok(topic, join_payload(json!({}), None)).await;
+    // Kind 3 with JSON: kind 4 to V2, a JSON broadcast to V1.
+    let r = sender.push_user_broadcast(&js, topic, "cursor", UserData::Json(r#"{"x":1}"#.into())).await;
+    assert_eq!(sender.reply(&r).await.0, "ok");
+    let f = v2.event(topic, "broadcast").await;
+    let Payload::UserBroadcast(ub) = &f.payload else { panic!("kind 4 expected: {f:?}") };
+    assert_eq!((ub.event.as_str(), &ub.data), ("cursor", &UserData::Json(r#"{"x":1}"#.into())));
+    let f = v1.event(topic, "broadcast").await;
+    assert_eq!(payload(&f), json!({ "event": "cursor", "payload": { "x": 1 }, "type": "broadcast" }));
+    // Binary payloads reach V2 only.
+    let r = sender.push_user_broadcast(&js, topic, "blob", UserData::Binary(vec![0, 1, 2, 255])).await;
+    assert_eq!(sender.reply(&r).await.0, "ok");
+    let f = v2.event(topic, "broadcast").await;
+    let Payload::UserBroadcast(ub) = &f.payload else { panic!("kind 4 expected") };
+    assert_eq!(ub.data, UserData::Binary(vec![0, 1, 2, 255]));
+    v1.expect_silence(Duration::from_millis(300)).await;
+}
+
+async fn broadcast_payload_too_large(c: Arc<Ctx>) {
+    let topic = "realtime:bc-big";
+    let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let mut b = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let ja = a.join_ok(topic, join_payload(json!({ "broadcast": { "ack": true } }), None)).await;
+    b.join_ok(topic, join_payload(json!({}), None)).await;
+    let big = "x".repeat(3_000_600);
+    let r = a.push(Some(&ja), topic, "broadcast", bcast("big", json!({ "s": big }))).await;
+    let (status, resp, _) = a.reply(&r).await;
+    assert_eq!((status.as_str(), resp), ("error", json!("payload_size_exceeded")));
+    b.expect_silence(Duration::from_millis(300)).await;
+}
+
+async fn presence_state_diff_update(c: Arc<Ctx>) {
+    let topic = "realtime:pres";
+    let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let mut b = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
+    let ja = a.join_ok(topic, join_payload(json!({ "presence": { "key": "alice", "enabled": true } }), None)).await;
+    let st = a.event(topic, "presence_state").await;
+    assert_eq!((st.join_ref.as_deref(), payload(&st)), (Some(ja.as_str()), json!({})));
+    let r = a
+        .push(
+            Some(&ja),
+            topic,
+            "presence",
+            json!({ "type": "presence", "event": "TRACK", "payload": { "user": "alice" } }),
+        )
+        .await;
+    let (status, resp, _) = a.reply(&r).await;
+    assert_eq!((status.as_str(), resp), ("ok", json!({})));
+    let d = a.event(topic, "presence_diff").await;
+    let d = payload(&d);
+    let ref1 = d["joins"]["alice"]["metas"][0]["phx_ref"].as_str().unwrap().to_owned();
+    assert_eq!(d["joins"]["alice"]["metas"][0]["user"], "alice");
+    // B joins later with a generated key and sees A in its state.
+    let jb = b.join_ok(topic, join_payload(json!({ "presence": { "enabled": true } }), None)).await;
+    let st = payload(&b.event(topic, "presence_state").await);
+    assert_eq!(st["alice"]["metas"][0]["phx_ref"], ref1.as_str());
+    // B tracks: A sees the join under a UUID key.
+    let r = b
+        .push(
+            Some(&jb),
+            topic,
+            "presence",
+            json!({ "type": "presence", "event": "track", "payload": { "user": "bob" } }),
+        )
+        .await;
+    assert_eq!(b.reply(&r).await.0, "ok");
+    let d = payload(&a.event(topic, "presence_diff").await);
+    let bob_key = d["joins"].as_object().unwrap().keys().next().unwrap().clone();
+    assert_eq!(bob_key.len(), 36, "a UUID key: {bob_key}");
+    // Same payload again: ok, no diff. New payload: update with phx_ref_prev and a leave.
+    let r = a
+        .push(
+            Some(&ja),
+            topic,
+            "presence",
+            json!({ "type": "presence", "event": "track", "payload": { "user": "alice" } }),
+        )
+        .await;
+    assert_eq!(a.reply(&r).await.0, "ok");
+    let r = a
+        .push(
+            Some(&ja),
+            topic,
+            "presence",
+            json!({ "type": "presence", "event": "track", "payload": { "user": "alice", "s": 2 } }),
+        )
+        .await;
+    assert_eq!(a.reply(&r).await.0, "ok");
+    // B saw its own join first, then A's update.
+    let own = payload(&b.event(topic, "presence_diff").await);
+    assert!(own["joins"][&bob_key].is_object(), "{own}");
+    let d = payload(&b.event(topic, "presence_diff").await);
+    assert_eq!(d["joins"]["alice"]["metas"][0]["phx_ref_prev"], ref1.as_str());
+    assert_eq!(d["joins"]["alice"]["metas"][0]["s"], 2);
+    assert_eq!(d["leaves"]["alice"]["metas"][0]["phx_ref"], ref1.as_str());
+    // Untrack and leaving send leaves.
+    let r = a.push(Some(&ja), topic, "presence", json!({ "type": "presence", "event": "untrack" })).await;
+    assert_eq!(a.reply(&r).await.0, "ok");
+    let d = payload(&b.event(topic, "presence_diff").await);
+    assert_eq!(d["leaves"]["alice"]["metas"][0]["s"], 2);
+    let r = b.push(Some(&jb), topic, "phx_leave", json!({})).await;
+    assert_eq!(b.reply(&r).await.0, "ok");
+    let mut seen_bob_leave = false;
+    for _ in 0..4 {
+        let d = payload(&a.event(topic, "presence_diff").await);
+        if d["leaves"][&bob_key].is_object() {
+            seen_bob_leave = true;
+            break;
+        }
+    }
+    assert!(seen_bob_leave);
+}
+
+async fn presence_errors_and_rate_limit(c: Arc<Ctx>) {
+    let topic = "realtime:pres-err";
+    let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let ja = a.join_ok(topic, join_payload(json!({}), None)).await;
+    let r = a.push(Some(&ja), topic, "presence", json!({ "type": "presence", "event": "track", "payload": [1] })).await;
+    let (status, resp, _) = a.reply(&r).await;
+    assert_eq!((status.as_str(), resp), ("error", json!({ "reason": "Presence track payload must be a map" })));
+    let r = a.push(Some(&ja), topic, "presence", json!({ "type": "presence", "event": "dance" })).await;
+    assert_eq!(a.reply(&r).await.1, json!({}));
+    let r = a.push(Some(&ja), topic, "presence", json!({ "type": "presence" })).await;
+    assert_eq!(a.reply(&r).await.0, "ok");
+    // Those were 2 counted calls (no event is not counted); 3 more are allowed, the 6th closes.
+    for i in 0..3 {
+        let r = a
+            .push(Some(&ja), topic, "presence", json!({ "type": "presence", "event": "track", "payload": { "i": i } }))
+            .await;
+        assert_eq!(a.reply(&r).await.0, "ok");
+    }
+    a.push(Some(&ja), topic, "presence", json!({ "type": "presence", "event": "track", "payload": { "i": 9 } })).await;
+    let sys = a.event(topic, "system").await;
+    assert_eq!(
+        payload(&sys),
+        json!({ "extension": "system", "status": "error", "message": "Client presence rate limit exceeded", "channel": "pres-err" })
+    );
+    assert_eq!(sys.join_ref.as_deref(), Some(ja.as_str()));
+    a.event(topic, "phx_close").await;
+    // The socket stays open.
+    a.heartbeat().await;
+}
+
+async fn oversized_frame_closes_the_socket(c: Arc<Ctx>) {
+    let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let big = format!(r#"[null,"1","phoenix","heartbeat",{{"x":"{}"}}]"#, "y".repeat(5_000_100));
+    // The server closes with 1009 as soon as it reads the header; the client may see the
+    // close frame or, if it was still writing, a reset.
+    let sent = ws.try_send_text(&big).await;
+    let code = ws.closed_within(T).await;
+    assert!(code == Some(1009) || (!sent && code.is_none()), "sent {sent}, close {code:?}");
+}
+
+async fn stats_count_sockets(c: Arc<Ctx>) {
+    let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    ws.join_ok("realtime:stats", join_payload(json!({}), None)).await;
+    let s = c.service("GET", "/_dev/stats").send().await;
+    assert_eq!(s.status, 200, "{}", s.text);
+    let rt = &s.json()["realtime"];
+    assert!(rt["connections"].as_u64().unwrap() >= 1, "{rt}");
+    assert!(rt["channels"].as_u64().unwrap() >= 1, "{rt}");
+    assert!(rt["framesIn"].as_u64().unwrap() > 0);
+    assert!(rt["rejectedHandshakes"]["invalid_vsn"].as_u64().unwrap() >= 1, "{rt}");
+    assert!(rt["rejectedHandshakes"]["malformed_jwt"].as_u64().unwrap() >= 1, "{rt}");
+}
