@@ -41,6 +41,7 @@ async fn gotrue() {
             scenario!(pkce_exchange_errors),
             scenario!(otp_via_mailbox),
             scenario!(verify_types_and_errors),
+            scenario!(email_link_pkce),
             scenario!(id_token_grant),
             scenario!(refresh_faults),
         ],
@@ -1122,4 +1123,29 @@ async fn refresh_faults(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.json()), (418, json!({ "teapot": true })));
     let r = ctx.service("DELETE", "/_dev/faults").send().await;
     assert_eq!(r.json()["auth"]["failRefresh"], Value::Null);
+}
+
+async fn email_link_pkce(ctx: Arc<Ctx>) {
+    let (verifier, challenge) = pkce_pair();
+    let e = email("link-pkce");
+    let r = ctx
+        .anon("POST", "/auth/v1/otp?redirect_to=http%3A%2F%2Flocalhost%3A5173%2Fauth%2Fcallback")
+        .json(json!({ "email": e, "code_challenge": challenge, "code_challenge_method": "s256" }))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let link = mailbox(&ctx, &e).await[0]["link"].as_str().unwrap().to_owned();
+    let r = ctx.req("GET", &link[link.find("/auth/v1/verify").unwrap()..]).send().await;
+    assert_eq!(r.status, 303);
+    let loc = r.header("location").unwrap();
+    assert!(loc.starts_with("http://localhost:5173/auth/callback?code="), "{loc}");
+    let code = query_of(loc, '?')["code"].clone();
+    let r = ctx
+        .anon("POST", "/auth/v1/token?grant_type=pkce")
+        .json(json!({ "auth_code": code, "code_verifier": verifier }))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    check_session(&r.json(), Some(&e));
+    assert_eq!(claims(&at(&r.json()))["amr"][0]["method"], "otp");
 }

@@ -120,6 +120,44 @@ struct OtpParams {
     data: Option<Value>,
     #[serde(default)]
     create_user: Option<bool>,
+    #[serde(default)]
+    code_challenge: Option<String>,
+    #[serde(default)]
+    code_challenge_method: Option<String>,
+}
+
+/// With a `code_challenge`, records a PKCE flow for the emailed link: `GET /verify` then
+/// redirects with `?code=` instead of a session fragment.
+async fn pkce_flow<C: GenericClient + Sync>(
+    tx: &C,
+    user_id: &str,
+    challenge: Option<&str>,
+    method: Option<&str>,
+    kind: &str,
+) -> Result<(), ApiError> {
+    let Some(challenge) = challenge.filter(|c| !c.is_empty()) else { return Ok(()) };
+    let method = method.unwrap_or("plain").to_ascii_lowercase();
+    if method != "s256" && method != "plain" {
+        return Err(ApiError::validation("code challenge method not supported"));
+    }
+    let code = session::new_uuid()?;
+    tx.execute(
+        "insert into auth.flow_state (user_id, auth_code, code_challenge_method, code_challenge, provider_type,
+           authentication_method, created_at, updated_at)
+         values ($1::text::uuid, $2, $3, $4, 'email', $5, now(), now())",
+        &[&user_id, &code, &method, &challenge, &kind],
+    )
+    .await
+    .map_err(dberr("Database error creating flow state"))?;
+    Ok(())
+}
+
+/// What a successful verification yields.
+enum Verified {
+    /// A token response.
+    Session(Value),
+    /// A PKCE auth code to exchange (email links of a PKCE flow).
+    Code(String),
 }
 
 fn redirect_param(q: &HashMap<String, String>) -> Option<String> {
@@ -176,6 +214,7 @@ pub(crate) async fn otp(
     let (token_type, kind) =
         if user.email_confirmed { ("recovery_token", "magiclink") } else { ("confirmation_token", "signup") };
     send(&state, &tx, &user, token_type, kind, redirect_param(&q).as_deref()).await?;
+    pkce_flow(&tx, &user.id, p.code_challenge.as_deref(), p.code_challenge_method.as_deref(), "magiclink").await?;
     tx.commit().await.map_err(dberr("Database error"))?;
     Ok(Json(json!({})))
 }
@@ -194,6 +233,10 @@ pub(crate) async fn magiclink(
 struct RecoverParams {
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    code_challenge: Option<String>,
+    #[serde(default)]
+    code_challenge_method: Option<String>,
 }
 
 /// `POST /auth/v1/recover`: email a recovery code and link (an unknown address gets the same
@@ -214,6 +257,7 @@ pub(crate) async fn recover(
     let tx = db.transaction().await.map_err(dberr("Database error"))?;
     if let Some(user) = users::by_email(&tx, &email).await? {
         send(&state, &tx, &user, "recovery_token", "recovery", redirect_param(&q).as_deref()).await?;
+        pkce_flow(&tx, &user.id, p.code_challenge.as_deref(), p.code_challenge_method.as_deref(), "recovery").await?;
     }
     tx.commit().await.map_err(dberr("Database error"))?;
     Ok(Json(json!({})))
@@ -235,7 +279,7 @@ struct VerifyParams {
 
 /// Checks and consumes a code or hash; on success signs the user in. Returns the token
 /// response.
-async fn verify(state: &AppState, p: &VerifyParams, info: &ReqInfo, link: bool) -> Result<Value, ApiError> {
+async fn verify(state: &AppState, p: &VerifyParams, info: &ReqInfo, link: bool) -> Result<Verified, ApiError> {
     if p.kind.is_empty() {
         return Err(ApiError::validation("Verify requires a verification type"));
     }
@@ -306,9 +350,26 @@ async fn verify(state: &AppState, p: &VerifyParams, info: &ReqInfo, link: bool) 
     )
     .await
     .map_err(dberr("Error setting email_verified to true on identity"))?;
+    if link {
+        let code = tx
+            .query_opt(
+                "update auth.flow_state set auth_code_issued_at = now(), updated_at = now() where id = (
+                   select id from auth.flow_state where user_id = $1::text::uuid and provider_type = 'email'
+                     and auth_code_issued_at is null and created_at + $2::float8 * interval '1 second' > now()
+                   order by created_at desc limit 1)
+                 returning auth_code",
+                &[&user_id, &super::token::FLOW_STATE_TTL_SECS],
+            )
+            .await
+            .map_err(dberr("Database error finding flow state"))?;
+        if let Some(code) = code {
+            tx.commit().await.map_err(dberr("Database error"))?;
+            return Ok(Verified::Code(code.get(0)));
+        }
+    }
     let body = session::sign_in(state, &tx, &user_id, Method::Otp, info).await?;
     tx.commit().await.map_err(dberr("Database error"))?;
-    Ok(body)
+    Ok(Verified::Session(body))
 }
 
 /// `POST /auth/v1/verify`.
@@ -320,7 +381,10 @@ pub(crate) async fn verify_post(
 ) -> Result<Json<Value>, ApiError> {
     access::require_key(&state, &headers)?;
     let p: VerifyParams = super::parse_body(&body)?;
-    verify(&state, &p, &info, false).await.map(Json)
+    match verify(&state, &p, &info, false).await? {
+        Verified::Session(body) => Ok(Json(body)),
+        Verified::Code(_) => Err(ApiError::internal("unexpected PKCE flow", "POST /verify")),
+    }
 }
 
 /// `GET /auth/v1/verify?token=…&type=…&redirect_to=…`: the emailed link. Redirects (303) to
@@ -341,7 +405,25 @@ pub(crate) async fn verify_get(
     };
     let mut params = BTreeMap::new();
     match verify(&state, &p, &info, true).await {
-        Ok(t) => {
+        Ok(Verified::Code(code)) => {
+            let (base, frag) = match redirect_to.split_once('#') {
+                Some((b, f)) => (b, Some(f)),
+                None => (redirect_to.as_str(), None),
+            };
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let mut location =
+                format!("{base}{sep}code={}", form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>());
+            if let Some(f) = frag {
+                location.push('#');
+                location.push_str(f);
+            }
+            let mut resp = StatusCode::SEE_OTHER.into_response();
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            return Ok(resp);
+        }
+        Ok(Verified::Session(t)) => {
             for k in ["access_token", "token_type", "expires_in", "expires_at", "refresh_token"] {
                 params.insert(
                     k,
