@@ -27,8 +27,16 @@ pub trait Services {
     /// Runs `out` for `client`; returns inputs to deliver, each after a delay in ms and to a
     /// client (usually the same one).
     fn run(&mut self, client: ClientIdx, out: Output, now: Now) -> Vec<(u64, ClientIdx, Input)>;
-    /// Called after every step, to let the services act on their own (e.g. expire tokens).
-    fn tick(&mut self, _now: Now) {}
+    /// Called after every step, to let the services act on their own (lock timeouts, replies
+    /// they held back); returns inputs to deliver like [`Services::run`].
+    fn tick(&mut self, _now: Now) -> Vec<(u64, ClientIdx, Input)> {
+        Vec::new()
+    }
+    /// The next moment the services need a [`Services::tick`], if any (the world steps to it
+    /// even when nothing else is scheduled).
+    fn next_deadline(&self) -> Option<Instant> {
+        None
+    }
 }
 
 /// Services for Realtime-only worlds: no HTTP and no storage; any such output is a bug.
@@ -197,10 +205,8 @@ impl<E: Endpoint, J: TokenJudge, S: Services> World<E, J, S> {
     pub fn next_time(&self) -> Option<u64> {
         let q = self.queue.keys().next().map(|(t, _)| *t);
         let c = self.clients.iter().filter_map(|c| c.poll_timeout()).map(|i| i.as_millis()).min();
-        match (q, c) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let s = self.services.next_deadline().map(Instant::as_millis);
+        [q, c, s].into_iter().flatten().min()
     }
 
     /// Advances to the next event (not beyond `limit`) and handles everything due then.
@@ -230,7 +236,9 @@ impl<E: Endpoint, J: TokenJudge, S: Services> World<E, J, S> {
                 self.input(i, Input::Timeout);
             }
         }
-        self.services.tick(self.now);
+        for (delay, to, input) in self.services.tick(self.now) {
+            self.at(delay, Delivery::ToClient(to, input));
+        }
         true
     }
 
