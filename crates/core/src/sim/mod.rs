@@ -2,6 +2,9 @@
 //! virtual clock, and endpoints that drive the core. Used by the behaviour tests and by the
 //! `simulate` example; nothing here is compiled into the browser package's code paths.
 
+pub mod browser;
+pub mod digest;
+pub mod gotrue;
 pub mod rt_endpoint;
 pub mod rt_server;
 pub mod world;
