@@ -7,4 +7,5 @@ pub mod digest;
 pub mod gotrue;
 pub mod rt_endpoint;
 pub mod rt_server;
+pub mod services;
 pub mod world;
