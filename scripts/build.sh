@@ -13,3 +13,9 @@ esbuild www/main.ts --bundle --format=esm --minify --target=es2022 --loader:.was
   --asset-names='[name]-[hash]' --outdir=dist --log-level=warning \
   --log-override:duplicate-object-key=silent
 cp www/index.html dist/index.html
+# The end-to-end test page: the same release package, exposed to Playwright.
+rm -rf dist-test && mkdir -p dist-test
+esbuild tests/e2e/page/main.ts --bundle --format=esm --minify --target=es2022 --loader:.wasm=file \
+  --asset-names='[name]-[hash]' --outdir=dist-test --log-level=warning \
+  --log-override:duplicate-object-key=silent
+cp tests/e2e/page/index.html dist-test/index.html

@@ -125,7 +125,8 @@ await suite('browser: wasm-bindgen-test in headless Chromium', async () => {
 await suite('types: tsc --noEmit', async () => {
   const a = await run('tsc', ['--noEmit', '-p', 'www'])
   const b = await run('tsc', ['--noEmit', '-p', 'tests'])
-  return { ok: a.code === 0 && b.code === 0 }
+  const c = await run('tsc', ['--noEmit', '-p', 'tests/e2e/page'])
+  return { ok: a.code === 0 && b.code === 0 && c.code === 0 }
 })
 
 await suite('e2e: release bundle in Chromium (Playwright)', async () => {

@@ -646,7 +646,10 @@ impl AuthApi {
         let inner = self.shared.borrow();
         let Some(r) = inner.core.sign_out_reason() else { return JsValue::NULL };
         let mut w = json::ObjectWriter::new();
-        w.str("reason", r.as_str()).opt_str("code", r.code());
+        w.str("reason", r.as_str());
+        if let Some(c) = r.code() {
+            w.str("code", c);
+        }
         host::parse_json(&w.finish())
     }
     /// Not supported by authwire: resolves with a `not_supported` error.

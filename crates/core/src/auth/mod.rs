@@ -1351,11 +1351,10 @@ impl Auth {
             return;
         }
         match (event, session) {
-            (AuthEvent::SignedOut, _) => {
-                if self.session.is_some() {
-                    self.end_session(SignOutReason::OtherTab, false, false, now, out);
-                }
+            (AuthEvent::SignedOut, _) if self.session.is_some() => {
+                self.end_session(SignOutReason::OtherTab, false, false, now, out);
             }
+            (AuthEvent::SignedOut, _) => {}
             (ev, Some(s)) => {
                 if self.session.as_ref().is_some_and(|o| o.access_token == s.access_token) {
                     return; // Already have it (our own write echoing back, or a duplicate).
@@ -1687,15 +1686,12 @@ impl Auth {
             out.event(AppEvent::Done { ticket, result: Ok(String::from("null")) });
             return;
         };
-        let claims = match jwt::decode(&token) {
-            Ok(c) => c,
-            Err(_) => {
-                out.event(AppEvent::Done {
-                    ticket,
-                    result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }),
-                });
-                return;
-            }
+        let Ok(claims) = jwt::decode(&token) else {
+            out.event(AppEvent::Done {
+                ticket,
+                result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }),
+            });
+            return;
         };
         if claims.exp.is_none_or(|e| e <= now.wall.as_secs() as i64) {
             out.event(AppEvent::Done { ticket, result: Err(AuthError::InvalidJwt { message: "JWT has expired" }) });

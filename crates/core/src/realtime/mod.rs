@@ -1119,16 +1119,14 @@ impl Realtime {
         match Event::parse(&f.event) {
             Event::Reply => self.on_reply(id, &f, now, view, out),
             Event::Close => self.on_close(id, now, view, out),
-            Event::Error => {
-                if matches!(ch.state, ChannelState::Joined | ChannelState::Joining) && ch.join_sent {
-                    self.set_errored(
-                        id,
-                        SubscribeStatus::ChannelError,
-                        ChannelError::Server { reason: String::new() },
-                        out,
-                    );
-                    self.schedule_rejoin(id, now);
-                }
+            Event::Error if matches!(ch.state, ChannelState::Joined | ChannelState::Joining) && ch.join_sent => {
+                self.set_errored(
+                    id,
+                    SubscribeStatus::ChannelError,
+                    ChannelError::Server { reason: String::new() },
+                    out,
+                );
+                self.schedule_rejoin(id, now);
             }
             Event::System => {
                 if let Payload::Json(p) = &f.payload {
