@@ -496,6 +496,9 @@ fn spawn_postmaster(
         "max_connections=200".into(),
         "fsync=off".into(),
         "synchronous_commit=off".into(),
+        // Logical decoding reads only flushed WAL: with asynchronous commits, flush often so
+        // the Realtime change feed sees a commit within milliseconds.
+        "wal_writer_delay=10ms".into(),
         "full_page_writes=off".into(),
         "timezone=UTC".into(),
         "log_timezone=UTC".into(),

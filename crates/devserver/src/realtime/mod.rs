@@ -222,6 +222,19 @@ impl Realtime {
     }
 }
 
+/// Opens one database connection driven by its own task (the change feed's).
+pub(crate) async fn connect_db(
+    config: &tokio_postgres::Config,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, conn) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!("realtime database connection ended: {e}");
+        }
+    });
+    Ok(client)
+}
+
 /// Stops Realtime when dropped (held by the HTTP server's task).
 pub(crate) struct StopGuard(pub(crate) Arc<Realtime>);
 
