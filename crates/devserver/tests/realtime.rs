@@ -31,9 +31,20 @@ async fn realtime() {
             scenario!(presence_errors_and_rate_limit),
             scenario!(oversized_frame_closes_the_socket),
             scenario!(stats_count_sockets),
+            scenario!(http_broadcast_batch),
+            scenario!(http_broadcast_single),
+            scenario!(channels_per_client_limit),
+            // Last: it trips the tenant-wide events/second limit for 5 s.
+            scenario!(events_per_second_limit),
         ],
     )
     .await;
+}
+
+/// `--limits off` lifts the limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn realtime_limits_off() {
+    common::run("authwire-dev-rt-nolimits", |c| c.limits = false, vec![scenario!(no_channel_limit)]).await;
 }
 
 fn addr(c: &Ctx) -> std::net::SocketAddr {
@@ -408,4 +419,119 @@ async fn stats_count_sockets(c: Arc<Ctx>) {
     assert!(rt["framesIn"].as_u64().unwrap() > 0);
     assert!(rt["rejectedHandshakes"]["invalid_vsn"].as_u64().unwrap() >= 1, "{rt}");
     assert!(rt["rejectedHandshakes"]["malformed_jwt"].as_u64().unwrap() >= 1, "{rt}");
+}
+
+async fn no_channel_limit(c: Arc<Ctx>) {
+    let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    for i in 0..101 {
+        ws.join_ok(&format!("realtime:free-{i}"), join_payload(json!({}), None)).await;
+    }
+    let s = c.service("GET", "/_dev/stats").send().await.json();
+    assert_eq!(s["realtime"]["settings"]["limits"]["maxChannelsPerClient"], Value::Null);
+}
+
+async fn channels_per_client_limit(c: Arc<Ctx>) {
+    let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    for i in 0..100 {
+        ws.join_ok(&format!("realtime:many-{i}"), join_payload(json!({}), None)).await;
+    }
+    let (_, status, resp) = ws.join("realtime:many-100", join_payload(json!({}), None)).await;
+    assert_eq!((status.as_str(), resp), ("error", json!({ "reason": "ChannelRateLimitReached: Too many channels" })));
+    // Re-joining a joined topic is not a new channel.
+    ws.join_ok("realtime:many-5", join_payload(json!({}), None)).await;
+}
+
+async fn events_per_second_limit(c: Arc<Ctx>) {
+    let topic = "realtime:flood";
+    let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let jr = ws.join_ok(topic, join_payload(json!({}), None)).await;
+    // 100 per second averaged over 5 s: the 501st message in the window shuts the channel.
+    for i in 0..600 {
+        ws.push(Some(&jr), topic, "broadcast", bcast("f", json!({ "i": i }))).await;
+    }
+    let sys = ws.event(topic, "system").await;
+    assert_eq!(payload(&sys)["message"], "Too many messages per second");
+    ws.event(topic, "phx_close").await;
+    // HTTP broadcast answers 429 meanwhile.
+    let r = c
+        .anon("POST", "/realtime/v1/api/broadcast")
+        .json(json!({ "messages": [{ "topic": "flood", "event": "e", "payload": {} }] }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.json()), (429, json!({ "message": "You have exceeded your rate limit" })));
+}
+
+async fn http_broadcast_batch(c: Arc<Ctx>) {
+    let mut ws = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
+    ws.join_ok("realtime:http-b", join_payload(json!({}), None)).await;
+    let body = json!({ "messages": [
+        { "topic": "http-b", "event": "one", "payload": { "n": 1 } },
+        { "topic": "http-b", "event": "two", "payload": { "n": 2 }, "id": "0b9c54f2-7f4b-4c55-9b45-6c7a0d0e7d11" },
+        { "topic": "http-b", "event": "priv", "payload": {}, "private": true },
+    ]});
+    // supabase-js sends the key as apikey and the token (here the publishable key) as Bearer.
+    let r = c
+        .req("POST", "/realtime/v1/api/broadcast")
+        .header("apikey", &c.publishable)
+        .bearer(&c.publishable)
+        .json(body.clone())
+        .send()
+        .await;
+    assert_eq!((r.status, r.text.as_str()), (202, ""));
+    let one = payload(&ws.event("realtime:http-b", "broadcast").await);
+    assert_eq!(one, json!({ "type": "broadcast", "event": "one", "payload": { "n": 1 } }));
+    let two = payload(&ws.event("realtime:http-b", "broadcast").await);
+    assert_eq!(two["meta"], json!({ "id": "0b9c54f2-7f4b-4c55-9b45-6c7a0d0e7d11" }));
+    // The private one went to the private topic (anon cannot write there anyway).
+    ws.expect_silence(Duration::from_millis(300)).await;
+    // Errors.
+    let r = c.req("POST", "/realtime/v1/api/broadcast").json(body.clone()).send().await;
+    assert_eq!((r.status, r.json()), (401, json!({ "message": "Unauthorized" })));
+    let r = c.req("POST", "/realtime/v1/api/broadcast").bearer("potato").json(body).send().await;
+    assert_eq!(r.status, 401);
+    let r = c
+        .anon("POST", "/realtime/v1/api/broadcast")
+        .json(json!({ "messages": [{ "topic": "t", "event": "e" }, { "topic": "t", "event": "e", "payload": {} }] }))
+        .send()
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (422, json!({ "errors": { "messages": [{ "payload": ["can't be blank"] }, {}] } }))
+    );
+    let r = c.anon("POST", "/realtime/v1/api/broadcast").json(json!({})).send().await;
+    assert_eq!(r.status, 422);
+}
+
+async fn http_broadcast_single(c: Arc<Ctx>) {
+    let mut v2 = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
+    let mut v1 = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
+    v2.join_ok("realtime:http-s", join_payload(json!({}), None)).await;
+    v1.join_ok("realtime:http-s", join_payload(json!({}), None)).await;
+    let r = c.anon("POST", "/realtime/v1/api/broadcast/http-s/events/ping").json(json!({ "a": 1 })).send().await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    for ws in [&mut v2, &mut v1] {
+        let p = payload(&ws.event("realtime:http-s", "broadcast").await);
+        assert_eq!(p, json!({ "type": "broadcast", "event": "ping", "payload": { "a": 1 } }));
+    }
+    let r = c
+        .anon("POST", "/realtime/v1/api/broadcast/http-s/events/blob")
+        .header("Content-Type", "application/octet-stream")
+        .raw_body("\u{1}\u{2}")
+        .send()
+        .await;
+    assert_eq!(r.status, 202);
+    let f = v2.event("realtime:http-s", "broadcast").await;
+    let Payload::UserBroadcast(ub) = &f.payload else { panic!("kind 4 expected") };
+    assert_eq!((ub.event.as_str(), &ub.data), ("blob", &UserData::Binary(vec![1, 2])));
+    v1.expect_silence(Duration::from_millis(300)).await;
+    let r = c
+        .anon("POST", "/realtime/v1/api/broadcast/http-s/events/x")
+        .header("Content-Type", "text/plain")
+        .raw_body("hi")
+        .send()
+        .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (415, json!({ "error": "Unsupported Media Type. Use application/json or application/octet-stream" }))
+    );
 }

@@ -39,6 +39,7 @@ async fn realtime_tokens() {
             scenario!(private_channel_access_token_rechecks_read),
             scenario!(replay_private_messages),
             scenario!(faults),
+            scenario!(http_broadcast_private),
         ],
     )
     .await;
@@ -386,6 +387,8 @@ async fn replay_private_messages(c: Arc<Ctx>) {
     )
     .await
     .unwrap();
+    // Let the live copies of those inserts pass before joining.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let since = (now() - 60) * 1000;
     let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
     let cfg = private(json!({ "broadcast": { "replay": { "since": since, "limit": 10 } } }));
@@ -463,4 +466,40 @@ async fn faults(c: Arc<Ctx>) {
     assert_eq!(r.status, 403);
     let r = c.service("POST", "/_dev/faults").json(json!({ "realtime": { "nope": 1 } })).send().await;
     assert_eq!(r.status, 400);
+}
+
+async fn http_broadcast_private(c: Arc<Ctx>) {
+    let m = minter(&c);
+    let alice = m.user(ALICE, Some(ALICE_SESSION), 60);
+    let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
+    ws.join_ok("realtime:secret-rw", join_payload(private(json!({})), Some(&alice))).await;
+    ws.join_ok("realtime:secret-ro", join_payload(private(json!({})), Some(&alice))).await;
+    let body = json!({ "messages": [
+        { "topic": "secret-ro", "event": "denied", "payload": {}, "private": true },
+        { "topic": "secret-rw", "event": "allowed", "payload": { "ok": true }, "private": true },
+    ]});
+    let r = c
+        .req("POST", "/realtime/v1/api/broadcast")
+        .header("apikey", &c.anon)
+        .bearer(&alice)
+        .json(body.clone())
+        .send()
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let f = ws.event("realtime:secret-rw", "broadcast").await;
+    assert_eq!(payload(&f)["event"], "allowed");
+    ws.expect_silence(Duration::from_millis(300)).await;
+    // anon may not write anywhere: still 202, nothing delivered.
+    let r = c.req("POST", "/realtime/v1/api/broadcast").bearer(&c.anon).json(body).send().await;
+    assert_eq!(r.status, 202);
+    ws.expect_silence(Duration::from_millis(300)).await;
+    // The single endpoint with ?private=true.
+    let r = c
+        .req("POST", "/realtime/v1/api/broadcast/secret-rw/events/one?private=true")
+        .bearer(&alice)
+        .json(json!({ "x": 1 }))
+        .send()
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(payload(&ws.event("realtime:secret-rw", "broadcast").await)["payload"], json!({ "x": 1 }));
 }

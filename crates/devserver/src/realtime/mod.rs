@@ -8,6 +8,7 @@
 //! - [`hub`] and [`presence`]: topics, members, fan-out, presence state and diffs;
 //! - [`authz`]: token reasons, strict sessions, private-channel policies (RLS);
 //! - [`changes`]: Postgres changes from logical decoding (wal2json), filtered per subscriber;
+//! - [`http_broadcast`]: `POST /realtime/v1/api/broadcast[/:topic/events/:event]`;
 //! - [`limits`], [`faults`], [`stats`]: rate limits, fault injection, counters.
 
 mod authz;
@@ -15,6 +16,7 @@ mod changes;
 mod channel;
 mod faults;
 mod handshake;
+mod http_broadcast;
 mod hub;
 mod limits;
 mod presence;
@@ -25,7 +27,7 @@ use crate::config::{Config, Mode};
 use crate::http::Shared;
 use crate::jwt::Claims;
 use authwire_wire::frame::Vsn;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use socket::SocketHandle;
 use std::collections::HashMap;
@@ -249,4 +251,8 @@ pub(crate) fn router() -> Router<Shared> {
     Router::new()
         .route("/realtime/v1/websocket", get(handshake::websocket))
         .route("/socket/websocket", get(handshake::websocket))
+        .route("/realtime/v1/api/broadcast", post(http_broadcast::batch))
+        .route("/realtime/v1/api/broadcast/{topic}/events/{event}", post(http_broadcast::single))
+        .route("/api/broadcast", post(http_broadcast::batch))
+        .route("/api/broadcast/{topic}/events/{event}", post(http_broadcast::single))
 }
