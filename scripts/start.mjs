@@ -24,7 +24,8 @@ await step('bash', ['scripts/build.sh'])
 console.log('start: building authwire-dev (release)…')
 await step('cargo', ['build', '--release', '--quiet', '-p', 'authwire-devserver'])
 
-const dev = spawn('target/release/authwire-dev', ['--port', String(PORT), '--data-dir', '.authwire', '--seed', 'demo', ...process.argv.slice(2)], {
+const devArgs = ['--port', String(PORT), '--data-dir', '.authwire', '--seed', 'demo', '--sql', 'www/schema.sql', ...process.argv.slice(2)]
+const dev = spawn('target/release/authwire-dev', devArgs, {
   env,
   stdio: ['ignore', 'pipe', 'inherit'],
 })

@@ -11,7 +11,7 @@ const root = resolve(import.meta.dirname, '..', '..')
 let server, site, browser
 
 before(async () => {
-  server = await startDevserver()
+  server = await startDevserver({ args: ['--seed', 'demo', '--sql', resolve(root, 'www/schema.sql')] })
   site = await serveStatic([resolve(root, 'dist')])
   browser = await launchBrowser()
 })
@@ -22,13 +22,24 @@ after(async () => {
   await server?.stop()
 })
 
-test('the release bundle subscribes a channel', async () => {
+async function waitStatus(page, id, want) {
+  try {
+    await page.waitForFunction(([id, want]) => document.getElementById(id)?.dataset.status === want, [id, want], { timeout: 20_000 })
+  } catch {
+    assert.fail(`#${id} stayed ${await page.textContent('#' + id)}\n${page.logs.join('\n')}\n${await page.textContent('#log')}`)
+  }
+}
+
+test('the demo (release bundle) subscribes, signs in, and streams RLS changes', async () => {
   const page = await browser.newPage()
   await page.goto(`${site.url}/index.html?server=${encodeURIComponent(server.url)}`)
-  try {
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'SUBSCRIBED', null, { timeout: 20_000 })
-  } catch (e) {
-    assert.fail(`status stayed ${await page.textContent('#status')}\n${page.logs.join('\n')}\n${await page.textContent('#log')}`)
-  }
-  assert.equal(await page.textContent('#socket').then((t) => t.startsWith('open')), true)
+  await waitStatus(page, 'lobby', 'SUBSCRIBED')
+  await page.click('#signin button')
+  await waitStatus(page, 'status', 'SUBSCRIBED')
+  for (const t of ['songs', 'setlists', 'shows', 'practice_sessions']) await waitStatus(page, `status-${t}`, 'SUBSCRIBED')
+  assert.match(await page.textContent('#status-songs'), /role authenticated/)
+  await page.waitForFunction(() => document.querySelectorAll('#songs li').length >= 2, null, { timeout: 10_000 })
+  await page.fill('#title', 'Commit Guard Blues')
+  await page.click('#addsong')
+  await page.waitForFunction(() => document.getElementById('log')?.textContent?.includes('Commit Guard Blues'), null, { timeout: 10_000 })
 })
