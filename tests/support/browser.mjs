@@ -25,7 +25,7 @@ export async function launchBrowser() {
     async newPage() {
       const page = await context.newPage()
       const logs = []
-      page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`))
+      page.on('console', (m) => { logs.push(`[${m.type()}] ${m.text()}`); if (process.env.AUTHWIRE_E2E_CONSOLE) console.log('page:', m.text()) })
       page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`))
       page.logs = logs
       return page

@@ -348,7 +348,12 @@ impl Client {
         }
         for s in self.realtime.take_signals() {
             match s {
-                Signal::TokenExpired => {
+                Signal::TokenExpired { generation } => {
+                    let current = view(&self.cfg, &self.auth, self.third_party.as_ref(), now).generation;
+                    if generation != current {
+                        // A newer token exists already; the channel rejoins with it.
+                        continue;
+                    }
                     if self.third_party.is_some() {
                         if let Some(tp) = &mut self.third_party {
                             tp.fetching = false;

@@ -446,7 +446,7 @@ fn an_expiry_close_recovers_with_a_fresh_token() {
     w.server_sends(sends);
     w.run_for(1_000);
     assert_eq!(statuses(&w, 0, ch), ["SUBSCRIBED", "RECOVERING"]);
-    assert_eq!(w.clients[0].rt.take_signals(), [authwire_core::realtime::Signal::TokenExpired]);
+    assert_eq!(w.clients[0].rt.take_signals(), [authwire_core::realtime::Signal::TokenExpired { generation: 1 }]);
     // Nothing rejoins with the dead token.
     w.run_for(30_000);
     assert_eq!(join_payloads(&w).len(), 1);
@@ -541,4 +541,45 @@ fn reconnect_storm_is_spread() {
     assert!(worst_window * 10 <= N, "busiest 100 ms window holds {worst_window}");
     assert!(median <= 1_500, "median {median}");
     assert!(max <= 5_000, "max {max}");
+}
+
+#[test]
+fn expiry_closes_name_the_token_generation_the_server_judged() {
+    // Two channels hold the same token. The server closes A for expiry; a fresh token arrives
+    // and is pushed to B; then B's close (sent before the push reached the server) arrives. B's
+    // signal names the generation B last held, so the client refreshes once more rather than
+    // leaving B waiting for a token change that may be an hour away.
+    let exp = T0 / 1000 + 60;
+    let clients =
+        vec![RtEndpoint::new("ws://h/realtime/v1", 1, Some(&format!("tok-{exp}")), &format!("tok-{}", exp + 10_000))];
+    let mut server = ModelRealtime::new(Expiring);
+    server.record = true;
+    let mut w: W<Expiring> = World::new(Now::new(0, T0), clients, server, NoServices);
+    let a = subscribe(&mut w, 0, "a", ChannelOptions::default());
+    let b = subscribe(&mut w, 0, "b", ChannelOptions::default());
+    w.run_for(1_000);
+    let key = ConnKey { client: 0, conn: 1 };
+    let mut sends = Vec::new();
+    w.server.shutdown(key, "realtime:a", "Token has expired 0 seconds ago", &mut sends);
+    w.server_sends(sends);
+    w.run_for(500);
+    let now = w.now;
+    w.clients[0].set_token(Some(&format!("tok-{}", exp + 3_600)), TokenChange::Rotated, now);
+    w.with(0, |_, _| ());
+    w.run_for(500);
+    assert_eq!(w.clients[0].rt.take_signals(), [authwire_core::realtime::Signal::TokenExpired { generation: 1 }]);
+    let mut sends = Vec::new();
+    w.server.shutdown(key, "realtime:b", "Token has expired 0 seconds ago", &mut sends);
+    w.server_sends(sends);
+    w.run_for(500);
+    assert_eq!(statuses(&w, 0, a), ["SUBSCRIBED", "RECOVERING", "SUBSCRIBED"]);
+    assert_eq!(statuses(&w, 0, b), ["SUBSCRIBED", "RECOVERING"]);
+    // Generation 2 is the current one: the client must refresh (and does, in `Client::sync`).
+    assert_eq!(w.clients[0].rt.take_signals(), [authwire_core::realtime::Signal::TokenExpired { generation: 2 }]);
+    let now = w.now;
+    w.clients[0].set_token(Some(&format!("tok-{}", exp + 7_200)), TokenChange::Rotated, now);
+    w.with(0, |_, _| ());
+    w.run_for(500);
+    assert_eq!(statuses(&w, 0, b), ["SUBSCRIBED", "RECOVERING", "SUBSCRIBED"]);
+    assert!(join_payloads(&w).last().unwrap().contains(&format!("tok-{}", exp + 7_200)));
 }

@@ -114,8 +114,12 @@ pub enum TokenChange {
 /// Things the realtime half tells the [`crate::Client`] about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signal {
-    /// The server said the token expired (G6): refresh, then channels rejoin.
-    TokenExpired,
+    /// The server said the token of generation `generation` expired (G6): refresh unless a
+    /// newer token exists already; channels rejoin once one does.
+    TokenExpired {
+        /// The token generation the channel's server side held.
+        generation: u64,
+    },
     /// The socket closed before it opened: the handshake was probably refused.
     RefusedBeforeOpen,
 }
@@ -1246,16 +1250,19 @@ impl Realtime {
     /// the client for a fresh token, and rejoin once it is there.
     fn recover(&mut self, id: ChannelId, err: ChannelError, _now: Now, view: &TokenView<'_>, out: &mut Outbox) {
         let Some(ch) = self.channels.get_mut(&id) else { return };
+        // Wait for a token newer than the one the server judged, not than the current one: if
+        // another channel's expiry already got us a fresh token, rejoin with it at once.
+        let held = ch.token_gen.unwrap_or(view.generation);
         ch.state = ChannelState::Joining;
         ch.join_sent = false;
         ch.token_gen = None;
         ch.inflight.clear();
-        ch.recovering_from = Some(view.generation);
+        ch.recovering_from = Some(held);
         ch.rejoin_attempt = 0;
         self.timers.stop(Timer::Join(id));
         self.timers.stop(Timer::Rejoin(id));
         out.event(AppEvent::ChannelStatus { channel: id, status: SubscribeStatus::Recovering, error: Some(err) });
-        self.signals.push(Signal::TokenExpired);
+        self.signals.push(Signal::TokenExpired { generation: held });
     }
 
     fn on_close(&mut self, id: ChannelId, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
