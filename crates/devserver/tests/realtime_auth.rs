@@ -461,6 +461,16 @@ async fn faults(c: Arc<Ctx>) {
     assert_eq!(ws.closed_within(Duration::from_secs(3)).await, None);
     let r = c.service("DELETE", "/_dev/faults").send().await.json();
     assert_eq!(r["realtime"]["refuseJoins"], Value::Null);
+    // auth.expireTokens: tokens of that user issued so far count as expired for Realtime too.
+    let bob_token = m.user(BOB, None, 600);
+    post(json!({ "auth": { "expireTokens": { "userId": BOB } } })).await;
+    let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
+    let reason = join_error(&mut ws, "realtime:f-auth", &bob_token).await;
+    assert_eq!(reason, "InvalidJWTToken: Token has expired 0 seconds ago");
+    let r = connect(c.server.addr(), &bob_token, Vsn::V2).await.err().unwrap();
+    assert_eq!((r.status, r.json()), (401, json!({ "error": "Token has expired" })));
+    c.service("DELETE", "/_dev/faults").send().await;
+    ws.join_ok("realtime:f-auth", join_payload(json!({}), Some(&bob_token))).await;
     // Faults need the service role.
     let r = c.anon("POST", "/_dev/faults").json(json!({ "realtime": {} })).send().await;
     assert_eq!(r.status, 403);

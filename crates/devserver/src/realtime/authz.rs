@@ -11,6 +11,19 @@ use crate::jwt::{Claims, JwtError};
 use serde_json::Value;
 use tokio_postgres::error::SqlState;
 
+/// Verifies a token as the real server does, at unix time `now`. A token of a user whose
+/// tokens the auth faults expired (`/_dev/faults` `auth.expireTokens`) counts as expired.
+pub(crate) fn verify(state: &crate::http::AppState, token: &str, now: i64) -> Result<Claims, JwtError> {
+    let claims = state.keys.jwt.verify(token, now)?;
+    if let Some(sub) = claims.sub() {
+        let iat = claims.0.get("iat").and_then(Value::as_i64);
+        if state.auth.faults.expired_early(sub, iat) {
+            return Err(JwtError::Expired { seconds_ago: claims.exp().map_or(0, |exp| (now - exp).max(0)) });
+        }
+    }
+    Ok(claims)
+}
+
 /// Join reply reason for a refused channel token (§9.2).
 pub(crate) fn join_reason(e: &JwtError) -> String {
     match e {

@@ -213,7 +213,7 @@ impl Session {
 
         // The token (§5.1, §5.3).
         let token = choose_token(&req, &self.conn.token).to_owned();
-        let claims = self.state.keys.jwt.verify(&token, unix_now()).map_err(|e| authz::join_reason(&e))?;
+        let claims = authz::verify(&self.state, &token, unix_now()).map_err(|e| authz::join_reason(&e))?;
         if claims.exp().is_none_or(|exp| exp - unix_now() <= 0) {
             return Err("InvalidJWTToken: Token expiration time is invalid".into());
         }
@@ -410,7 +410,7 @@ impl Session {
         let verdict = if force_expired {
             Err(JwtError::Expired { seconds_ago: c.claims.exp().map_or(0, |exp| (now - exp).max(0)) })
         } else {
-            self.state.keys.jwt.verify(&c.token, now)
+            authz::verify(&self.state, &c.token, now)
         };
         match verdict {
             Ok(claims) => {
@@ -446,7 +446,7 @@ impl Session {
         let (private, presence, old_reads, sub_topic) =
             (c.cfg.private, c.cfg.presence_enabled, c.reads, c.key.name.clone());
         let rt = self.state.realtime.clone();
-        let claims = match self.state.keys.jwt.verify(&token, unix_now()) {
+        let claims = match authz::verify(&self.state, &token, unix_now()) {
             Ok(c) => c,
             Err(e) => return self.shutdown_channel(&topic, &authz::shutdown_message(&e)).await,
         };

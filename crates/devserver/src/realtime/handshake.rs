@@ -96,7 +96,7 @@ pub(crate) async fn authenticate(state: &Shared, raw: Option<&str>) -> Result<Co
         (_, Some(k)) => k.to_owned(),
     };
     // An empty string is a token, just not a JWT.
-    let claims = match state.keys.jwt.verify(&token, unix_now()) {
+    let claims = match authz::verify(state, &token, unix_now()) {
         Err(JwtError::Missing) => return Err(Refusal::jwt(&JwtError::Malformed)),
         Err(e) => return Err(Refusal::jwt(&e)),
         Ok(c) => c,

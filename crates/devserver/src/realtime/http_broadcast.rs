@@ -41,7 +41,7 @@ fn authorize(state: &Shared, headers: &HeaderMap) -> Option<Claims> {
         .filter(|s| !s.is_empty());
     let token = bearer.or_else(|| raw.into_iter().next())?;
     let token = if token.starts_with("sb_") { state.keys.jwt_for_opaque_key(&token)?.to_owned() } else { token };
-    state.keys.jwt.verify(&token, unix_now()).ok()
+    authz::verify(state, &token, unix_now()).ok()
 }
 
 fn unauthorized() -> Response {
