@@ -1,0 +1,20 @@
+// Benchmark page: authwire (release build) and supabase-js side by side, driven by
+// scripts/bench.mjs through Playwright.
+import init, * as authwire from '../../pkg-web/authwire.js'
+import wasmUrl from '../../pkg-web/authwire_bg.wasm'
+import * as supabase from '@supabase/supabase-js'
+
+declare global {
+  interface Window {
+    authwire: typeof authwire
+    supabase: typeof supabase
+    benchReady: Promise<void>
+    wasmMemory?: WebAssembly.Memory
+  }
+}
+
+window.authwire = authwire
+window.supabase = supabase
+window.benchReady = init({ module_or_path: wasmUrl }).then((w) => {
+  window.wasmMemory = (w as unknown as { memory: WebAssembly.Memory }).memory
+})
