@@ -235,6 +235,9 @@ struct Refresh {
     token: String,
     /// The session the flight will commit.
     fresh: Option<Session>,
+    /// Announcements made while the lock is held, with their session JSON: they go out when
+    /// it is released (no user callback runs while the lock is held, G8).
+    deferred: Vec<(AuthEvent, Option<String>)>,
 }
 
 /// The auth machine.
@@ -543,6 +546,15 @@ impl Auth {
 
     fn announce(&mut self, event: AuthEvent, out: &mut Outbox) {
         let session = self.session.as_ref().map(Session::to_js);
+        // G8: while this tab holds the refresh lock, announcements wait for its release.
+        if let Some(r) = self.refresh.as_mut().filter(|r| r.lock.is_some()) {
+            r.deferred.push((event, session));
+            return;
+        }
+        self.emit(event, session, out);
+    }
+
+    fn emit(&self, event: AuthEvent, session: Option<String>, out: &mut Outbox) {
         for (id, sent) in &self.listeners {
             if *sent {
                 out.event(AppEvent::AuthChange { listener: Some(*id), event, session: session.clone() });
@@ -682,9 +694,23 @@ impl Auth {
             let mut name = String::from("lock:");
             name.push_str(&self.cfg.storage_key);
             out.push(Output::Lock { id, op: LockOp::Acquire { name, timeout_ms: self.cfg.lock_timeout_ms } });
-            self.refresh = Some(Refresh { gen, step: RefreshStep::Lock(id), lock: None, token, fresh: None });
+            self.refresh = Some(Refresh {
+                gen,
+                step: RefreshStep::Lock(id),
+                lock: None,
+                token,
+                fresh: None,
+                deferred: Vec::new(),
+            });
         } else {
-            self.refresh = Some(Refresh { gen, step: RefreshStep::Lock(RequestId(0)), lock: None, token, fresh: None });
+            self.refresh = Some(Refresh {
+                gen,
+                step: RefreshStep::Lock(RequestId(0)),
+                lock: None,
+                token,
+                fresh: None,
+                deferred: Vec::new(),
+            });
             self.send_refresh(now, out);
         }
     }
@@ -705,11 +731,16 @@ impl Auth {
     }
 
     fn release_lock(&mut self, out: &mut Outbox) {
+        let mut deferred = Vec::new();
         if let Some(r) = &mut self.refresh {
             if let Some(lock) = r.lock.take() {
                 let id = out.request_id();
                 out.push(Output::Lock { id, op: LockOp::Release { of: lock } });
             }
+            deferred = core::mem::take(&mut r.deferred);
+        }
+        for (event, session) in deferred {
+            self.emit(event, session, out);
         }
     }
 
@@ -1059,10 +1090,11 @@ impl Auth {
         let was_init = self.init_busy;
         self.init_busy = false;
         if was_init {
-            // A session from the page URL: INITIAL_SESSION carries it.
+            // A session from the page URL: INITIAL_SESSION carries it, then SIGNED_IN (or
+            // PASSWORD_RECOVERY) follows once it is persisted, as auth-js emits it after init.
             self.flush_initial(now, out);
         }
-        self.save(if was_init { None } else { Some(event) }, ticket.zip(data), true, out);
+        self.save(Some(event), ticket.zip(data), true, out);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1126,11 +1158,8 @@ impl Auth {
             UserPurpose::FromUrl { at, rt, expires_in, recovery } => {
                 let resp = token_response(&at, &rt, expires_in, &body);
                 let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
-                // Announce the URL session to listeners as well (auth-js emits SIGNED_IN or
-                // PASSWORD_RECOVERY after INITIAL_SESSION).
-                self.init_busy = false;
+                // INITIAL_SESSION carries the URL session (start-up ends in `on_signed_in`).
                 self.on_signed_in(&resp, None, kind, now, out);
-                self.announce(if recovery { AuthEvent::PasswordRecovery } else { AuthEvent::SignedIn }, out);
             }
         }
     }
@@ -1158,13 +1187,13 @@ impl Auth {
             }
             StoreOp::RefreshBefore { gen } => {
                 // An unreadable storage cannot show another tab's work: refresh our own token.
-                let value = result.unwrap_or(Some(String::new()));
-                self.on_read_before(
-                    gen,
-                    value.filter(|v| !v.is_empty()).or_else(|| self.session.as_ref().map(Session::to_stored)),
-                    now,
-                    out,
-                );
+                // An absent key is not unreadable: another tab signed out (G8: its token must
+                // not be presented again).
+                let value = match result {
+                    Ok(v) => v,
+                    Err(_) => self.session.as_ref().map(Session::to_stored),
+                };
+                self.on_read_before(gen, value, now, out);
             }
             StoreOp::RefreshAfter { gen, fresh } => {
                 let value = result.unwrap_or_else(|_| self.session.as_ref().map(Session::to_stored));
@@ -1385,7 +1414,11 @@ impl Auth {
         for t in self.timers.take_expired(now.mono) {
             match t {
                 Timer::Refresh | Timer::Retry => {
-                    if self.refresh.is_none() && self.session.as_ref().is_some_and(|s| s.needs_refresh(now.wall)) {
+                    if self.refresh.is_some() {
+                        // The flight in progress reschedules when it settles (a new session,
+                        // a retry, or the end). Re-arming here would put the timer at `now`
+                        // while the token is due: a busy loop until the flight ends.
+                    } else if self.session.as_ref().is_some_and(|s| s.needs_refresh(now.wall)) {
                         self.start_refresh(now, out);
                     } else {
                         self.schedule_refresh(now);
