@@ -48,6 +48,7 @@ use crate::time::{Instant, Millis, Now};
 struct ThirdParty {
     token: Option<String>,
     sub: Option<String>,
+    role: Option<String>,
     exp: Option<i64>,
     fetched: bool,
     fetching: bool,
@@ -88,7 +89,8 @@ fn view<'a>(cfg: &'a ClientConfig, auth: &'a Auth, tp: Option<&'a ThirdParty>, n
         Some(t) => {
             let expired = t.exp.is_some_and(|e| e <= now.wall.as_secs() as i64);
             let ready = t.fetched && !t.fetching && !expired;
-            (ready, t.token.as_deref().or(anon_key), t.generation, None)
+            let role = if t.token.is_some() { t.role.as_deref() } else { Some("anon") };
+            (ready, t.token.as_deref().or(anon_key), t.generation, role)
         }
         None => match auth.session() {
             Some(s) => (auth.resolved(now), Some(s.access_token.as_str()), auth.token_generation(), s.role.as_deref()),
@@ -304,6 +306,7 @@ impl Client {
             _ => TokenChange::Rotated,
         };
         tp.exp = claims.as_ref().and_then(|c| c.exp);
+        tp.role = claims.as_ref().and_then(|c| c.role.clone());
         tp.token = token;
         tp.sub = sub;
         tp.generation += 1;
