@@ -952,9 +952,16 @@ impl Auth {
             self.finish_refresh(Err(error), now, out);
             return;
         }
+        // The session is over. End it before start-up settles, so a first listener gets
+        // INITIAL_SESSION without it (as auth-js) rather than the dead session then SIGNED_OUT.
         let code = String::from(error.code());
+        let was_init = self.init_busy;
+        self.init_busy = false; // so `finish_refresh` does not flush INITIAL_SESSION yet
         self.finish_refresh(Err(error), now, out);
         self.end_session(SignOutReason::RefreshFailed(code), true, true, now, out);
+        if was_init {
+            self.flush_initial(now, out);
+        }
     }
 
     // ------------------------------------------------------------------------------------
@@ -1389,10 +1396,10 @@ impl Auth {
                     return; // Already have it (our own write echoing back, or a duplicate).
                 }
                 // A refresh of ours for an older token is now moot; its commit guard would
-                // discard it anyway, so end it early.
-                if self.refresh.as_ref().is_some_and(|r| {
-                    !matches!(r.step, RefreshStep::Request(_) | RefreshStep::ReadAfter(_) | RefreshStep::Commit(_))
-                }) {
+                // discard it anyway, so end it early, even with its request out: left running,
+                // it would keep the token view unresolved (no join with the adopted token, G5)
+                // until its answer or timeout. Its late answer is dropped (the flight is gone).
+                if self.refresh.is_some() {
                     self.abort_refresh(out, AuthError::Superseded);
                 }
                 let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);
