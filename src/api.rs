@@ -50,6 +50,9 @@ pub fn is_auth_error(e: &JsValue) -> bool {
     e.is_object() && Reflect::get(e, &"__isAuthError".into()).ok().and_then(|v| v.as_bool()) == Some(true)
 }
 
+/// How many tries of `realtime.reconnectAfterMs` are evaluated up front.
+const RECONNECT_TABLE_LEN: u32 = 16;
+
 /// Creates a client: `createClient(url, key, options?)`. Throws an `AuthwireError` with code
 /// `invalid_url` or `missing_key` for a bad configuration.
 #[wasm_bindgen(js_name = createClient, skip_typescript)]
@@ -105,6 +108,16 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
                 cfg.headers.push((k.clone(), String::from(v)));
             }
         }
+    }
+    if let Some(f) = js_get(&opts, &["realtime", "reconnectAfterMs"]).and_then(|f| f.dyn_into::<Function>().ok()) {
+        // The core cannot call JS mid-step: evaluate the app's schedule for the first tries
+        // (realtime-js counts tries from 1); the last value repeats.
+        let mut table = Vec::new();
+        for tries in 1..=RECONNECT_TABLE_LEN {
+            let ms = f.call1(&JsValue::NULL, &JsValue::from_f64(f64::from(tries))).ok().and_then(|v| v.as_f64());
+            table.push(ms.filter(|m| m.is_finite() && *m >= 0.0).unwrap_or(1_000.0) as u64);
+        }
+        cfg.realtime.reconnect = authwire_core::backoff::Backoff::Table(table);
     }
     let access_token_fn = js_get(&opts, &["accessToken"]).and_then(|f| f.dyn_into::<Function>().ok());
     cfg.third_party = access_token_fn.is_some();

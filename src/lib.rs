@@ -179,6 +179,8 @@ export interface AuthwireClientOptions {
     apikey?: 'project' | 'session';
     heartbeatIntervalMs?: number;
     timeout?: number;
+    /** Reconnect delay for try `tries` (1, 2, …); evaluated for the first 16 tries, the last repeating. Default: full jitter from 1 s, capped at 5 s. */
+    reconnectAfterMs?: (tries: number) => number;
     worker?: boolean;
     params?: Record<string, string>;
     logger?: (kind: string, msg: string, data?: unknown) => void;

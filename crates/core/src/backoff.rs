@@ -20,6 +20,9 @@ pub enum Backoff {
     /// Fixed steps, the last one repeating (Phoenix's rejoin schedule 1/2/5/10 s,
     /// protocol reference §4.6).
     Steps(&'static [Millis]),
+    /// Delays given by the application (`reconnectAfterMs(tries)` evaluated for the first
+    /// tries), the last one repeating.
+    Table(alloc::vec::Vec<Millis>),
 }
 
 /// Channel rejoin steps after an error (protocol reference §4.6).
@@ -47,10 +50,8 @@ impl Backoff {
                 }
                 rng.up_to(ceiling)
             }
-            Backoff::Steps(steps) => match steps.get(attempt as usize).or(steps.last()) {
-                Some(ms) => *ms,
-                None => 0,
-            },
+            Backoff::Steps(steps) => steps.get(attempt as usize).or(steps.last()).copied().unwrap_or(0),
+            Backoff::Table(steps) => steps.get(attempt as usize).or(steps.last()).copied().unwrap_or(0),
         }
     }
 }
