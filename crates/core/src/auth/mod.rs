@@ -613,6 +613,8 @@ impl Auth {
     /// Drops the session: storage, other tabs, listeners, channels.
     fn end_session(&mut self, reason: SignOutReason, post: bool, write: bool, now: Now, out: &mut Outbox) {
         let had = self.session.is_some();
+        // Ending the start-up refresh settles start-up: no session.
+        let was_init = self.init_busy && self.refresh.is_some();
         self.abort_refresh(out, AuthError::SessionMissing);
         self.session = None;
         self.session_gen += 1;
@@ -635,7 +637,10 @@ impl Auth {
             }
             self.announce(AuthEvent::SignedOut, out);
         }
-        let _ = now;
+        if was_init {
+            self.init_busy = false;
+            self.flush_initial(now, out);
+        }
     }
 
     /// Persists the current session, then announces (`persist first, then notify`).
@@ -1399,6 +1404,7 @@ impl Auth {
                 // discard it anyway, so end it early, even with its request out: left running,
                 // it would keep the token view unresolved (no join with the adopted token, G5)
                 // until its answer or timeout. Its late answer is dropped (the flight is gone).
+                let was_init = self.init_busy && self.refresh.is_some();
                 if self.refresh.is_some() {
                     self.abort_refresh(out, AuthError::Superseded);
                 }
@@ -1411,6 +1417,11 @@ impl Auth {
                     other => other,
                 };
                 self.announce(ev, out);
+                if was_init {
+                    // The start-up refresh was overtaken: start-up settled with this session.
+                    self.init_busy = false;
+                    self.flush_initial(now, out);
+                }
             }
             _ => {}
         }

@@ -435,7 +435,10 @@ impl Realtime {
             return;
         };
         ch.want = false;
-        let sent = ch.join_sent && matches!(ch.state, ChannelState::Joining | ChannelState::Joined);
+        // A join went out at some point (`join_ref`): the server may hold a membership even if
+        // a rejoin is pending (`join_sent` was reset while auth was unresolved), so leave.
+        let sent = ch.join_ref.is_some()
+            && matches!(ch.state, ChannelState::Joining | ChannelState::Joined | ChannelState::Errored);
         if sent && matches!(self.sock, Sock::Open(_)) && ch.leave.is_none() {
             let r = self.next_ref();
             let Some(ch) = self.channels.get_mut(&id) else { return };
@@ -891,6 +894,11 @@ impl Realtime {
                         self.finish_close(id, Some(ChannelError::SignedOut), true, now, out);
                         continue;
                     }
+                    if !view.ready {
+                        // The new token cannot be joined with yet: the old user's membership
+                        // must not wait for it (G5).
+                        self.leave_silently(id, out);
+                    }
                     self.restart_join(id, now);
                 }
             }
@@ -901,7 +909,9 @@ impl Realtime {
     /// Sends `phx_leave` without waiting for the reply.
     fn leave_silently(&mut self, id: ChannelId, out: &mut Outbox) {
         let Some(ch) = self.channels.get(&id) else { return };
-        if !ch.join_sent || !matches!(self.sock, Sock::Open(_)) {
+        // `join_ref`, not `join_sent`: a membership made by an earlier join outlives a pending
+        // rejoin (G5: a private channel must not stay joined after sign-out).
+        if ch.join_ref.is_none() || !matches!(self.sock, Sock::Open(_)) {
             return;
         }
         let r = self.next_ref();
@@ -1080,8 +1090,13 @@ impl Realtime {
         if !matches!(self.sock, Sock::Open(c) if c == conn) {
             return;
         }
-        // Any inbound frame proves the socket alive (the heartbeat deadline is for silence).
-        self.timers.stop(Timer::HeartbeatDeadline);
+        // Any inbound frame proves the socket alive (the heartbeat deadline is for silence):
+        // a pending heartbeat's deadline starts again. Stopping it instead would leave that
+        // heartbeat pending with no deadline if its reply is lost, and a pending heartbeat
+        // holds back the next one: a socket that goes silent then is never found dead.
+        if self.heartbeat.is_some() {
+            self.timers.set(Timer::HeartbeatDeadline, now.mono.add(self.cfg.heartbeat_interval_ms));
+        }
         let frame = match frame::decode(msg, self.cfg.vsn, Side::Server) {
             Ok(f) => f,
             Err(e) => {
@@ -1118,6 +1133,16 @@ impl Realtime {
         if let (Some(jr), Some(cur)) = (&f.join_ref, &ch.join_ref) {
             if jr != cur {
                 return;
+            }
+        }
+        // V1 frames carry no join_ref, but a `phx_close` or `phx_error` has the join_ref of the
+        // join it ends as its ref: one for an older join (the server closing it because we
+        // joined again) must not end the current one.
+        if f.join_ref.is_none() && matches!(Event::parse(&f.event), Event::Close | Event::Error) {
+            if let (Some(r), Some(cur)) = (&f.msg_ref, &ch.join_ref) {
+                if r != cur {
+                    return;
+                }
             }
         }
         match Event::parse(&f.event) {
