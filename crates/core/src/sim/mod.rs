@@ -3,9 +3,12 @@
 //! `simulate` example; nothing here is compiled into the browser package's code paths.
 
 pub mod browser;
+pub mod checks;
+pub mod client_endpoint;
 pub mod digest;
 pub mod gotrue;
 pub mod rt_endpoint;
 pub mod rt_server;
+pub mod schedule;
 pub mod services;
 pub mod world;
