@@ -130,7 +130,8 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
     };
     let seed = host::seed() as u64;
     let shared = driver::start(Client::new(cfg, seed), setup);
-    shared.borrow_mut().core.start(host::page_url(), host::now());
+    let page = host::page_url();
+    driver::with_core(&shared, |c, now| c.start(page, now));
     driver::drive(&shared);
     Ok(AuthwireClient { shared })
 }
@@ -169,7 +170,8 @@ impl AuthwireClient {
     #[wasm_bindgen(skip_typescript)]
     pub fn channel(&self, name: &str, opts: Option<JsValue>) -> Result<JsValue, JsValue> {
         let opts = channel_options(&opts.unwrap_or(JsValue::UNDEFINED));
-        let id = self.shared.borrow_mut().core.channel(name, opts).map_err(|e| realtime_error(&e))?;
+        let id = self.shared.borrow_mut().core.channel(name, opts);
+        let id = id.map_err(|e| realtime_error(&e))?;
         if let Some(c) = self.shared.borrow().channels.get(&id) {
             return Ok(c.obj.clone());
         }
@@ -198,7 +200,7 @@ impl AuthwireClient {
     #[wasm_bindgen(js_name = removeChannel, unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
     pub fn remove_channel(&self, channel: &RealtimeChannel) -> Promise {
         let id = channel.id;
-        let t = self.shared.borrow_mut().core.remove_channel(id, host::now());
+        let t = driver::with_core(&self.shared, |c, now| c.remove_channel(id, now));
         let p = driver::promise_for(&self.shared, t);
         self.shared.borrow_mut().channels.remove(&id);
         driver::drive(&self.shared);
@@ -211,7 +213,7 @@ impl AuthwireClient {
         let ids = self.shared.borrow().core.channel_ids();
         let all = Array::new();
         for id in ids {
-            let t = self.shared.borrow_mut().core.remove_channel(id, host::now());
+            let t = driver::with_core(&self.shared, |c, now| c.remove_channel(id, now));
             all.push(&driver::promise_for(&self.shared, t));
             self.shared.borrow_mut().channels.remove(&id);
         }
@@ -236,7 +238,7 @@ impl AuthwireClient {
     #[wasm_bindgen(skip_typescript)]
     pub fn fetch(&self, input: JsValue, init: Option<JsValue>) -> Promise {
         let init = init.unwrap_or(JsValue::UNDEFINED);
-        let token = self.shared.borrow_mut().core.fetch_token(host::now());
+        let token = driver::with_core(&self.shared, |c, now| c.fetch_token(now));
         driver::drive(&self.shared);
         match token {
             Some(t) => {
@@ -261,13 +263,14 @@ impl AuthwireClient {
     /// A plain object explaining the auth and socket state (tokens redacted).
     #[wasm_bindgen(unchecked_return_type = "AuthwireDiagnosis")]
     pub fn diagnose(&self) -> JsValue {
-        let json = self.shared.borrow().core.diagnose_json(host::now());
+        let now = host::now();
+        let json = self.shared.borrow().core.diagnose_json(now);
         host::parse_json(&json)
     }
 
     /// Leaves every channel, closes the socket and releases every timer, listener and worker.
     pub fn destroy(&self) {
-        self.shared.borrow_mut().core.destroy(host::now());
+        driver::with_core(&self.shared, |c, now| c.destroy(now));
         driver::drive(&self.shared);
         let mut inner = self.shared.borrow_mut();
         inner.channels.clear();
@@ -285,12 +288,12 @@ pub struct RealtimeApi {
 impl RealtimeApi {
     /// Connects the socket even without channels.
     pub fn connect(&self) {
-        self.shared.borrow_mut().core.connect(host::now());
+        driver::with_core(&self.shared, |c, now| c.connect(now));
         driver::drive(&self.shared);
     }
     /// Closes the socket; channels rejoin on the next `connect()` or subscribe.
     pub fn disconnect(&self) {
-        self.shared.borrow_mut().core.disconnect(host::now());
+        driver::with_core(&self.shared, |c, now| c.disconnect(now));
         driver::drive(&self.shared);
     }
     /// `'connecting' | 'open' | 'closing' | 'closed'`.
@@ -306,7 +309,7 @@ impl RealtimeApi {
     /// Third-party auth only: use `token`, or ask `accessToken()` again when omitted.
     #[wasm_bindgen(js_name = setAuth)]
     pub fn set_auth(&self, token: Option<String>) -> Result<(), JsValue> {
-        let r = self.shared.borrow_mut().core.set_auth(token, host::now());
+        let r = driver::with_core(&self.shared, |c, now| c.set_auth(token, now));
         driver::drive(&self.shared);
         r.map_err(|e| host::auth_error(e.name(), e.code(), e.message(), -1))
     }
@@ -377,19 +380,16 @@ impl RealtimeChannel {
         let listen = match kind {
             "broadcast" => Listen::Broadcast(s("event").unwrap_or_else(|| String::from("*"))),
             "presence" => {
-                self.shared.borrow_mut().core.enable_presence(self.id).map_err(|e| realtime_error(&e))?;
+                let r = self.shared.borrow_mut().core.enable_presence(self.id);
+                r.map_err(|e| realtime_error(&e))?;
                 Listen::Presence(s("event").unwrap_or_else(|| String::from("*")))
             }
             "postgres_changes" => {
                 let event = s("event").unwrap_or_else(|| String::from("*"));
                 let spec =
                     bindings::spec(&event, s("schema").as_deref(), s("table").as_deref(), s("filter").as_deref());
-                let idx = self
-                    .shared
-                    .borrow_mut()
-                    .core
-                    .add_postgres_binding(self.id, spec)
-                    .map_err(|e| realtime_error(&e))?;
+                let idx = self.shared.borrow_mut().core.add_postgres_binding(self.id, spec);
+                let idx = idx.map_err(|e| realtime_error(&e))?;
                 Listen::Postgres(idx)
             }
             "system" => Listen::System,
@@ -409,14 +409,12 @@ impl RealtimeChannel {
     /// `channel.subscribe((status, err?) => void, timeout?)`; returns the channel.
     #[wasm_bindgen(skip_typescript)]
     pub fn subscribe(&self, cb: Option<Function>, timeout: Option<f64>) -> Result<JsValue, JsValue> {
-        {
-            let mut inner = self.shared.borrow_mut();
-            if let Some(c) = inner.channels.get_mut(&self.id) {
-                c.subscribe_cb = cb;
-            }
-            let t = timeout.filter(|t| *t >= 0.0).map(|t| t as u64);
-            inner.core.subscribe(self.id, t, host::now()).map_err(|e| realtime_error(&e))?;
+        if let Some(c) = self.shared.borrow_mut().channels.get_mut(&self.id) {
+            c.subscribe_cb = cb;
         }
+        let t = timeout.filter(|t| *t >= 0.0).map(|t| t as u64);
+        let r = driver::with_core(&self.shared, |c, now| c.subscribe(self.id, t, now));
+        r.map_err(|e| realtime_error(&e))?;
         driver::drive(&self.shared);
         Ok(self.this())
     }
@@ -445,7 +443,7 @@ impl RealtimeChannel {
             })?;
             UserData::Json(text)
         };
-        let t = self.shared.borrow_mut().core.send_broadcast(self.id, &event, data, host::now());
+        let t = driver::with_core(&self.shared, |c, now| c.send_broadcast(self.id, &event, data, now));
         self.ticket_promise(t)
     }
 
@@ -453,7 +451,7 @@ impl RealtimeChannel {
     #[wasm_bindgen(js_name = httpSend, unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
     pub fn http_send(&self, event: &str, payload: JsValue) -> Result<Promise, JsValue> {
         let text = host::to_json(&payload).unwrap_or_else(|| String::from("{}"));
-        let t = self.shared.borrow_mut().core.http_send(self.id, event, &text, host::now());
+        let t = driver::with_core(&self.shared, |c, now| c.http_send(self.id, event, &text, now));
         self.ticket_promise(t)
     }
 
@@ -463,14 +461,14 @@ impl RealtimeChannel {
         let text = host::to_json(&state).filter(|t| t.starts_with('{')).ok_or_else(|| {
             host::make_error(error_kind::REALTIME, "payload_not_json", "track() needs a JSON object", -1)
         })?;
-        let t = self.shared.borrow_mut().core.track(self.id, &text, host::now());
+        let t = driver::with_core(&self.shared, |c, now| c.track(self.id, &text, now));
         self.ticket_promise(t)
     }
 
     /// `channel.untrack()`.
     #[wasm_bindgen(unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
     pub fn untrack(&self) -> Result<Promise, JsValue> {
-        let t = self.shared.borrow_mut().core.untrack(self.id, host::now());
+        let t = driver::with_core(&self.shared, |c, now| c.untrack(self.id, now));
         self.ticket_promise(t)
     }
 
@@ -484,7 +482,7 @@ impl RealtimeChannel {
     /// `channel.unsubscribe()`.
     #[wasm_bindgen(unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
     pub fn unsubscribe(&self) -> Promise {
-        let t = self.shared.borrow_mut().core.unsubscribe(self.id, host::now());
+        let t = driver::with_core(&self.shared, |c, now| c.unsubscribe(self.id, now));
         let p = driver::promise_for(&self.shared, t);
         driver::drive(&self.shared);
         p
@@ -506,10 +504,7 @@ impl AuthApi {
         host::to_json(v).unwrap_or_else(|| String::from("{}"))
     }
     fn run(&self, null_data: &'static str, navigate: bool, f: impl FnOnce(&mut Client, Now) -> Ticket) -> Promise {
-        let t = {
-            let mut inner = self.shared.borrow_mut();
-            f(&mut inner.core, host::now())
-        };
+        let t = driver::with_core(&self.shared, f);
         driver::auth_promise(&self.shared, t, null_data, navigate)
     }
     fn not_supported(what: &'static str) -> Promise {
@@ -618,12 +613,8 @@ impl AuthApi {
     /// `onAuthStateChange((event, session) => void)`: `INITIAL_SESSION` first, then transitions.
     #[wasm_bindgen(js_name = onAuthStateChange, skip_typescript)]
     pub fn on_auth_state_change(&self, callback: Function) -> JsValue {
-        let id = {
-            let mut inner = self.shared.borrow_mut();
-            let id = inner.core.add_auth_listener(host::now());
-            inner.auth_listeners.insert(id, callback.clone());
-            id
-        };
+        let id = driver::with_core(&self.shared, |c, now| c.add_auth_listener(now));
+        self.shared.borrow_mut().auth_listeners.insert(id, callback.clone());
         driver::drive(&self.shared);
         let sub = host::make_subscription(AuthApi { shared: self.shared.clone() }.into(), id.0, &callback);
         let data = js_sys::Object::new();
@@ -642,7 +633,7 @@ impl AuthApi {
     /// `startAutoRefresh()`.
     #[wasm_bindgen(js_name = startAutoRefresh)]
     pub fn start_auto_refresh(&self) -> Promise {
-        self.shared.borrow_mut().core.start_auto_refresh(host::now());
+        driver::with_core(&self.shared, |c, now| c.start_auto_refresh(now));
         driver::drive(&self.shared);
         Promise::resolve(&JsValue::UNDEFINED)
     }

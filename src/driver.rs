@@ -180,9 +180,16 @@ fn on_host_event(shared: &Shared, k: u32, n: f64, a: JsValue, b: JsValue) {
     feed(shared, input);
 }
 
+/// Runs `f` on the core with the clocks read first: no JS call happens while the core is
+/// borrowed.
+pub(crate) fn with_core<R>(shared: &Shared, f: impl FnOnce(&mut Client, authwire_core::Now) -> R) -> R {
+    let now = host::now();
+    f(&mut shared.borrow_mut().core, now)
+}
+
 /// Feeds one input and runs what follows.
 pub(crate) fn feed(shared: &Shared, input: Input) {
-    shared.borrow_mut().core.handle(input, host::now());
+    with_core(shared, |c, now| c.handle(input, now));
     drive(shared);
 }
 
@@ -279,7 +286,7 @@ fn release_token_waiters(shared: &Shared) {
     if shared.borrow().token_waiters.is_empty() {
         return;
     }
-    let token = shared.borrow_mut().core.fetch_token(host::now());
+    let token = with_core(shared, |c, now| c.fetch_token(now));
     let Some(token) = token else { return };
     let (waiters, fetch_impl, key) = {
         let mut inner = shared.borrow_mut();
