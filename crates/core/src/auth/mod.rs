@@ -37,7 +37,7 @@ use crate::io::{
 };
 use crate::map::VecMap;
 use crate::rng::Rng;
-use crate::time::{Instant, Millis, Now};
+use crate::time::{Instant, Millis, Now, UnixTime};
 use crate::timer::TimerTable;
 
 /// Auth settings.
@@ -254,6 +254,9 @@ pub struct Auth {
     token_gen: u64,
     timers: TimerTable<Timer>,
     http: VecMap<RequestId, HttpOp>,
+    /// When each request in `http` was sent (wall clock): a token in its answer was minted
+    /// after that, so its expiry counts from there (G4), however late the answer arrives.
+    sent_at: VecMap<RequestId, UnixTime>,
     store: VecMap<RequestId, StoreOp>,
     digests: VecMap<RequestId, DigestOp>,
     verifies: VecMap<RequestId, (Ticket, String)>,
@@ -325,6 +328,7 @@ impl Auth {
             token_gen: 1,
             timers: TimerTable::default(),
             http: VecMap::new(),
+            sent_at: VecMap::new(),
             store: VecMap::new(),
             digests: VecMap::new(),
             verifies: VecMap::new(),
@@ -851,12 +855,21 @@ impl Auth {
         }
     }
 
-    fn on_refresh_response(&mut self, gen: u64, status: u16, body: String, now: Now, out: &mut Outbox) {
+    #[allow(clippy::too_many_arguments)]
+    fn on_refresh_response(
+        &mut self,
+        gen: u64,
+        status: u16,
+        body: String,
+        sent: UnixTime,
+        now: Now,
+        out: &mut Outbox,
+    ) {
         if self.refresh.as_ref().is_none_or(|r| r.gen != gen) {
             return;
         }
         if (200..300).contains(&status) {
-            let Some(fresh) = Session::from_response(&body, now.wall) else {
+            let Some(fresh) = Session::from_response(&body, sent) else {
                 self.refresh_failed(AuthError::InvalidResponse, now, out);
                 return;
             };
@@ -976,6 +989,7 @@ impl Auth {
     fn send(&mut self, req: HttpRequest, op: HttpOp, now: Now, out: &mut Outbox) -> RequestId {
         let id = out.request_id();
         self.http.insert(id, op);
+        self.sent_at.insert(id, now.wall);
         self.timers.set(Timer::Request(id), now.mono.add(self.cfg.request_timeout_ms));
         out.push(Output::Http { id, request: req });
         id
@@ -990,6 +1004,7 @@ impl Auth {
         out: &mut Outbox,
     ) -> bool {
         let Some(op) = self.http.remove(&id) else { return false };
+        let sent = self.sent_at.remove(&id).unwrap_or(now.wall);
         self.timers.stop(Timer::Request(id));
         let (status, body) = match result {
             Ok(r) => r,
@@ -1001,7 +1016,7 @@ impl Auth {
         };
         let ok = (200..300).contains(&status);
         match op {
-            HttpOp::Refresh { gen } => self.on_refresh_response(gen, status, body, now, out),
+            HttpOp::Refresh { gen } => self.on_refresh_response(gen, status, body, sent, now, out),
             HttpOp::SignIn { ticket, kind, verifier } => {
                 if verifier && self.cfg.persist {
                     // The verifier is single-use, whatever the outcome.
@@ -1010,7 +1025,7 @@ impl Auth {
                     out.push(Output::Storage { id: rid, op: StorageOp::Remove(self.verifier_key()) });
                 }
                 if ok {
-                    self.on_signed_in(&body, ticket, kind, now, out);
+                    self.on_signed_in(&body, ticket, kind, sent, now, out);
                 } else {
                     match ticket {
                         Some(t) => out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) }),
@@ -1080,8 +1095,17 @@ impl Auth {
         true
     }
 
-    fn on_signed_in(&mut self, body: &str, ticket: Option<Ticket>, kind: SignInKind, now: Now, out: &mut Outbox) {
-        let Some(s) = Session::from_response(body, now.wall) else {
+    #[allow(clippy::too_many_arguments)]
+    fn on_signed_in(
+        &mut self,
+        body: &str,
+        ticket: Option<Ticket>,
+        kind: SignInKind,
+        sent: UnixTime,
+        now: Now,
+        out: &mut Outbox,
+    ) {
+        let Some(s) = Session::from_response(body, sent) else {
             // signUp without autoconfirm: a user and no session.
             if let Some(t) = ticket {
                 let user = if body.contains("\"id\"") { body } else { "null" };
@@ -1165,13 +1189,13 @@ impl Auth {
                 let exp = jwt::decode(&at).ok().and_then(|c| c.exp).unwrap_or(0).max(0) as u64;
                 let expires_in = exp.saturating_sub(now.wall.as_secs());
                 let resp = token_response(&at, &rt, expires_in, &body);
-                self.on_signed_in(&resp, ticket, SignInKind::SignIn, now, out);
+                self.on_signed_in(&resp, ticket, SignInKind::SignIn, now.wall, now, out);
             }
             UserPurpose::FromUrl { at, rt, expires_in, recovery } => {
                 let resp = token_response(&at, &rt, expires_in, &body);
                 let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
                 // INITIAL_SESSION carries the URL session (start-up ends in `on_signed_in`).
-                self.on_signed_in(&resp, None, kind, now, out);
+                self.on_signed_in(&resp, None, kind, now.wall, now, out);
             }
         }
     }
@@ -1401,11 +1425,15 @@ impl Auth {
                     return; // Already have it (our own write echoing back, or a duplicate).
                 }
                 // A refresh of ours for an older token is now moot; its commit guard would
-                // discard it anyway, so end it early, even with its request out: left running,
-                // it would keep the token view unresolved (no join with the adopted token, G5)
-                // until its answer or timeout. Its late answer is dropped (the flight is gone).
-                let was_init = self.init_busy && self.refresh.is_some();
-                if self.refresh.is_some() {
+                // discard it anyway, so end it early. Not once its request is out: the lock
+                // must stay held until the answer, or the next holder may present the same
+                // token (G8) — the adopted session can be older than the one in flight (a
+                // late storage event).
+                let moot = self.refresh.as_ref().is_some_and(|r| {
+                    !matches!(r.step, RefreshStep::Request(_) | RefreshStep::ReadAfter(_) | RefreshStep::Commit(_))
+                });
+                let was_init = self.init_busy && moot;
+                if moot {
                     self.abort_refresh(out, AuthError::Superseded);
                 }
                 let same_user = self.session.as_ref().is_some_and(|o| o.user_id == s.user_id);

@@ -2,8 +2,11 @@
 //! in with supabase-js stays signed in), and the expiry arithmetic.
 //!
 //! Clocks: the server decides expiry by the JWT's `exp` on *its* clock; the SDK schedules by
-//! *its* clock. On receipt, the local expiry is `now + expires_in` (a skewed client clock
-//! then neither refreshes early nor late) and the skew `exp − local expiry` is remembered —
+//! *its* clock. The local expiry is `sent + expires_in`, `sent` being when the request left
+//! (the token was minted after that, so an answer that arrives late — a slow network, a
+//! device that slept with it in flight — never makes the token look younger than it is, G4;
+//! a skewed client clock neither refreshes early nor late), and the skew `exp − local
+//! expiry` is remembered —
 //! in memory and, as `clock_skew`, in the stored object — so that after a reload the stored
 //! `expires_at` (server clock, as auth-js stores it) is converted back with the same skew.
 
@@ -57,7 +60,8 @@ fn claims_of(at: &str) -> (Option<i64>, Option<String>, Option<String>, Option<S
 const KNOWN: &[&str] = &["access_token", "refresh_token", "expires_in", "expires_at", "user", "clock_skew"];
 
 impl Session {
-    /// A session from a token response received at `now` (client clock).
+    /// A session from a token response to a request sent at `now` (client clock; the
+    /// receipt time overstates the token's life by the time the answer took).
     pub fn from_response(body: &str, now: UnixTime) -> Option<Session> {
         let t = parse_token_response(body).ok()?;
         let (exp, sub, sid, role, anon) = claims_of(&t.access_token);
