@@ -393,11 +393,19 @@ impl Auth {
 
     /// G2: the token is settled — storage was read, no refresh is in flight, and the token
     /// (if any) is not expired. While `false`, nothing may join or push.
+    ///
+    /// G4: a token inside its refresh margin is not settled either — [`Auth::ensure_fresh`]
+    /// will refresh it before it is used — unless a retry is backing off (then it is used
+    /// until it expires). Without this, a refresh timer that fires late (a throttled
+    /// background tab, a wall-clock jump) let a socket event join with the due token just
+    /// before the refresh started.
     pub fn resolved(&self, now: Now) -> bool {
         self.loaded
             && !self.init_busy
             && self.refresh.is_none()
-            && self.session.as_ref().is_none_or(|s| !s.is_expired(now.wall))
+            && self.session.as_ref().is_none_or(|s| {
+                !s.is_expired(now.wall) && (!s.needs_refresh(now.wall) || self.timers.is_set(Timer::Retry))
+            })
     }
 
     /// The earliest deadline.
@@ -573,7 +581,9 @@ impl Auth {
         let mut w = ObjectWriter::new();
         w.str("event", event.as_str());
         match &self.session {
-            Some(s) => w.raw("session", &s.to_js()),
+            // The stored shape, with `clock_skew`: `expires_at` is on the server's clock, and a
+            // tab that read it as its own would keep an expired token alive by the skew (G4).
+            Some(s) => w.raw("session", &s.to_stored()),
             None => w.raw("session", "null"),
         };
         out.push(Output::TabPost(w.finish()));

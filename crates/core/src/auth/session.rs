@@ -166,9 +166,11 @@ impl Session {
         now.as_secs() >= self.refresh_at()
     }
 
-    /// Expired at `now` (the server would refuse it).
+    /// Expired at `now` (the server would refuse it). One second early: the server's `exp` is
+    /// its whole-second `iat` plus the lifetime, so the token may die up to a second before
+    /// `sent + expires_in`, and the skew is kept in whole seconds (G4).
     pub fn is_expired(&self, now: UnixTime) -> bool {
-        now.as_millis() >= self.local_expiry() * 1000
+        now.as_millis() + 1000 >= self.local_expiry() * 1000
     }
 }
 
