@@ -3,7 +3,11 @@
 //! ```text
 //! cargo run --release -p authwire-core --example simulate -- --schedules N --seed S [--threads T]
 //! cargo run --release -p authwire-core --example simulate -- --replay SEED
+//! cargo run --release -p authwire-core --example simulate -- --minimize SEED
 //! ```
+//!
+//! `--minimize` shrinks the seed's schedule while it still violates the guarantee of its first
+//! violation, and prints what is left (Rust syntax, for a regression test).
 //!
 //! Schedule `i` uses seed `S + i` (wrapping). The last line of stdout is exactly
 //! `schedules=N violations=V`, V summed over G1–G8 (plus stalls: a core that keeps a timer due
@@ -15,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use authwire_core::sim::schedule::{random_schedule, run, run_with, RunOptions, SimConfig};
+use authwire_core::sim::schedule::{minimize, random_schedule, run, run_with, RunOptions, SimConfig};
 
 const NAMES: [&str; 8] = [
     "G1 built at send time",
@@ -45,7 +49,7 @@ fn replay(seed: u64) -> ExitCode {
     for (i, s) in steps.iter().enumerate() {
         println!("step {i:>2}: {s:?}");
     }
-    let (report, messages, trace) = run_with(seed, &steps, RunOptions { trace: true, keep: 50 });
+    let (report, messages, trace) = run_with(seed, &steps, RunOptions { trace: true, keep: 50, record_frames: false });
     for line in &trace {
         println!("{line}");
     }
@@ -56,6 +60,7 @@ fn replay(seed: u64) -> ExitCode {
         println!("{}: {n}", NAMES[g]);
     }
     println!("stalls: {}", report.stalls);
+    println!("(of G8: {} with a flight that went on without the lock)", report.g8_lock_timeout);
     println!("schedules=1 violations={}", report.total());
     if report.total() == 0 {
         ExitCode::SUCCESS
@@ -64,8 +69,47 @@ fn replay(seed: u64) -> ExitCode {
     }
 }
 
+fn first_g(r: &authwire_core::sim::schedule::Report) -> Option<usize> {
+    if r.stalls > 0 && r.first_violation.as_deref().is_some_and(|f| f.contains("stall")) {
+        return Some(0);
+    }
+    r.first_violation.as_deref().and_then(|f| f.strip_prefix('G')).and_then(|f| f.get(..1)).and_then(|g| g.parse().ok())
+}
+
+fn shrink(seed: u64) -> ExitCode {
+    let steps = random_schedule(seed);
+    let r = run(seed, &steps);
+    let Some(g) = first_g(&r) else {
+        println!("seed {seed}: no violation");
+        return ExitCode::SUCCESS;
+    };
+    let fails = |s: &[authwire_core::sim::schedule::Step]| first_g(&run(seed, s)) == Some(g);
+    let small = minimize(&steps, fails);
+    let r = run(seed, &small);
+    println!(
+        "seed {seed}: {} of {} steps still give: {}",
+        small.len(),
+        steps.len(),
+        r.first_violation.unwrap_or_default()
+    );
+    println!("config {:?}", SimConfig::from_seed(seed));
+    println!("let steps = [");
+    for s in &small {
+        println!("    Step::{s:?},");
+    }
+    println!("];");
+    ExitCode::FAILURE
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(s) = arg(&args, "--minimize") {
+        let Some(seed) = parse_u64(&s) else {
+            eprintln!("--minimize takes a u64 seed");
+            return ExitCode::FAILURE;
+        };
+        return shrink(seed);
+    }
     if let Some(s) = arg(&args, "--replay") {
         let Some(seed) = parse_u64(&s) else {
             eprintln!("--replay takes a u64 seed");
@@ -82,7 +126,7 @@ fn main() -> ExitCode {
         .map(|_| {
             let next = Arc::clone(&next);
             std::thread::spawn(move || {
-                let mut by_g = [0u64; 9];
+                let mut by_g = [0u64; 10];
                 let mut first: Option<(u64, u64, String)> = None;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -95,6 +139,7 @@ fn main() -> ExitCode {
                         by_g[g] += u64::from(*v);
                     }
                     by_g[8] += u64::from(r.stalls);
+                    by_g[9] += u64::from(r.g8_lock_timeout);
                     if r.total() > 0 && first.as_ref().is_none_or(|f| i < f.0) {
                         first = Some((i, seed, r.first_violation.unwrap_or_default()));
                     }
@@ -103,7 +148,7 @@ fn main() -> ExitCode {
             })
         })
         .collect();
-    let mut by_g = [0u64; 9];
+    let mut by_g = [0u64; 10];
     let mut first: Option<(u64, u64, String)> = None;
     for w in workers {
         let (g, f) = w.join().expect("worker panicked");
@@ -117,7 +162,7 @@ fn main() -> ExitCode {
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    let total: u64 = by_g.iter().sum();
+    let total: u64 = by_g[..9].iter().sum();
     println!(
         "seeds {base}..{} on {threads} threads in {secs:.1} s ({:.0} schedules/s)",
         base.wrapping_add(n),
@@ -127,6 +172,7 @@ fn main() -> ExitCode {
         println!("{}: {v}", NAMES[g]);
     }
     println!("stalls: {}", by_g[8]);
+    println!("(of G8: {} with a flight that went on without the lock after its wait timed out)", by_g[9]);
     if let Some((_, seed, what)) = &first {
         println!("first violating schedule: seed {seed} (replay with --replay {seed})");
         println!("  {what}");

@@ -46,7 +46,10 @@
 //!   the tab is not ready or has no session and an opaque key.
 //! - **G8** — (a) a refresh token presented (a `grant_type=refresh_token` request emitted)
 //!   while another presentation of the same token, by any tab, is outstanding (sent, not
-//!   answered, not yet given up after the core's 10 s request timeout, page alive); (b) a
+//!   answered, not yet given up after the core's 10 s request timeout, page alive) — tallied
+//!   apart as well ([`Checks::g8_lock_timeout`]) when either flight went on without the lock
+//!   after its lock wait timed out, the design's degraded mode, which a chain of waiters
+//!   behind a slow holder reaches although every holder is alive; (b) a
 //!   refresh token presented after one of its successors was published browser-wide (written
 //!   to the shared storage or posted to the other tabs: from then on every tab that re-reads
 //!   storage under the lock must see the newer token); (c) every family revocation the model
@@ -77,7 +80,6 @@ use authwire_wire::realtime::parse_join;
 use super::client_endpoint::ClientEndpoint;
 use super::gotrue::{GoTrueHandle, RefreshOutcome};
 use super::rt_server::{percent_decode, ClientIdx, ModelRealtime};
-use crate::auth::session::Session;
 use crate::client::Client;
 use crate::config::ApikeyMode;
 use crate::io::{AppEvent, ChannelId, Input, LockOp, Output, RequestId, StorageOp, SubscribeStatus};
@@ -148,8 +150,10 @@ struct TabState {
     sent: BTreeMap<(u32, String), Option<String>>,
     /// The last status the app saw per channel.
     status: BTreeMap<ChannelId, SubscribeStatus>,
-    /// Refresh requests in flight: id, presented token, sent at.
-    refreshes: Vec<(RequestId, String, Instant)>,
+    /// Refresh requests in flight: id, presented token, sent at, without the lock.
+    refreshes: Vec<(RequestId, String, Instant, bool)>,
+    /// The current flight's lock wait timed out (it goes on without the lock).
+    lockless: bool,
     g3: BTreeMap<String, Stale>,
     g5: BTreeMap<(u32, String), Stale>,
 }
@@ -163,6 +167,9 @@ pub struct Checks {
     pub counts: [u32; 8],
     /// Stalls of the virtual clock (see `schedule::Report::stalls`).
     pub stalls: u32,
+    /// G8 (a) violations involving a flight that went on without the lock after its wait
+    /// timed out (also counted in `counts[7]`).
+    pub g8_lock_timeout: u32,
     /// The first violation, described.
     pub first: Option<String>,
     /// The first few violations, described (up to [`Checks::keep`]).
@@ -184,6 +191,7 @@ impl Checks {
             gotrue,
             counts: [0; 8],
             stalls: 0,
+            g8_lock_timeout: 0,
             first: None,
             messages: Vec::new(),
             keep: 1,
@@ -253,7 +261,11 @@ impl Checks {
         self.tr(|| format!("{:>8} tab{tab} <- {input:?}", local.mono.as_millis()));
         let t = &mut self.tabs[tab];
         match input {
-            Input::LockGranted { id } => t.locks.push(*id),
+            Input::LockGranted { id } => {
+                t.locks.push(*id);
+                t.lockless = false;
+            }
+            Input::LockUnavailable { .. } => t.lockless = true,
             Input::HttpResponse { id, .. } | Input::HttpFailed { id, .. } => t.refreshes.retain(|r| r.0 != *id),
             _ => {}
         }
@@ -272,6 +284,7 @@ impl Checks {
                 }
             }
             Output::Lock { op: LockOp::Release { of }, .. } => self.tabs[tab].locks.retain(|l| l != of),
+            Output::Lock { op: LockOp::Acquire { .. }, .. } => self.tabs[tab].lockless = false,
             Output::Event(e) => {
                 if !self.tabs[tab].locks.is_empty() && matches!(e, AppEvent::AuthChange { .. }) {
                     let what = format!("an app event while the refresh lock is held: {}", event_name(e));
@@ -420,28 +433,34 @@ impl Checks {
         for (i, t) in self.tabs.iter_mut().enumerate() {
             t.refreshes.retain(|r| at.since(r.2) < REQUEST_TIMEOUT_MS);
             if outstanding.is_none() {
-                outstanding = t.refreshes.iter().find(|r| r.1 == token).map(|r| (i, r.2));
+                outstanding = t.refreshes.iter().find(|r| r.1 == token).map(|r| (i, r.2, r.3));
             }
         }
-        if let Some((other, sent)) = outstanding {
+        let lockless = self.tabs[tab].lockless;
+        if let Some((other, sent, other_lockless)) = outstanding {
+            let degraded = lockless || other_lockless;
             let what = format!(
-                "refresh token {token} presented while tab {other}'s presentation (sent at {} ms) is outstanding",
-                sent.as_millis()
+                "refresh token {token} presented while tab {other}'s presentation (sent at {} ms) is outstanding{}",
+                sent.as_millis(),
+                if degraded { " (one of them went on without the lock after its wait timed out)" } else { "" }
             );
+            if degraded {
+                self.g8_lock_timeout += 1;
+            }
             self.violate(8, at, Some(tab), what);
         }
         if self.superseded.contains(&token) {
             let what = format!("refresh token {token} presented after its successor was published to the browser");
             self.violate(8, at, Some(tab), what);
         }
-        self.tabs[tab].refreshes.push((id, token, at));
+        self.tabs[tab].refreshes.push((id, token, at, lockless));
     }
 
     /// A session was published browser-wide: its refresh token's ancestors are superseded.
     fn publish(&mut self, stored: &str) {
-        let Some(s) = Session::from_stored(stored) else { return };
+        let Some(rt) = json::field(stored, "refresh_token").ok().flatten().and_then(json::str_of) else { return };
         let g = self.gotrue.borrow();
-        let mut cur = g.refresh_tokens.get(&s.refresh_token).and_then(|t| t.parent.clone());
+        let mut cur = g.refresh_tokens.get(&rt).and_then(|t| t.parent.clone());
         while let Some(p) = cur {
             if !self.superseded.insert(p.clone()) {
                 break;

@@ -384,6 +384,49 @@ pub fn random_schedule(seed: u64) -> Vec<Step> {
     steps
 }
 
+/// Shrinks a failing schedule: drops chunks of steps (halves, quarters, … single steps) and
+/// shortens waits and fault durations while `fails` still holds, so what remains is the
+/// sequence that matters. `fails` must hold for `steps`.
+pub fn minimize(steps: &[Step], fails: impl Fn(&[Step]) -> bool) -> Vec<Step> {
+    let mut cur: Vec<Step> = steps.to_vec();
+    let mut chunk = cur.len().div_ceil(2).max(1);
+    loop {
+        let mut i = 0;
+        while i < cur.len() {
+            let mut cand = cur.clone();
+            cand.drain(i..(i + chunk).min(cur.len()));
+            if fails(&cand) {
+                cur = cand;
+            } else {
+                i += chunk;
+            }
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2);
+    }
+    for i in 0..cur.len() {
+        loop {
+            let shorter = match cur[i] {
+                Step::Wait { ms } if ms > 1 => Step::Wait { ms: ms / 2 },
+                Step::Sleep { secs } if secs > 1 => Step::Sleep { secs: secs / 2 },
+                Step::HeartbeatLoss { tab, secs } if secs > 1 => Step::HeartbeatLoss { tab, secs: secs / 2 },
+                Step::Offline { secs } if secs > 1 => Step::Offline { secs: secs / 2 },
+                _ => break,
+            };
+            let mut cand = cur.clone();
+            cand[i] = shorter;
+            if fails(&cand) {
+                cur = cand;
+            } else {
+                break;
+            }
+        }
+    }
+    cur
+}
+
 /// What a schedule did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -392,6 +435,9 @@ pub struct Report {
     /// Stalls: the virtual clock could not advance because a core kept a timer due at `now`
     /// (a busy loop in a browser). Not a guarantee, but a bug; counted in [`Report::total`].
     pub stalls: u32,
+    /// Of the G8 violations, presentations made by or alongside a flight that went on without
+    /// the lock after its wait timed out (the design's degraded mode; see `checks`).
+    pub g8_lock_timeout: u32,
     /// The first violation, described.
     pub first_violation: Option<String>,
 }
@@ -410,6 +456,8 @@ pub struct RunOptions {
     pub trace: bool,
     /// Keep this many violation messages (besides the first).
     pub keep: usize,
+    /// Record every frame the Realtime server receives (`world.server.received`).
+    pub record_frames: bool,
 }
 
 /// Plays `steps` in the world `seed` configures and checks G1–G8 (see the module docs).
@@ -425,7 +473,12 @@ pub fn run_with(seed: u64, steps: &[Step], opts: RunOptions) -> (Report, Vec<Str
     }
     sim.finish();
     let mut c = sim.checks.borrow_mut();
-    let report = Report { violations_by_g: c.counts, stalls: c.stalls, first_violation: c.first.clone() };
+    let report = Report {
+        violations_by_g: c.counts,
+        stalls: c.stalls,
+        g8_lock_timeout: c.g8_lock_timeout,
+        first_violation: c.first.clone(),
+    };
     let messages = core::mem::take(&mut c.messages);
     let trace = c.trace.take().unwrap_or_default();
     (report, messages, trace)
@@ -485,7 +538,11 @@ fn creds(u: usize) -> String {
 impl Sim {
     /// The world for `seed`, with every tab started.
     pub fn new(seed: u64, opts: RunOptions) -> Sim {
-        let cfg = SimConfig::from_seed(seed);
+        Sim::with_config(seed, SimConfig::from_seed(seed), opts)
+    }
+
+    /// The world `cfg` describes (seeded by `seed`), with every tab started.
+    pub fn with_config(seed: u64, cfg: SimConfig, opts: RunOptions) -> Sim {
         let start = Now::new(0, T0_MS);
         let mut gt = ModelGoTrue::new(
             GoTrueConfig {
@@ -532,7 +589,9 @@ impl Sim {
         let mut services = AuthServices::new(gotrue.clone(), alloc::vec![browser]);
         services.latency_ms = cfg.latency_ms;
         services.record = false;
-        let mut world = World::new(start, clients, ModelRealtime::new(gotrue), services);
+        let mut server = ModelRealtime::new(gotrue);
+        server.record = opts.record_frames;
+        let mut world = World::new(start, clients, server, services);
         world.latency_ms = cfg.latency_ms;
         let tabs = cfg.tabs;
         let mut sim = Sim {
