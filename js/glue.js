@@ -163,6 +163,42 @@ export function parseJson(text) {
   return JSON.parse(text)
 }
 
+// Option readers: `path` is dotted ('realtime.vsn'); a value of another type reads as absent.
+function at(obj, path) {
+  let v = obj
+  for (const k of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = v[k]
+  }
+  return v
+}
+export function optStr(obj, path) {
+  const v = at(obj, path)
+  return typeof v === 'string' ? v : undefined
+}
+export function optNum(obj, path) {
+  const v = at(obj, path)
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+}
+export function optBool(obj, path) {
+  const v = at(obj, path)
+  return typeof v === 'boolean' ? v : undefined
+}
+export function optFn(obj, path) {
+  const v = at(obj, path)
+  return typeof v === 'function' ? v : undefined
+}
+export function optAny(obj, path) {
+  const v = at(obj, path)
+  return v === null ? undefined : v
+}
+/** The string members of an object as `[key, value]` pairs. */
+export function optPairs(obj, path) {
+  const v = at(obj, path)
+  if (v === null || typeof v !== 'object') return []
+  return Object.entries(v).filter(([, x]) => typeof x === 'string')
+}
+
 /** JSON text of a JS value; `undefined` when it cannot be serialised. */
 export function toJson(value) {
   try {

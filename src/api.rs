@@ -9,7 +9,7 @@ use authwire_core::realtime::bindings;
 use authwire_core::realtime::ChannelOptions;
 use authwire_core::{Client, ClientConfig};
 use authwire_wire::frame::{UserData, Vsn};
-use authwire_wire::json::{self, Value};
+use authwire_wire::json;
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -18,29 +18,6 @@ use crate::host::{self, error_kind};
 
 fn realtime_error(e: &ChannelOpError) -> JsValue {
     host::make_error(error_kind::REALTIME, e.code(), e.message(), -1)
-}
-
-fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(p)?;
-    }
-    Some(cur)
-}
-
-fn js_get(obj: &JsValue, path: &[&str]) -> Option<JsValue> {
-    let mut cur = obj.clone();
-    for p in path {
-        if !cur.is_object() {
-            return None;
-        }
-        cur = Reflect::get(&cur, &JsValue::from_str(p)).ok()?;
-    }
-    if cur.is_undefined() || cur.is_null() {
-        None
-    } else {
-        Some(cur)
-    }
 }
 
 /// `isAuthError(e)`: true for errors from `client.auth`, across bundle copies (a marker, not
@@ -60,56 +37,50 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
     let mut cfg =
         ClientConfig::new(url, key).map_err(|e| host::make_error(error_kind::BASE, e.code(), e.message(), -1))?;
     let opts = options.unwrap_or(JsValue::UNDEFINED);
-    let parsed = host::to_json(&opts).and_then(|t| json::parse(&t).ok()).unwrap_or(Value::Null);
-    let num = |path: &[&str]| get(&parsed, path).and_then(Value::as_i64).filter(|n| *n >= 0).map(|n| n as u64);
-    if let Some(v) = get(&parsed, &["realtime", "vsn"]).and_then(Value::as_str) {
-        cfg.realtime.vsn = Vsn::from_query(v).ok_or_else(|| {
+    let num = |path: &str| host::opt_num(&opts, path).filter(|n| *n >= 0.0).map(|n| n as u64);
+    let pairs = |path: &str| -> Vec<(String, String)> {
+        host::opt_pairs(&opts, path)
+            .iter()
+            .filter_map(|p| {
+                let p: Array = p.unchecked_into();
+                Some((p.get(0).as_string()?, p.get(1).as_string()?))
+            })
+            .collect()
+    };
+    if let Some(v) = host::opt_str(&opts, "realtime.vsn") {
+        cfg.realtime.vsn = Vsn::from_query(&v).ok_or_else(|| {
             host::make_error(error_kind::BASE, "invalid_option", "realtime.vsn must be '1.0.0' or '2.0.0'", -1)
         })?;
     }
-    if get(&parsed, &["realtime", "apikey"]).and_then(Value::as_str) == Some("session") {
+    if host::opt_str(&opts, "realtime.apikey").as_deref() == Some("session") {
         cfg.apikey_mode = authwire_core::config::ApikeyMode::Session;
     }
-    if let Some(ms) = num(&["realtime", "heartbeatIntervalMs"]) {
+    if let Some(ms) = num("realtime.heartbeatIntervalMs") {
         cfg.realtime.heartbeat_interval_ms = ms.max(1_000);
     }
-    if let Some(ms) = num(&["realtime", "timeout"]) {
+    if let Some(ms) = num("realtime.timeout") {
         cfg.realtime.timeout_ms = ms;
     }
-    if let Some(level) = get(&parsed, &["realtime", "logLevel"]).and_then(Value::as_str) {
+    if let Some(level) = host::opt_str(&opts, "realtime.logLevel") {
         // realtime-js types it 'warn' but the server only knows 'warning' (§1.2).
-        cfg.realtime.log_level = Some(String::from(if level == "warn" { "warning" } else { level }));
+        cfg.realtime.log_level = Some(if level == "warn" { String::from("warning") } else { level });
     }
-    if let Some(params) = get(&parsed, &["realtime", "params"]).and_then(Value::as_object) {
-        for (k, v) in params {
-            if let Some(s) = v.as_str() {
-                cfg.realtime.params.push((k.clone(), String::from(s)));
-            }
-        }
-    }
-    if let Some(b) = get(&parsed, &["auth", "persistSession"]).and_then(Value::as_bool) {
+    cfg.realtime.params = pairs("realtime.params");
+    if let Some(b) = host::opt_bool(&opts, "auth.persistSession") {
         cfg.auth.persist_session = b;
     }
-    if let Some(b) = get(&parsed, &["auth", "autoRefreshToken"]).and_then(Value::as_bool) {
+    if let Some(b) = host::opt_bool(&opts, "auth.autoRefreshToken") {
         cfg.auth.auto_refresh_token = b;
     }
-    if let Some(k) = get(&parsed, &["auth", "storageKey"]).and_then(Value::as_str) {
-        cfg.auth.storage_key = String::from(k);
+    if let Some(k) = host::opt_str(&opts, "auth.storageKey") {
+        cfg.auth.storage_key = k;
     }
-    if get(&parsed, &["auth", "flowType"]).and_then(Value::as_str) == Some("pkce") {
-        cfg.auth.pkce = true;
-    }
-    if let Some(b) = get(&parsed, &["auth", "detectSessionInUrl"]).and_then(Value::as_bool) {
+    cfg.auth.pkce = host::opt_str(&opts, "auth.flowType").as_deref() == Some("pkce");
+    if let Some(b) = host::opt_bool(&opts, "auth.detectSessionInUrl") {
         cfg.auth.detect_session_in_url = b;
     }
-    if let Some(headers) = get(&parsed, &["global", "headers"]).and_then(Value::as_object) {
-        for (k, v) in headers {
-            if let Some(v) = v.as_str() {
-                cfg.headers.push((k.clone(), String::from(v)));
-            }
-        }
-    }
-    if let Some(f) = js_get(&opts, &["realtime", "reconnectAfterMs"]).and_then(|f| f.dyn_into::<Function>().ok()) {
+    cfg.headers = pairs("global.headers");
+    if let Some(f) = host::opt_fn(&opts, "realtime.reconnectAfterMs") {
         // The core cannot call JS mid-step: evaluate the app's schedule for the first tries
         // (realtime-js counts tries from 1); the last value repeats.
         let mut table = Vec::new();
@@ -119,13 +90,13 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
         }
         cfg.realtime.reconnect = authwire_core::backoff::Backoff::Table(table);
     }
-    let access_token_fn = js_get(&opts, &["accessToken"]).and_then(|f| f.dyn_into::<Function>().ok());
+    let access_token_fn = host::opt_fn(&opts, "accessToken");
     cfg.third_party = access_token_fn.is_some();
     let setup = driver::Setup {
-        use_worker: get(&parsed, &["realtime", "worker"]).and_then(Value::as_bool).unwrap_or(true),
-        fetch_impl: js_get(&opts, &["global", "fetch"]).unwrap_or(JsValue::UNDEFINED),
-        logger: js_get(&opts, &["realtime", "logger"]).and_then(|f| f.dyn_into::<Function>().ok()),
-        storage: js_get(&opts, &["auth", "storage"]).unwrap_or(JsValue::UNDEFINED),
+        use_worker: host::opt_bool(&opts, "realtime.worker").unwrap_or(true),
+        fetch_impl: host::opt_any(&opts, "global.fetch"),
+        logger: host::opt_fn(&opts, "realtime.logger"),
+        storage: host::opt_any(&opts, "auth.storage"),
         access_token_fn,
     };
     let seed = host::seed() as u64;
@@ -143,23 +114,22 @@ pub struct AuthwireClient {
 }
 
 fn channel_options(opts: &JsValue) -> ChannelOptions {
-    let parsed = host::to_json(opts).and_then(|t| json::parse(&t).ok()).unwrap_or(Value::Null);
-    let b = |path: &[&str]| get(&parsed, path).and_then(Value::as_bool).unwrap_or(false);
-    let replay = get(&parsed, &["config", "broadcast", "replay"]).map(|r| authwire_wire::realtime::Replay {
-        since: r.get("since").and_then(Value::as_i64).unwrap_or(0).max(0) as u64,
-        limit: r.get("limit").and_then(Value::as_i64).map(|l| l.clamp(0, i64::from(u32::MAX)) as u32),
+    let b = |path: &str| host::opt_bool(opts, path).unwrap_or(false);
+    let replay = host::opt_any(opts, "config.broadcast.replay");
+    let replay = (!replay.is_undefined()).then(|| authwire_wire::realtime::Replay {
+        since: host::opt_num(&replay, "since").unwrap_or(0.0).max(0.0) as u64,
+        limit: host::opt_num(&replay, "limit").map(|l| l.clamp(0.0, f64::from(u32::MAX)) as u32),
     });
-    let key = get(&parsed, &["config", "presence", "key"]).map(|k| match k {
-        Value::Str(s) => s.clone(),
-        other => other.to_json(),
-    });
+    // A non-string presence key is used as its JSON text, as the server would stringify it.
+    let key = host::opt_any(opts, "config.presence.key");
+    let key = if key.is_undefined() { None } else { key.as_string().or_else(|| host::to_json(&key)) };
     ChannelOptions {
-        broadcast_self: b(&["config", "broadcast", "self"]),
-        broadcast_ack: b(&["config", "broadcast", "ack"]),
+        broadcast_self: b("config.broadcast.self"),
+        broadcast_ack: b("config.broadcast.ack"),
         replay,
         presence_key: key,
-        presence_enabled: b(&["config", "presence", "enabled"]),
-        private: b(&["config", "private"]),
+        presence_enabled: b("config.presence.enabled"),
+        private: b("config.private"),
     }
 }
 
@@ -375,8 +345,7 @@ impl RealtimeChannel {
     /// `channel.on(type, filter, callback)`; returns the channel.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, kind: &str, filter: JsValue, cb: Function) -> Result<JsValue, JsValue> {
-        let f = host::to_json(&filter).and_then(|t| json::parse(&t).ok()).unwrap_or(Value::Null);
-        let s = |k: &str| f.get(k).and_then(Value::as_str).map(String::from);
+        let s = |k: &str| host::opt_str(&filter, k);
         let listen = match kind {
             "broadcast" => Listen::Broadcast(s("event").unwrap_or_else(|| String::from("*"))),
             "presence" => {
@@ -426,8 +395,8 @@ impl RealtimeChannel {
         #[wasm_bindgen(unchecked_param_type = "{ type: 'broadcast'; event: string; payload?: unknown }")]
         message: JsValue,
     ) -> Result<Promise, JsValue> {
-        let event = js_get(&message, &["event"]).and_then(|e| e.as_string()).unwrap_or_default();
-        let payload = js_get(&message, &["payload"]).unwrap_or(JsValue::UNDEFINED);
+        let event = host::opt_str(&message, "event").unwrap_or_default();
+        let payload = host::opt_any(&message, "payload");
         let data = if host::is_binary(&payload) {
             UserData::Binary(host::bytes_of(&payload).to_vec())
         } else if payload.is_undefined() {
@@ -553,7 +522,7 @@ impl AuthApi {
     #[wasm_bindgen(js_name = signInWithOAuth, skip_typescript)]
     pub fn sign_in_with_oauth(&self, credentials: JsValue) -> Promise {
         let c = Self::json_arg(&credentials);
-        let skip = js_get(&credentials, &["options", "skipBrowserRedirect"]).and_then(|v| v.as_bool()).unwrap_or(false);
+        let skip = host::opt_bool(&credentials, "options.skipBrowserRedirect").unwrap_or(false);
         self.run(r#"{"provider":null,"url":null}"#, !skip, |core, now| core.sign_in_with_oauth(&c, now))
     }
     /// `exchangeCodeForSession(code)`.
@@ -570,10 +539,7 @@ impl AuthApi {
     /// `signOut({ scope? })`.
     #[wasm_bindgen(js_name = signOut, skip_typescript)]
     pub fn sign_out(&self, options: Option<JsValue>) -> Promise {
-        let scope = options
-            .and_then(|o| js_get(&o, &["scope"]))
-            .and_then(|s| s.as_string())
-            .unwrap_or_else(|| String::from("global"));
+        let scope = options.and_then(|o| host::opt_str(&o, "scope")).unwrap_or_else(|| String::from("global"));
         self.run("null", false, |core, now| core.sign_out(&scope, now))
     }
     /// `getSession()`.
@@ -594,14 +560,14 @@ impl AuthApi {
     /// `refreshSession({ refresh_token? })`.
     #[wasm_bindgen(js_name = refreshSession, skip_typescript)]
     pub fn refresh_session(&self, current: Option<JsValue>) -> Promise {
-        let rt = current.and_then(|c| js_get(&c, &["refresh_token"])).and_then(|v| v.as_string());
+        let rt = current.and_then(|c| host::opt_str(&c, "refresh_token"));
         self.run(USER_SESSION, false, |core, now| core.refresh_session(rt.as_deref(), now))
     }
     /// `setSession({ access_token, refresh_token })`.
     #[wasm_bindgen(js_name = setSession, skip_typescript)]
     pub fn set_session(&self, tokens: JsValue) -> Promise {
-        let at = js_get(&tokens, &["access_token"]).and_then(|v| v.as_string()).unwrap_or_default();
-        let rt = js_get(&tokens, &["refresh_token"]).and_then(|v| v.as_string()).unwrap_or_default();
+        let at = host::opt_str(&tokens, "access_token").unwrap_or_default();
+        let rt = host::opt_str(&tokens, "refresh_token").unwrap_or_default();
         self.run(USER_SESSION, false, |core, now| core.set_session(&at, &rt, now))
     }
     /// `updateUser(attributes)`.

@@ -106,6 +106,18 @@ extern "C" {
     pub(crate) fn parse_json(text: &str) -> JsValue;
     #[wasm_bindgen(js_name = toJson)]
     pub(crate) fn to_json(value: &JsValue) -> Option<String>;
+    #[wasm_bindgen(js_name = optStr)]
+    pub(crate) fn opt_str(obj: &JsValue, path: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = optNum)]
+    pub(crate) fn opt_num(obj: &JsValue, path: &str) -> Option<f64>;
+    #[wasm_bindgen(js_name = optBool)]
+    pub(crate) fn opt_bool(obj: &JsValue, path: &str) -> Option<bool>;
+    #[wasm_bindgen(js_name = optFn)]
+    pub(crate) fn opt_fn(obj: &JsValue, path: &str) -> Option<Function>;
+    #[wasm_bindgen(js_name = optAny)]
+    pub(crate) fn opt_any(obj: &JsValue, path: &str) -> JsValue;
+    #[wasm_bindgen(js_name = optPairs)]
+    pub(crate) fn opt_pairs(obj: &JsValue, path: &str) -> Array;
     #[wasm_bindgen(js_name = isBinary)]
     pub(crate) fn is_binary(value: &JsValue) -> bool;
     #[wasm_bindgen(js_name = bytesOf)]
