@@ -866,15 +866,7 @@ impl Auth {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn on_refresh_response(
-        &mut self,
-        gen: u64,
-        status: u16,
-        body: String,
-        sent: UnixTime,
-        now: Now,
-        out: &mut Outbox,
-    ) {
+    fn on_refresh_response(&mut self, gen: u64, status: u16, body: String, sent: UnixTime, now: Now, out: &mut Outbox) {
         if self.refresh.as_ref().is_none_or(|r| r.gen != gen) {
             return;
         }
@@ -1368,25 +1360,8 @@ impl Auth {
                 w.str("provider", cred(&creds_v, "provider").unwrap_or("")).str("url", &url);
                 out.event(AppEvent::Done { ticket, result: Ok(w.finish()) });
             }
-            PkceFlow::SignUp => {
-                let q = requests::redirect_query(&creds_v, "emailRedirectTo");
-                let mut path = String::from("/signup");
-                path.push_str(&q);
-                let req = self.gotrue().request("POST", &path, None, Some(requests::signup_body(&creds_v, pkce)));
-                self.send(
-                    req,
-                    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false },
-                    now,
-                    out,
-                );
-            }
-            PkceFlow::Otp => {
-                let q = requests::redirect_query(&creds_v, "emailRedirectTo");
-                let mut path = String::from("/otp");
-                path.push_str(&q);
-                let req = self.gotrue().request("POST", &path, None, Some(requests::otp_body(&creds_v, pkce)));
-                self.send(req, HttpOp::NoSession { ticket }, now, out);
-            }
+            PkceFlow::SignUp => self.signup_request(ticket, &creds_v, pkce, now, out),
+            PkceFlow::Otp => self.otp_request(ticket, &creds_v, pkce, now, out),
         }
         true
     }
@@ -1511,35 +1486,52 @@ impl Auth {
             self.pkce_then(ticket, creds, PkceFlow::SignUp, out);
             return;
         }
+        self.signup_request(ticket, &c, None, now, out);
+    }
+
+    /// `POST /signup` (a session, or the bare user without autoconfirm).
+    fn signup_request(&mut self, ticket: Ticket, c: &Value, pkce: Option<(&str, &str)>, now: Now, out: &mut Outbox) {
         let mut path = String::from("/signup");
-        path.push_str(&requests::redirect_query(&c, "emailRedirectTo"));
-        let req = self.gotrue().request("POST", &path, None, Some(requests::signup_body(&c, None)));
-        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+        path.push_str(&requests::redirect_query(c, "emailRedirectTo"));
+        self.post(&path, requests::signup_body(c, pkce), signed_in(ticket), now, out);
+    }
+
+    /// `POST /otp` (no session: the code is mailed).
+    fn otp_request(&mut self, ticket: Ticket, c: &Value, pkce: Option<(&str, &str)>, now: Now, out: &mut Outbox) {
+        let mut path = String::from("/otp");
+        path.push_str(&requests::redirect_query(c, "emailRedirectTo"));
+        self.post(&path, requests::otp_body(c, pkce), HttpOp::NoSession { ticket }, now, out);
+    }
+
+    /// A refresh-token grant outside the refresh protocol (`refreshSession` with a given token,
+    /// `setSession` with an expired access token): answered as TOKEN_REFRESHED.
+    fn grant_refresh(&mut self, ticket: Ticket, rt: &str, now: Now, out: &mut Outbox) {
+        let op = HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false };
+        self.post("/token?grant_type=refresh_token", requests::refresh_body(rt), op, now, out);
+    }
+
+    /// A key-level `POST` whose answer is handled as `op`.
+    fn post(&mut self, path: &str, body: String, op: HttpOp, now: Now, out: &mut Outbox) {
+        let req = self.gotrue().request("POST", path, None, Some(body));
+        self.send(req, op, now, out);
     }
 
     /// `signInWithPassword`.
     pub fn sign_in_with_password(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
+        if self.alive(ticket, out) {
+            let body = requests::password_body(&requests::parse_creds(creds));
+            self.post("/token?grant_type=password", body, signed_in(ticket), now, out);
         }
-        let c = requests::parse_creds(creds);
-        let req = self.gotrue().request("POST", "/token?grant_type=password", None, Some(requests::password_body(&c)));
-        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
     }
 
-    /// `signInAnonymously`: a sign-up without credentials.
+    /// `signInAnonymously`: a sign-up without credentials (only `options` is kept).
     pub fn sign_in_anonymously(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
         if !self.alive(ticket, out) {
             return;
         }
-        let c = requests::parse_creds(creds);
-        let mut anon = ObjectWriter::new();
-        if let Some(o) = c.get("options") {
-            anon.value("options", o);
-        }
-        let c = requests::parse_creds(&anon.finish());
-        let req = self.gotrue().request("POST", "/signup", None, Some(requests::signup_body(&c, None)));
-        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
+        let options = requests::parse_creds(creds).get("options").cloned();
+        let c = Value::Obj(options.map(|o| alloc::vec![(String::from("options"), o)]).unwrap_or_default());
+        self.signup_request(ticket, &c, None, now, out);
     }
 
     /// `signInWithOtp`.
@@ -1552,10 +1544,7 @@ impl Auth {
             self.pkce_then(ticket, creds, PkceFlow::Otp, out);
             return;
         }
-        let mut path = String::from("/otp");
-        path.push_str(&requests::redirect_query(&c, "emailRedirectTo"));
-        let req = self.gotrue().request("POST", &path, None, Some(requests::otp_body(&c, None)));
-        self.send(req, HttpOp::NoSession { ticket }, now, out);
+        self.otp_request(ticket, &c, None, now, out);
     }
 
     /// `verifyOtp`.
@@ -1567,18 +1556,21 @@ impl Auth {
         let kind = if cred(&c, "type") == Some("recovery") { SignInKind::Recovery } else { SignInKind::SignIn };
         let mut path = String::from("/verify");
         path.push_str(&requests::redirect_query(&c, "redirectTo"));
-        let req = self.gotrue().request("POST", &path, None, Some(requests::verify_body(&c)));
-        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind, verifier: false }, now, out);
+        self.post(
+            &path,
+            requests::verify_body(&c),
+            HttpOp::SignIn { ticket: Some(ticket), kind, verifier: false },
+            now,
+            out,
+        );
     }
 
     /// `signInWithIdToken`.
     pub fn sign_in_with_id_token(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
+        if self.alive(ticket, out) {
+            let body = requests::id_token_body(&requests::parse_creds(creds));
+            self.post("/token?grant_type=id_token", body, signed_in(ticket), now, out);
         }
-        let c = requests::parse_creds(creds);
-        let req = self.gotrue().request("POST", "/token?grant_type=id_token", None, Some(requests::id_token_body(&c)));
-        self.send(req, HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }, now, out);
     }
 
     /// `signInWithOAuth`: `{ provider, url }` (the shell navigates unless told not to). With
@@ -1676,18 +1668,7 @@ impl Auth {
         }
         if let Some(rt) = refresh_token {
             if self.session.as_ref().is_none_or(|s| s.refresh_token != rt) {
-                let req = self.gotrue().request(
-                    "POST",
-                    "/token?grant_type=refresh_token",
-                    None,
-                    Some(requests::refresh_body(rt)),
-                );
-                self.send(
-                    req,
-                    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false },
-                    now,
-                    out,
-                );
+                self.grant_refresh(ticket, rt, now, out);
                 return;
             }
         }
@@ -1716,18 +1697,7 @@ impl Auth {
         };
         let expired = claims.exp.is_none_or(|e| e <= now.wall.as_secs() as i64);
         if expired {
-            let req = self.gotrue().request(
-                "POST",
-                "/token?grant_type=refresh_token",
-                None,
-                Some(requests::refresh_body(rt)),
-            );
-            self.send(
-                req,
-                HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false },
-                now,
-                out,
-            );
+            self.grant_refresh(ticket, rt, now, out);
         } else {
             let req = self.gotrue().request("GET", "/user", Some(at), None);
             let purpose = UserPurpose::SetSession(String::from(at), String::from(rt));
@@ -1862,6 +1832,11 @@ impl Auth {
         self.timers = TimerTable::default();
         self.listeners.clear();
     }
+}
+
+/// The operation for a grant whose answer signs the user in.
+fn signed_in(ticket: Ticket) -> HttpOp {
+    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }
 }
 
 /// A token response assembled from a token pair and a user (sessions from the URL and from

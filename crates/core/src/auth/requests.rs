@@ -66,18 +66,17 @@ fn security(w: &mut ObjectWriter, creds: &Value) {
     w.raw("gotrue_meta_security", &s.finish());
 }
 
-/// `POST /signup` body (email or phone + password, or anonymous without either).
-pub fn signup_body(creds: &Value, pkce: Option<(&str, &str)>) -> String {
-    let mut w = ObjectWriter::new();
-    if let Some(e) = cred(creds, "email") {
-        w.str("email", e);
+/// Copies the string members `keys` of the credentials that are present.
+fn copy(w: &mut ObjectWriter, creds: &Value, keys: &[&str]) {
+    for k in keys {
+        if let Some(v) = cred(creds, k) {
+            w.str(k, v);
+        }
     }
-    if let Some(p) = cred(creds, "phone") {
-        w.str("phone", p);
-    }
-    if let Some(p) = cred(creds, "password") {
-        w.str("password", p);
-    }
+}
+
+/// `data`, `channel`, the captcha and the PKCE challenge: what `/signup` and `/otp` share.
+fn finish_with_options(mut w: ObjectWriter, creds: &Value, pkce: Option<(&str, &str)>) -> String {
     w.value("data", opt(creds, "data").unwrap_or(&Value::Obj(Vec::new())));
     if let Some(ch) = opt(creds, "channel").and_then(Value::as_str) {
         w.str("channel", ch);
@@ -89,15 +88,17 @@ pub fn signup_body(creds: &Value, pkce: Option<(&str, &str)>) -> String {
     w.finish()
 }
 
+/// `POST /signup` body (email or phone + password, or anonymous without either).
+pub fn signup_body(creds: &Value, pkce: Option<(&str, &str)>) -> String {
+    let mut w = ObjectWriter::new();
+    copy(&mut w, creds, &["email", "phone", "password"]);
+    finish_with_options(w, creds, pkce)
+}
+
 /// `POST /token?grant_type=password` body.
 pub fn password_body(creds: &Value) -> String {
     let mut w = ObjectWriter::new();
-    if let Some(e) = cred(creds, "email") {
-        w.str("email", e);
-    }
-    if let Some(p) = cred(creds, "phone") {
-        w.str("phone", p);
-    }
+    copy(&mut w, creds, &["email", "phone"]);
     w.str("password", cred(creds, "password").unwrap_or(""));
     security(&mut w, creds);
     w.finish()
@@ -121,12 +122,7 @@ pub fn pkce_body(code: &str, verifier: &str) -> String {
 pub fn id_token_body(creds: &Value) -> String {
     let mut w = ObjectWriter::new();
     w.str("provider", cred(creds, "provider").unwrap_or("")).str("id_token", cred(creds, "token").unwrap_or(""));
-    if let Some(a) = cred(creds, "access_token") {
-        w.str("access_token", a);
-    }
-    if let Some(n) = cred(creds, "nonce") {
-        w.str("nonce", n);
-    }
+    copy(&mut w, creds, &["access_token", "nonce"]);
     security(&mut w, creds);
     w.finish()
 }
@@ -134,22 +130,9 @@ pub fn id_token_body(creds: &Value) -> String {
 /// `POST /otp` body.
 pub fn otp_body(creds: &Value, pkce: Option<(&str, &str)>) -> String {
     let mut w = ObjectWriter::new();
-    if let Some(e) = cred(creds, "email") {
-        w.str("email", e);
-    }
-    if let Some(p) = cred(creds, "phone") {
-        w.str("phone", p);
-    }
-    w.value("data", opt(creds, "data").unwrap_or(&Value::Obj(Vec::new())));
+    copy(&mut w, creds, &["email", "phone"]);
     w.bool("create_user", opt(creds, "shouldCreateUser").and_then(Value::as_bool).unwrap_or(true));
-    if let Some(ch) = opt(creds, "channel").and_then(Value::as_str) {
-        w.str("channel", ch);
-    }
-    security(&mut w, creds);
-    if let Some((challenge, method)) = pkce {
-        w.str("code_challenge", challenge).str("code_challenge_method", method);
-    }
-    w.finish()
+    finish_with_options(w, creds, pkce)
 }
 
 /// `POST /verify` body.

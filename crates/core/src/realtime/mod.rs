@@ -565,19 +565,7 @@ impl Realtime {
         view: &TokenView<'_>,
         out: &mut Outbox,
     ) -> Result<(), ChannelOpError> {
-        self.chan(id)?;
-        let p = Payload::Json(presence_payload("track", Some(payload_json)));
-        self.queue_push(
-            id,
-            PushKind::Presence,
-            String::from(Event::Presence.as_str()),
-            p,
-            Some(ticket),
-            now,
-            view,
-            out,
-        );
-        Ok(())
+        self.presence_push(id, "track", Some(payload_json), ticket, now, view, out)
     }
 
     /// Stops tracking presence.
@@ -589,18 +577,24 @@ impl Realtime {
         view: &TokenView<'_>,
         out: &mut Outbox,
     ) -> Result<(), ChannelOpError> {
+        self.presence_push(id, "untrack", None, ticket, now, view, out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn presence_push(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        payload_json: Option<&str>,
+        ticket: Ticket,
+        now: Now,
+        view: &TokenView<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
         self.chan(id)?;
-        let p = Payload::Json(presence_payload("untrack", None));
-        self.queue_push(
-            id,
-            PushKind::Presence,
-            String::from(Event::Presence.as_str()),
-            p,
-            Some(ticket),
-            now,
-            view,
-            out,
-        );
+        let p = Payload::Json(presence_payload(event, payload_json));
+        let presence = String::from(Event::Presence.as_str());
+        self.queue_push(id, PushKind::Presence, presence, p, Some(ticket), now, view, out);
         Ok(())
     }
 
