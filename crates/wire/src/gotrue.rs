@@ -61,9 +61,13 @@ pub struct ErrorBody {
 /// not JSON gives an empty code and the body text (trimmed) as message.
 pub fn parse_error(body: &str) -> ErrorBody {
     let Ok(members) = json::fields(body) else {
-        let mut message = String::from(body.trim());
-        message.truncate(200);
-        return ErrorBody { code: None, message, weak_password_reasons: Vec::new() };
+        // At most ~200 bytes of an HTML error page, cut at a character boundary.
+        let text = body.trim();
+        let mut end = text.len().min(200);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        return ErrorBody { code: None, message: String::from(&text[..end]), weak_password_reasons: Vec::new() };
     };
     let get = |k: &str| members.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
     let code = get("error_code").and_then(str_of).or_else(|| get("code").and_then(str_of)).or_else(|| {
@@ -114,6 +118,9 @@ mod tests {
         assert_eq!(e.message, "Refresh Token Not Found");
         let e = parse_error(r#"{"code":"weak_password","message":"weak","weak_password":{"reasons":["length"]}}"#);
         assert_eq!(e.weak_password_reasons, ["length"]);
+        // Found by fuzzing: a long non-JSON body cut inside a multi-byte character.
+        let long = alloc::format!("{}é{}", "x".repeat(199), "y".repeat(50));
+        assert_eq!(parse_error(&long).message.len(), 199);
         let e = parse_error("<html>Bad Gateway</html>");
         assert_eq!(e.code, None);
         assert_eq!(e.message, "<html>Bad Gateway</html>");
