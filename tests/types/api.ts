@@ -1,6 +1,6 @@
 // Type tests: the generated .d.ts must describe the API precisely. Each `@ts-expect-error`
 // line must fail to type-check, or `tsc` reports the directive as unused.
-import { createClient, type RealtimeChannel, type SubscribeStatus } from '../../pkg/authwire.js'
+import { createClient, isAuthError, type AuthChangeEvent, type RealtimeChannel, type Session, type SubscribeStatus } from '../../pkg/authwire.js'
 
 declare const url: string
 declare const key: string
@@ -56,3 +56,38 @@ async function sends(): Promise<void> {
   void conn
 }
 void sends
+
+async function auth(): Promise<void> {
+  const { data, error } = await client.auth.signInWithPassword({ email: 'a@b.c', password: 'pw' })
+  if (error) {
+    const code: string = error.code
+    const isAuth: boolean = isAuthError(error)
+    void code
+    void isAuth
+  }
+  const email: string | undefined = data.session?.user.email
+  void email
+  // @ts-expect-error: email or phone, not both
+  await client.auth.signInWithPassword({ email: 'a', phone: 'b', password: 'pw' })
+  // @ts-expect-error: a password is required
+  await client.auth.signInWithPassword({ email: 'a' })
+  const sub = client.auth.onAuthStateChange((event: AuthChangeEvent, session: Session | null) => {
+    // @ts-expect-error: not an auth event
+    if (event === 'SIGNED_UP') return
+    void session
+  })
+  sub.data.subscription.unsubscribe()
+  // @ts-expect-error: scope is a literal union
+  await client.auth.signOut({ scope: 'everywhere' })
+  const reason = client.auth.signOutReason()
+  if (reason?.reason === 'refresh_failed') void reason.code
+  const diag = client.diagnose()
+  const ready: boolean = diag.auth.ready
+  void ready
+  const res: Response = await client.fetch('https://example.com/rest/v1/songs')
+  void res
+  const mfa = await client.auth.mfa.enroll({ factorType: 'totp' })
+  const notSupported: string = mfa.error.code
+  void notSupported
+}
+void auth
