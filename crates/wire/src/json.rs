@@ -182,77 +182,63 @@ impl Value {
 /// truncation is on the safe side for an expiry.
 pub fn int_of(text: &str) -> Option<i64> {
     let b = text.as_bytes();
-    let (neg, mut i) = match b.first() {
-        Some(b'-') => (true, 1),
-        Some(_) => (false, 0),
-        None => return None,
-    };
-    let mut mantissa: i64 = 0;
-    let mut digits = 0usize;
-    while i < b.len() && b[i].is_ascii_digit() {
-        mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(b[i] - b'0'))?;
-        digits += 1;
-        i += 1;
-    }
-    if digits == 0 {
+    let neg = b.first() == Some(&b'-');
+    let digits_in = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut i = usize::from(neg);
+    let int = &b[i..i + digits_in(i)];
+    if int.is_empty() {
         return None;
     }
-    // Fraction digits matter only when an exponent shifts them left.
-    let frac_start = i;
-    let mut frac_end = i;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let s = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == s {
+    i += int.len();
+    let mut frac = &b[i..i];
+    if b.get(i) == Some(&b'.') {
+        frac = &b[i + 1..i + 1 + digits_in(i + 1)];
+        if frac.is_empty() {
             return None;
         }
-        frac_end = i;
+        i += 1 + frac.len();
     }
     let mut exp: i64 = 0;
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+    if let Some(b'e' | b'E') = b.get(i) {
         i += 1;
-        let eneg = match b.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let s = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            exp = exp.saturating_mul(10).saturating_add(i64::from(b[i] - b'0'));
+        let eneg = b.get(i) == Some(&b'-');
+        if let Some(b'-' | b'+') = b.get(i) {
             i += 1;
         }
-        if i == s {
+        let n = digits_in(i);
+        if n == 0 {
             return None;
+        }
+        for &c in &b[i..i + n] {
+            exp = exp.saturating_mul(10).saturating_add(i64::from(c - b'0'));
         }
         if eneg {
             exp = -exp;
         }
+        i += n;
     }
     if i != b.len() {
         return None;
     }
-    if exp > 0 {
-        let frac = if frac_end > frac_start { &b[frac_start + 1..frac_end] } else { &[][..] };
-        // Past 20 steps any non-zero mantissa has overflowed i64; the cap bounds the loop.
-        for k in 0..exp.min(20) {
-            let d = frac.get(k as usize).map_or(0, |c| i64::from(c - b'0'));
-            mantissa = mantissa.checked_mul(10)?.checked_add(d)?;
-        }
-    } else {
-        for _ in 0..(-exp).min(20) {
-            mantissa /= 10;
+    // The integer part is the first `int.len() + exp` digits of `int ++ frac`, then zeros once
+    // those run out. Accumulating with the sign (not negating at the end) reaches i64::MIN;
+    // leading zeros never overflow, so a long mantissa scaled down by the exponent still reads.
+    let point = (int.len() as i64).saturating_add(exp);
+    let take = usize::try_from(point).unwrap_or(0);
+    let mut n: i64 = 0;
+    for &c in int.iter().chain(frac).take(take) {
+        let d = i64::from(c - b'0');
+        n = n.checked_mul(10)?;
+        n = if neg { n.checked_sub(d)? } else { n.checked_add(d)? };
+    }
+    let zeros = point.saturating_sub((int.len() + frac.len()) as i64);
+    if n != 0 {
+        // Nineteen more zeros overflow any non-zero value; the cap bounds the loop.
+        for _ in 0..zeros.clamp(0, 19) {
+            n = n.checked_mul(10)?;
         }
     }
-    Some(if neg { -mantissa } else { mantissa })
+    Some(n)
 }
 
 /// Parses a whole document into a [`Value`].
@@ -870,6 +856,30 @@ mod tests {
         assert_eq!(int_of("-0"), Some(0));
         assert_eq!(int_of("99999999999999999999"), None);
         assert_eq!(int_of("x"), None);
+        assert_eq!(int_of("-1.9"), Some(-1));
+        assert_eq!(int_of("12.5e1"), Some(125));
+        assert_eq!(int_of("1e18"), Some(1_000_000_000_000_000_000));
+        assert_eq!(int_of("1e19"), None);
+        assert_eq!(int_of("0e999999999999999999999"), Some(0));
+        assert_eq!(int_of("1e-999999999999999999999"), Some(0));
+        for bad in ["", "-", "1.", ".5", "1e", "1e+", "--1", "+1", "1x", "0x10"] {
+            assert_eq!(int_of(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn integers_at_the_edges() {
+        // i64::MIN was refused: the magnitude was accumulated positive, then negated.
+        assert_eq!(int_of("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(int_of("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(int_of("9223372036854775808"), None);
+        assert_eq!(int_of("-9223372036854775809"), None);
+        // Found by fuzzing: a mantissa past i64 that the exponent scales back into range read
+        // as None (here the value is -2.2e-534, integer part 0).
+        assert_eq!(int_of("-2222222241111111010405e-00000000000555524122"), Some(0));
+        assert_eq!(int_of("123456789012345678901e-5"), Some(1_234_567_890_123_456));
+        // An exponent that shifts more than 20 fraction digits in read as 0.
+        assert_eq!(int_of("0.000000000000000000001e25"), Some(10_000));
     }
 
     #[test]
