@@ -39,12 +39,76 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A string of exactly `len` bytes (escapable and multi-byte characters, padded with ASCII).
+fn text_of_len(len: usize) -> impl Strategy<Value = String> {
+    text(len).prop_map(move |mut s| {
+        while s.len() < len {
+            s.push('x');
+        }
+        s
+    })
+}
+
 fn opt_ref() -> impl Strategy<Value = Option<String>> {
     prop::option::of(text(12))
 }
 
 fn json_payload() -> impl Strategy<Value = String> {
     value().prop_map(|v| v.to_json())
+}
+
+/// The header fields of each binary layout: (kind, sender, field).
+const EDGE_FIELDS: [(u8, Side, &str); 21] = [
+    (0, Side::Client, "join_ref"),
+    (0, Side::Client, "ref"),
+    (0, Side::Client, "topic"),
+    (0, Side::Client, "event"),
+    (0, Side::Server, "join_ref"),
+    (0, Side::Server, "topic"),
+    (0, Side::Server, "event"),
+    (1, Side::Server, "join_ref"),
+    (1, Side::Server, "ref"),
+    (1, Side::Server, "topic"),
+    (1, Side::Server, "status"),
+    (2, Side::Server, "topic"),
+    (2, Side::Server, "event"),
+    (3, Side::Client, "join_ref"),
+    (3, Side::Client, "ref"),
+    (3, Side::Client, "topic"),
+    (3, Side::Client, "event"),
+    (3, Side::Client, "metadata"),
+    (4, Side::Server, "topic"),
+    (4, Side::Server, "event"),
+    (4, Side::Server, "metadata"),
+];
+
+/// A frame of binary `kind` from `side` with short fields except `field`, which holds `long`
+/// (metadata, which must stay JSON, becomes a string literal of the same length).
+fn edge_frame(kind: u8, side: Side, field: &str, long: String) -> Frame {
+    let short = |s: &str| Some(s.to_string());
+    let (join_ref, msg_ref, event, payload) = match (kind, side) {
+        (0, Side::Client) => (short("1"), short("2"), "e", Payload::Binary(vec![7])),
+        (0, Side::Server) => (short("1"), None, "e", Payload::Binary(vec![7])),
+        (1, _) => (short("1"), short("2"), "phx_reply", Payload::BinaryReply { status: "ok".into(), data: vec![7] }),
+        (2, _) => (None, None, "e", Payload::Binary(vec![7])),
+        _ => {
+            let ub = UserBroadcast { event: "e".into(), metadata: String::new(), data: UserData::Binary(vec![7]) };
+            let refs = if side == Side::Client { (short("1"), short("2")) } else { (None, None) };
+            (refs.0, refs.1, "broadcast", Payload::UserBroadcast(ub))
+        }
+    };
+    let mut f = Frame { join_ref, msg_ref, topic: "realtime:t".into(), event: event.into(), payload };
+    match (&mut f.payload, field) {
+        (_, "join_ref") => f.join_ref = Some(long),
+        (_, "ref") => f.msg_ref = Some(long),
+        (_, "topic") => f.topic = long,
+        (Payload::BinaryReply { status, .. }, "status") => *status = long,
+        (Payload::UserBroadcast(ub), "event") => ub.event = long,
+        (Payload::UserBroadcast(ub), "metadata") => ub.metadata = format!("\"{}\"", "m".repeat(long.len() - 2)),
+        (_, "event") => f.event = long,
+        _ => unreachable!("{field}"),
+    }
+    f
 }
 
 proptest! {
@@ -104,6 +168,32 @@ proptest! {
     }
 
     #[test]
+    fn binary_replies_round_trip(join_ref in opt_ref(), msg_ref in opt_ref(), topic in text(100), status in text(20), data in prop::collection::vec(any::<u8>(), 0..64)) {
+        let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        // Kind 1 flows from the server only, and its event is always phx_reply.
+        let f = Frame { join_ref: nonempty(join_ref), msg_ref: nonempty(msg_ref), topic, event: "phx_reply".into(), payload: Payload::BinaryReply { status, data } };
+        let msg = encode(&f, Vsn::V2, Side::Server).unwrap();
+        prop_assert_eq!(decode(&msg, Vsn::V2, Side::Server).unwrap(), f.clone());
+        prop_assert_eq!(encode(&f, Vsn::V2, Side::Client), Err(EncodeError::WrongDirection));
+        prop_assert_eq!(encode(&f, Vsn::V1, Side::Server), Err(EncodeError::BinaryOnV1));
+    }
+
+    /// Every one-byte-length header field of kinds 0–4 at exactly 255 bytes round-trips, and at
+    /// 256 bytes is refused with its name (never truncated).
+    #[test]
+    fn header_fields_at_the_255_byte_edge(which in 0..EDGE_FIELDS.len(), at_limit in text_of_len(255), over in text_of_len(256)) {
+        let (kind, side, field) = EDGE_FIELDS[which];
+        for (long, fits) in [(at_limit, true), (over, false)] {
+            let n = long.len();
+            let f = edge_frame(kind, side, field, long);
+            match encode(&f, Vsn::V2, side) {
+                Ok(msg) if fits => prop_assert_eq!(decode(&msg, Vsn::V2, side).unwrap(), f),
+                r => prop_assert_eq!(r, Err(EncodeError::FieldTooLong { field, len: n }), "kind {} field {} len {}", kind, field, n),
+            }
+        }
+    }
+
+    #[test]
     fn strings_round_trip(s in text(200)) {
         let mut out = String::new();
         json::write_str(&mut out, &s);
@@ -123,8 +213,17 @@ proptest! {
     }
 
     #[test]
-    fn integers_agree_with_rust(n in any::<i64>()) {
+    fn integers_agree_with_rust(n in prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), -1000i64..1000], frac in "[0-9]{1,30}") {
         prop_assert_eq!(json::int_of(&n.to_string()), Some(n));
+        // The integer part of a decimal or an exponent form is the integer (truncated).
+        prop_assert_eq!(json::int_of(&format!("{n}.{frac}")), Some(n));
+        prop_assert_eq!(json::int_of(&format!("{n}.{frac}e0")), Some(n));
+        prop_assert_eq!(json::int_of(&format!("{n}{frac}e-{}", frac.len())), Some(n));
+    }
+
+    #[test]
+    fn integer_text_agrees_with_rust(s in "-?[0-9]{1,22}") {
+        prop_assert_eq!(json::int_of(&s), s.parse::<i64>().ok());
     }
 
     #[test]
