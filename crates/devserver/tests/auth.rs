@@ -698,6 +698,9 @@ async fn admin_ban(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (400, "user_banned".into()));
     let r = ctx.password(&e, "hunter22").await;
     assert_eq!((r.status, r.code()), (400, "user_banned".into()));
+    // GoTrue checks the ban before the password.
+    let r = ctx.password(&e, "not-the-password").await;
+    assert_eq!((r.status, r.code()), (400, "user_banned".into()));
     // Lifted.
     let r =
         ctx.service("PUT", &format!("/auth/v1/admin/users/{id}")).json(json!({ "ban_duration": "none" })).send().await;

@@ -71,7 +71,12 @@ async fn password_grant(state: &crate::http::AppState, body: &[u8], info: &ReqIn
         Some(_) => users::by_email(&*db, &ident).await?,
         None => users::by_phone(&*db, &ident).await?,
     };
-    let ok = match user.as_ref().and_then(|u| u.encrypted_password.as_deref()) {
+    let hash = user.as_ref().and_then(|u| u.encrypted_password.as_deref()).filter(|h| !h.is_empty());
+    // GoTrue refuses a banned user (one with a password) before it looks at the password.
+    if hash.is_some() && user.as_ref().is_some_and(|u| u.banned) {
+        return Err(ApiError::bad_request("user_banned", "User is banned"));
+    }
+    let ok = match hash {
         Some(hash) if !pw.is_empty() => password::verify(&pw, hash).await,
         _ => false,
     };
@@ -83,9 +88,6 @@ async fn password_grant(state: &crate::http::AppState, body: &[u8], info: &ReqIn
     };
     if limited {
         state.auth.limiter.succeeded(&ident, info.ip);
-    }
-    if user.banned {
-        return Err(ApiError::bad_request("user_banned", "User is banned"));
     }
     if email.is_some() && !user.email_confirmed {
         return Err(ApiError::bad_request("email_not_confirmed", "Email not confirmed"));
