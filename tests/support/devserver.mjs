@@ -17,10 +17,18 @@ export function devserverBin() {
   throw new Error('authwire-dev is not built: run `cargo build -p authwire-devserver`')
 }
 
-export async function startDevserver({ args = [], timeoutMs = 60_000, quiet = true } = {}) {
+/**
+ * `dataDir`: use this data dir (the caller owns it: `stop()` leaves it) instead of a fresh one.
+ * `spawnOptions`: extra `child_process.spawn` options (e.g. `uid`, `gid`, `env`).
+ * The result's `readyMs` is the time from spawn to the ready line.
+ */
+export async function startDevserver({ args = [], timeoutMs = 60_000, quiet = true, dataDir, spawnOptions = {} } = {}) {
   // mkdtemp makes a 0700 directory: the devserver must cope with that as root (design.md).
-  const dir = mkdtempSync(join(tmpdir(), 'authwire-test-'))
-  const child = spawn(devserverBin(), ['--port', '0', '--data-dir', join(dir, 'data'), '--join-error-delay-ms', '0', ...args], {
+  const dir = dataDir ? undefined : mkdtempSync(join(tmpdir(), 'authwire-test-'))
+  dataDir ??= join(dir, 'data')
+  const t0 = performance.now()
+  const child = spawn(devserverBin(), ['--port', '0', '--data-dir', dataDir, '--join-error-delay-ms', '0', ...args], {
+    ...spawnOptions,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
@@ -44,12 +52,15 @@ export async function startDevserver({ args = [], timeoutMs = 60_000, quiet = tr
       fail(new Error(`authwire-dev exited with ${code}\n${stderr}`))
     })
   })
+  const readyMs = performance.now() - t0
   const config = await (await fetch(`${url}/_dev/config`)).json()
   let stopped = false
   return {
     url,
     config,
     dir,
+    dataDir,
+    readyMs,
     child,
     stderr: () => stderr,
     async stop() {
@@ -60,7 +71,7 @@ export async function startDevserver({ args = [], timeoutMs = 60_000, quiet = tr
       const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
       await exited
       clearTimeout(t)
-      rmSync(dir, { recursive: true, force: true })
+      if (dir) rmSync(dir, { recursive: true, force: true })
     },
   }
 }
