@@ -34,7 +34,11 @@
 //! - **G5** — in a sweep: a server-side membership, on any connection of a reachable tab,
 //!   whose claims are another user's (`sub` set and different from the tab's current
 //!   session's user), or a private membership while the tab has no session, continuously for
-//!   longer than B.
+//!   longer than B; (c) a private channel the tab had when it lost its session not `CLOSED`
+//!   (or leaving, if the app unsubscribed it) on the client B after (the app must see
+//!   `CLOSED`/`signed_out`, not a rejoin loop); (d) a
+//!   storage write of a session whose storage entry a sign-out removed (a refresh answer
+//!   resurrecting a signed-out session: the commit guard's job).
 //! - **G6** — (a) a channel status other than `RECOVERING` carrying the error code
 //!   `token_expired` (a `CLOSED` or `CHANNEL_ERROR` where the app should see `RECOVERING`);
 //!   (b) at the end of a schedule, after a quiet period with the network, the servers and
@@ -60,7 +64,9 @@
 //!   flowing meanwhile; they do not come from the flight, the flight never waits on them, and
 //!   the deadlocks the guarantee exists for (supabase-js#2344, auth-js#762) are auth-state
 //!   callbacks run inside the lock; (e) at the end of a schedule, open tabs holding different
-//!   sessions ([`liveness`]).
+//!   sessions ([`liveness`]); (f) a refresh answer written to storage over anything but the
+//!   session it was refreshed from (or itself) — another actor wrote meanwhile, and the
+//!   commit guard must discard the answer.
 //!
 //! Liveness at the end of every schedule ([`liveness`]) is counted under the guarantee whose
 //! promise it completes: a wanted channel still recovering is G6, one joined with an old
@@ -156,6 +162,12 @@ struct TabState {
     lockless: bool,
     g3: BTreeMap<String, Stale>,
     g5: BTreeMap<(u32, String), Stale>,
+    /// The session id the tab held before its current input or command.
+    sid: Option<String>,
+    /// The tab held a session at the last sweep.
+    had_session: bool,
+    /// Private channels the tab had when it lost its session, and when.
+    signed_out_private: Vec<(ChannelId, Instant, bool)>,
 }
 
 /// The violation counters and the state the checkers need.
@@ -182,6 +194,10 @@ pub struct Checks {
     pub bound_ms: u64,
     tabs: Vec<TabState>,
     superseded: BTreeSet<String>,
+    /// Sessions (ids) whose storage entry a sign-out removed.
+    ended: BTreeSet<String>,
+    /// The refresh token of the session in the browser's storage, as the tabs' writes left it.
+    stored_rt: Option<String>,
 }
 
 impl Checks {
@@ -199,6 +215,8 @@ impl Checks {
             bound_ms,
             tabs: (0..tabs).map(|_| TabState::default()).collect(),
             superseded: BTreeSet::new(),
+            ended: BTreeSet::new(),
+            stored_rt: None,
         }
     }
 
@@ -256,6 +274,16 @@ impl Checks {
         }
     }
 
+    /// The session in storage at the start (its JSON), if any.
+    pub fn initial_storage(&mut self, stored: Option<&str>) {
+        self.stored_rt = stored.and_then(|v| json::field(v, "refresh_token").ok().flatten()).and_then(json::str_of);
+    }
+
+    /// Called before an input or a command reaches `tab`'s core: what it holds now.
+    pub fn before(&mut self, tab: ClientIdx, c: &Client) {
+        self.tabs[tab].sid = c.auth().session().and_then(|s| s.session_id.clone());
+    }
+
     /// An input about to reach `tab`'s core.
     pub fn on_input(&mut self, tab: ClientIdx, input: &Input, local: Now) {
         self.tr(|| format!("{:>8} tab{tab} <- {input:?}", local.mono.as_millis()));
@@ -310,7 +338,28 @@ impl Checks {
                     self.check_presentation(tab, at, *id, token);
                 }
             }
-            Output::Storage { op: StorageOp::Set(_, value), .. } => self.publish(value),
+            Output::Storage { op: StorageOp::Set(key, value), .. } => {
+                if !key.ends_with("-code-verifier") {
+                    let sid = json::field(value, "access_token")
+                        .ok()
+                        .flatten()
+                        .and_then(json::str_of)
+                        .and_then(|t| jwt::decode(&t).ok())
+                        .and_then(|c| c.session_id);
+                    if let Some(sid) = sid.filter(|s| self.ended.contains(s)) {
+                        let what = format!("session {sid}, removed from storage by a sign-out, was written back");
+                        self.violate(5, at, Some(tab), what);
+                    }
+                    self.check_commit(tab, at, value);
+                }
+                self.publish(value);
+            }
+            Output::Storage { op: StorageOp::Remove(key), .. } if !key.ends_with("-code-verifier") => {
+                self.stored_rt = None;
+                if let Some(sid) = self.tabs[tab].sid.clone() {
+                    self.ended.insert(sid);
+                }
+            }
             Output::TabPost(data) => {
                 if let Some(s) = json::field(data, "session").ok().flatten() {
                     let s = String::from(s);
@@ -456,6 +505,24 @@ impl Checks {
         self.tabs[tab].refreshes.push((id, token, at, lockless));
     }
 
+    /// G8 (f): a refresh answer (a session whose refresh token has a parent) is written only
+    /// over the session it was refreshed from (or itself): anything else in storage means
+    /// another actor got there first, and the commit guard must discard the answer.
+    fn check_commit(&mut self, tab: ClientIdx, at: Instant, value: &str) {
+        let Some(rt) = json::field(value, "refresh_token").ok().flatten().and_then(json::str_of) else { return };
+        let parent = self.gotrue.borrow().refresh_tokens.get(&rt).and_then(|t| t.parent.clone());
+        let before = core::mem::replace(&mut self.stored_rt, Some(rt.clone()));
+        if let Some(parent) = parent {
+            if before.as_deref() != Some(parent.as_str()) && before.as_deref() != Some(rt.as_str()) {
+                let what = format!(
+                    "refresh answer {rt} (from {parent}) written over {} in storage (commit guard)",
+                    before.as_deref().unwrap_or("nothing")
+                );
+                self.violate(8, at, Some(tab), what);
+            }
+        }
+    }
+
     /// A session was published browser-wide: its refresh token's ancestors are superseded.
     fn publish(&mut self, stored: &str) {
         let Some(rt) = json::field(stored, "refresh_token").ok().flatten().and_then(json::str_of) else { return };
@@ -482,12 +549,50 @@ impl Checks {
         let mut found: Vec<(usize, ClientIdx, String)> = Vec::new();
         for (i, e) in tabs.iter().enumerate() {
             let st = &mut self.tabs[i];
-            if !reachable[i] || !e.alive {
+            if !e.alive {
                 st.g3.clear();
                 st.g5.clear();
                 continue;
             }
             let c = &e.client;
+            let has_session = c.auth().session().is_some();
+            // The client closes on its own, network or not.
+            // G5 (c): the private channels a tab had when it lost its session are closed.
+            if st.had_session && !has_session {
+                for id in c.channel_ids() {
+                    if c.channel_info(id).is_some_and(|i| i.private && i.state != ChannelState::Closed) {
+                        st.signed_out_private.push((id, now.mono, false));
+                    }
+                }
+            }
+            st.had_session = has_session;
+            if has_session {
+                st.signed_out_private.clear();
+            }
+            for (id, since, reported) in &mut st.signed_out_private {
+                // `Leaving`: the app unsubscribed it before; its leave is out, and the server-side
+                // check covers the membership.
+                let open =
+                    c.channel_info(*id).filter(|i| !matches!(i.state, ChannelState::Closed | ChannelState::Leaving));
+                if let Some(info) = open {
+                    if !*reported && now.mono.since(*since) > bound {
+                        *reported = true;
+                        let what = format!(
+                            "private {} still {} over {bound} ms after sign-out (not CLOSED)",
+                            info.topic,
+                            info.state.as_str()
+                        );
+                        found.push((5, i, what));
+                    }
+                }
+            }
+            st.signed_out_private
+                .retain(|(id, _, _)| c.channel_info(*id).is_some_and(|i| i.state != ChannelState::Closed));
+            if !reachable[i] {
+                st.g3.clear();
+                st.g5.clear();
+                continue;
+            }
             let local = e.local(now);
             // G3 (b).
             let mut seen3: Vec<String> = Vec::new();
@@ -525,7 +630,6 @@ impl Checks {
             st.g3.retain(|k, _| seen3.contains(k));
             // G5.
             let user = c.auth().session().and_then(|s| s.user_id.as_deref());
-            let has_session = c.auth().session().is_some();
             let mut seen5: Vec<(u32, String)> = Vec::new();
             for (key, sc) in server.conns.range(
                 super::rt_server::ConnKey { client: i, conn: 0 }..=super::rt_server::ConnKey {

@@ -63,6 +63,7 @@ impl ClientEndpoint {
     pub fn cmd<R>(&mut self, now: Now, f: impl FnOnce(&mut Client, Now) -> R) -> R {
         self.world_now = now;
         let local = self.local(now);
+        self.checks.borrow_mut().before(self.idx, &self.client);
         f(&mut self.client, local)
     }
 
@@ -114,6 +115,7 @@ impl Endpoint for ClientEndpoint {
             other => other,
         };
         let local = self.local(now);
+        self.checks.borrow_mut().before(self.idx, &self.client);
         self.checks.borrow_mut().on_input(self.idx, &input, local);
         self.client.handle(input, local);
     }

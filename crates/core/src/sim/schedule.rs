@@ -566,8 +566,8 @@ impl Sim {
         let gotrue = gt.shared();
         let mut browser = ModelBrowser::new(STORAGE_KEY, &(0..cfg.tabs).collect::<Vec<_>>());
         browser.set_skew_ms(cfg.skew_ms);
-        if let Some(s) = stored {
-            browser.storage.insert(String::from(STORAGE_KEY), s);
+        if let Some(s) = &stored {
+            browser.storage.insert(String::from(STORAGE_KEY), s.clone());
         }
         let mut client_cfg = ClientConfig::new(URL, &key).expect("valid config").with_vsn(cfg.vsn);
         client_cfg.apikey_mode = cfg.apikey_mode;
@@ -575,6 +575,7 @@ impl Sim {
         {
             let mut c = checks.borrow_mut();
             c.keep = opts.keep.max(1);
+            c.initial_storage(stored.as_deref());
             if opts.trace {
                 c.trace = Some(Vec::new());
             }
@@ -947,6 +948,10 @@ impl Sim {
                 }
             }
             Step::Wait { ms } => self.advance(u64::from(ms)),
+        }
+        // The checks see the state between steps at the same instant too.
+        if !self.stalled {
+            self.after_step();
         }
     }
 
