@@ -511,7 +511,7 @@ impl Checks {
     fn check_commit(&mut self, tab: ClientIdx, at: Instant, value: &str) {
         let Some(rt) = json::field(value, "refresh_token").ok().flatten().and_then(json::str_of) else { return };
         let parent = self.gotrue.borrow().refresh_tokens.get(&rt).and_then(|t| t.parent.clone());
-        let before = core::mem::replace(&mut self.stored_rt, Some(rt.clone()));
+        let before = self.stored_rt.replace(rt.clone());
         if let Some(parent) = parent {
             if before.as_deref() != Some(parent.as_str()) && before.as_deref() != Some(rt.as_str()) {
                 let what = format!(
