@@ -14,7 +14,7 @@ for t in $(cargo +nightly fuzz list); do
   mkdir -p "corpus/$t"
   [ -d "seeds/$t" ] && cp -n seeds/"$t"/* "corpus/$t/" 2>/dev/null || true
   echo "fuzz: $t, $RUNS runs"
-  if ! cargo +nightly fuzz run -O "$t" "corpus/$t" -- -runs="$RUNS" -max_len=4096 2>&1 | grep -E '^Done|ERROR|panicked|SUMMARY'; then
+  if ! cargo +nightly fuzz run -O -a "$t" "corpus/$t" -- -runs="$RUNS" -max_len=4096 2>&1 | grep -E '^Done|ERROR|panicked|SUMMARY'; then
     status=1
   fi
   [ -z "$(ls -A "artifacts/$t" 2>/dev/null)" ] || { echo "fuzz: $t found a crash: fuzz/artifacts/$t" >&2; status=1; }

@@ -352,24 +352,31 @@ struct Reader<'a> {
     pos: usize,
 }
 
+// The small helpers are forced inline: at opt-level z the compiler keeps them as calls,
+// which made decoding about 5x slower in wasm; inlining costs ~230 B gzip (bench/json/RESULTS.md).
 impl<'a> Reader<'a> {
     fn new(s: &'a str) -> Self {
         Reader { b: s.as_bytes(), s, pos: 0 }
     }
+    #[inline(always)]
     fn err(&self, kind: JsonErrorKind) -> JsonError {
         JsonError { kind, offset: self.pos }
     }
+    #[inline(always)]
     fn err_at(&self, offset: usize, kind: JsonErrorKind) -> JsonError {
         JsonError { kind, offset }
     }
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
     }
+    #[inline(always)]
     fn bump(&mut self) -> Option<u8> {
         let c = self.peek()?;
         self.pos += 1;
         Some(c)
     }
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
@@ -383,6 +390,7 @@ impl<'a> Reader<'a> {
             Err(self.err(JsonErrorKind::TrailingCharacters))
         }
     }
+    #[inline(always)]
     fn expect(&mut self, c: u8) -> Result<(), JsonError> {
         match self.bump() {
             Some(x) if x == c => Ok(()),
