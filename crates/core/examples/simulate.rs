@@ -60,7 +60,10 @@ fn replay(seed: u64) -> ExitCode {
         println!("{}: {n}", NAMES[g]);
     }
     println!("stalls: {}", report.stalls);
-    println!("(of G8: {} with a flight that went on without the lock)", report.g8_lock_timeout);
+    println!(
+        "(of G8: {} with a flight that went on without the lock, {} commits racing another tab's write)",
+        report.g8_lock_timeout, report.g8_commit_race
+    );
     println!("schedules=1 violations={}", report.total());
     if report.total() == 0 {
         ExitCode::SUCCESS
@@ -126,7 +129,7 @@ fn main() -> ExitCode {
         .map(|_| {
             let next = Arc::clone(&next);
             std::thread::spawn(move || {
-                let mut by_g = [0u64; 10];
+                let mut by_g = [0u64; 11];
                 let mut first: Option<(u64, u64, String)> = None;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -140,6 +143,7 @@ fn main() -> ExitCode {
                     }
                     by_g[8] += u64::from(r.stalls);
                     by_g[9] += u64::from(r.g8_lock_timeout);
+                    by_g[10] += u64::from(r.g8_commit_race);
                     if r.total() > 0 && first.as_ref().is_none_or(|f| i < f.0) {
                         first = Some((i, seed, r.first_violation.unwrap_or_default()));
                     }
@@ -148,7 +152,7 @@ fn main() -> ExitCode {
             })
         })
         .collect();
-    let mut by_g = [0u64; 10];
+    let mut by_g = [0u64; 11];
     let mut first: Option<(u64, u64, String)> = None;
     for w in workers {
         let (g, f) = w.join().expect("worker panicked");
@@ -172,7 +176,10 @@ fn main() -> ExitCode {
         println!("{}: {v}", NAMES[g]);
     }
     println!("stalls: {}", by_g[8]);
-    println!("(of G8: {} with a flight that went on without the lock after its wait timed out)", by_g[9]);
+    println!(
+        "(of G8: {} with a flight that went on without the lock after its wait timed out, {} commits racing another tab's write)",
+        by_g[9], by_g[10]
+    );
     if let Some((_, seed, what)) = &first {
         println!("first violating schedule: seed {seed} (replay with --replay {seed})");
         println!("  {what}");

@@ -66,7 +66,9 @@
 //!   callbacks run inside the lock; (e) at the end of a schedule, open tabs holding different
 //!   sessions ([`liveness`]); (f) a refresh answer written to storage over anything but the
 //!   session it was refreshed from (or itself) — another actor wrote meanwhile, and the
-//!   commit guard must discard the answer.
+//!   commit guard must discard the answer (tallied apart as [`Checks::g8_commit_race`] when
+//!   the guard's read did show the refreshed session and another tab — a sign-in, which
+//!   takes no lock — wrote between that read and the commit).
 //!
 //! Liveness at the end of every schedule ([`liveness`]) is counted under the guarantee whose
 //! promise it completes: a wanted channel still recovering is G6, one joined with an old
@@ -160,6 +162,8 @@ struct TabState {
     refreshes: Vec<(RequestId, String, Instant, bool)>,
     /// The current flight's lock wait timed out (it goes on without the lock).
     lockless: bool,
+    /// The refresh token in storage when the tab last read the session key.
+    read_rt: Option<String>,
     g3: BTreeMap<String, Stale>,
     g5: BTreeMap<(u32, String), Stale>,
     /// The session id the tab held before its current input or command.
@@ -182,6 +186,9 @@ pub struct Checks {
     /// G8 (a) violations involving a flight that went on without the lock after its wait
     /// timed out (also counted in `counts[7]`).
     pub g8_lock_timeout: u32,
+    /// G8 (f) violations where the tab's commit-guard read did show the session it refreshed
+    /// and another tab wrote between that read and the commit (also counted in `counts[7]`).
+    pub g8_commit_race: u32,
     /// The first violation, described.
     pub first: Option<String>,
     /// The first few violations, described (up to [`Checks::keep`]).
@@ -208,6 +215,7 @@ impl Checks {
             counts: [0; 8],
             stalls: 0,
             g8_lock_timeout: 0,
+            g8_commit_race: 0,
             first: None,
             messages: Vec::new(),
             keep: 1,
@@ -353,6 +361,9 @@ impl Checks {
                     self.check_commit(tab, at, value);
                 }
                 self.publish(value);
+            }
+            Output::Storage { op: StorageOp::Get(key), .. } if !key.ends_with("-code-verifier") => {
+                self.tabs[tab].read_rt = self.stored_rt.clone();
             }
             Output::Storage { op: StorageOp::Remove(key), .. } if !key.ends_with("-code-verifier") => {
                 self.stored_rt = None;
@@ -514,9 +525,16 @@ impl Checks {
         let before = self.stored_rt.replace(rt.clone());
         if let Some(parent) = parent {
             if before.as_deref() != Some(parent.as_str()) && before.as_deref() != Some(rt.as_str()) {
+                // The guard read showed the refreshed session: another tab (a sign-in, which
+                // takes no lock) wrote between that read and this write.
+                let race = self.tabs[tab].read_rt.as_deref() == Some(parent.as_str());
+                if race {
+                    self.g8_commit_race += 1;
+                }
                 let what = format!(
-                    "refresh answer {rt} (from {parent}) written over {} in storage (commit guard)",
-                    before.as_deref().unwrap_or("nothing")
+                    "refresh answer {rt} (from {parent}) written over {} in storage (commit guard{})",
+                    before.as_deref().unwrap_or("nothing"),
+                    if race { "; another tab wrote between its read and this write" } else { "" }
                 );
                 self.violate(8, at, Some(tab), what);
             }

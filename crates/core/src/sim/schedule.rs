@@ -438,6 +438,9 @@ pub struct Report {
     /// Of the G8 violations, presentations made by or alongside a flight that went on without
     /// the lock after its wait timed out (the design's degraded mode; see `checks`).
     pub g8_lock_timeout: u32,
+    /// Of the G8 violations, refresh commits that overwrote a session another tab wrote
+    /// between the commit guard's read and the commit (see `checks`).
+    pub g8_commit_race: u32,
     /// The first violation, described.
     pub first_violation: Option<String>,
 }
@@ -477,6 +480,7 @@ pub fn run_with(seed: u64, steps: &[Step], opts: RunOptions) -> (Report, Vec<Str
         violations_by_g: c.counts,
         stalls: c.stalls,
         g8_lock_timeout: c.g8_lock_timeout,
+        g8_commit_race: c.g8_commit_race,
         first_violation: c.first.clone(),
     };
     let messages = core::mem::take(&mut c.messages);
