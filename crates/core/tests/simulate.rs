@@ -2,7 +2,7 @@
 //! browser, the model GoTrue and the model Realtime server on one virtual clock), with the
 //! property checkers of `authwire_core::sim::checks` counting violations of G1–G8.
 //!
-//! - `random_schedules`: 10,000 schedules in release builds; 500 in debug builds (the core's
+//! - `random_schedules`: 10,000 schedules in release builds; 1,000 in debug builds (the core's
 //!   JSON and JWT work unoptimised is ~20× slower, and the workspace builds tests without
 //!   optimisation), on two threads. Every guarantee must hold, with two known open G8
 //!   classes counted, printed and bounded: double presentations by a refresh flight that went
@@ -37,7 +37,7 @@ fn only_known(r: &Report) -> bool {
 
 #[test]
 fn random_schedules() {
-    let n: u64 = if cfg!(debug_assertions) { 500 } else { 10_000 };
+    let n: u64 = if cfg!(debug_assertions) { 1_000 } else { 10_000 };
     let next = Arc::new(AtomicU64::new(0));
     let workers: Vec<_> = (0..2)
         .map(|_| {
