@@ -124,6 +124,16 @@ await suite('e2e: release bundle in Chromium (Playwright)', async () => {
   return { ok: r.code === 0 && fail === 0 && pass > 0, note: `${pass} passed, ${fail} failed` }
 })
 
+// The official supabase-js 2.119 (Node, `ws` transport) and raw Phoenix frames against real
+// authwire-dev servers (gateway, raw, short-TTL, lifecycle). --test-force-exit: realtime-js's
+// disconnect() leaves a 10 s timer behind in every file.
+await suite('conformance: supabase-js against authwire-dev', async () => {
+  const files = readdirSync('tests/conformance').filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests/conformance', f))
+  const r = await run('node', ['--test', '--test-force-exit', '--test-reporter=tap', ...files])
+  const { pass, fail } = nodePassed(r.out)
+  return { ok: r.code === 0 && fail === 0 && pass > 0, note: `${pass} passed, ${fail} failed` }
+})
+
 console.log('\nsuite                                                   result   seconds')
 for (const r of results) console.log(`${r.name.padEnd(56)}${(r.ok ? 'ok' : 'FAILED').padEnd(9)}${r.secs.padStart(7)}  ${r.note}`)
 const failed = results.filter((r) => !r.ok)
