@@ -354,10 +354,12 @@ export class Host {
       })
   }
 
+  /** Releases lock request `id`, or stops waiting for it. */
   unlock(id) {
     const release = this.locks.get(id)
     this.locks.delete(id)
     if (release) release()
+    this.lockAborts.get(id)?.abort()
   }
 
   post(json) {

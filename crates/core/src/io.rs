@@ -159,7 +159,7 @@ pub enum LockOp {
         /// How long to wait.
         timeout_ms: u64,
     },
-    /// Release the lock acquired by request `of`.
+    /// Release the lock acquired by request `of`, or stop waiting for it.
     Release {
         /// The acquire request.
         of: RequestId,

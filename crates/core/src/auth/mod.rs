@@ -176,6 +176,10 @@ enum StoreOp {
     RefreshBefore {
         gen: u64,
     },
+    /// The lock holder's record, read after the lock wait timed out.
+    LockHolder {
+        gen: u64,
+    },
     RefreshAfter {
         gen: u64,
         fresh: Session,
@@ -184,11 +188,12 @@ enum StoreOp {
         gen: u64,
         error: AuthError,
     },
-    /// A session write; what to announce once it landed.
-    Save {
-        announce: Option<AuthEvent>,
-        ticket: Option<(Ticket, String)>,
-        post: bool,
+    /// The session key written (or removed) by [`SessionWrite`].
+    SessionWritten,
+    /// The stored session read again after a tab message (its event and access token) or a
+    /// `storage` event.
+    Adopt {
+        hint: Option<(AuthEvent, Option<String>)>,
     },
     Write,
     /// The PKCE verifier was written; continue with the digest.
@@ -219,6 +224,8 @@ enum DigestOp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum RefreshStep {
     Lock(RequestId),
+    /// The lock wait timed out: reading when its holder took it.
+    LockHolder(RequestId),
     ReadBefore(RequestId),
     Request(RequestId),
     ReadAfter(RequestId),
@@ -235,9 +242,52 @@ struct Refresh {
     token: String,
     /// The session the flight will commit.
     fresh: Option<Session>,
-    /// Announcements made while the lock is held, with their session JSON: they go out when
-    /// it is released (no user callback runs while the lock is held, G8).
-    deferred: Vec<(AuthEvent, Option<String>)>,
+    /// Lock waits begun again because the lock changed hands meanwhile.
+    rewaits: u8,
+    /// The lock holder's record at the last timed-out wait.
+    holder_seen: Option<String>,
+}
+
+/// At most this many lock waits again behind holders that took the lock meanwhile, before
+/// going on without it (bounds the wait behind a chain of holders).
+const MAX_REWAITS: u8 = 8;
+
+/// What a session write means for other tabs' results that arrive before it lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intent {
+    /// This tab replaced the session (a sign-in, a sign-out): whatever another tab wrote
+    /// before this write lands is superseded by it, so it is not adopted.
+    Replace,
+    /// This tab changed the session it has (an updated user): other tabs' results are
+    /// adopted, and the write stores the session as it is when the write goes out.
+    Amend,
+}
+
+/// What to do once a saved session landed (persist first, then notify).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Saved {
+    announce: Option<AuthEvent>,
+    ticket: Option<(Ticket, String)>,
+    /// Post the announcement to the other tabs.
+    post: bool,
+}
+
+/// A write of the session key. Every write of the key happens under the cross-tab lock, as
+/// the refresh commit does, so no write (a sign-in, a sign-out) can land between a refresh's
+/// commit guard and its commit in another tab (G8). What is written is the session as it is
+/// when the write goes out; requests made meanwhile join it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SessionWrite {
+    /// The lock request (or the refresh flight's lock this write took over).
+    lock: RequestId,
+    /// The lock is held: granted, or taken over from this tab's refresh flight.
+    held: bool,
+    /// The storage request in flight.
+    writing: Option<RequestId>,
+    /// The session changed while a write was in flight: write once more before releasing.
+    again: bool,
+    intent: Intent,
+    after: Vec<Saved>,
 }
 
 /// The auth machine.
@@ -261,6 +311,10 @@ pub struct Auth {
     digests: VecMap<RequestId, DigestOp>,
     verifies: VecMap<RequestId, (Ticket, String)>,
     refresh: Option<Refresh>,
+    write: Option<SessionWrite>,
+    /// Announcements made while this tab holds the lock, with their session JSON: they go
+    /// out when it is released (no user callback runs while the lock is held, G8).
+    deferred: Vec<(AuthEvent, Option<String>)>,
     /// Commands waiting for the current refresh: (ticket, what to answer).
     refresh_waiters: Vec<(Ticket, Waiter)>,
     retry_attempt: u32,
@@ -333,6 +387,8 @@ impl Auth {
             digests: VecMap::new(),
             verifies: VecMap::new(),
             refresh: None,
+            write: None,
+            deferred: Vec::new(),
             refresh_waiters: Vec::new(),
             retry_attempt: 0,
             listeners: Vec::new(),
@@ -427,7 +483,7 @@ impl Auth {
         if !self.cfg.persist {
             self.loaded = true;
             self.detect_url(now, out);
-            self.flush_initial(now, out);
+            self.flush_initial(out);
             return;
         }
         let id = out.request_id();
@@ -459,7 +515,7 @@ impl Auth {
                 }
             }
         }
-        self.flush_initial(now, out);
+        self.flush_initial(out);
     }
 
     /// Takes a session from the page URL: an implicit-flow fragment or a PKCE `?code=`.
@@ -521,8 +577,9 @@ impl Auth {
     }
 
     /// `INITIAL_SESSION` for listeners that have not had it, once the start-up settled.
-    fn flush_initial(&mut self, _now: Now, out: &mut Outbox) {
-        if !self.loaded || self.init_busy {
+    fn flush_initial(&mut self, out: &mut Outbox) {
+        // While the lock is held it waits for the release, like every auth callback (G8).
+        if !self.loaded || self.init_busy || self.holds_lock() {
             return;
         }
         let session = self.session.as_ref().map(Session::to_js);
@@ -543,11 +600,11 @@ impl Auth {
     // ------------------------------------------------------------------------------------
 
     /// `onAuthStateChange(cb)`: `INITIAL_SESSION` comes first, then transitions.
-    pub fn add_listener(&mut self, now: Now, out: &mut Outbox) -> ListenerId {
+    pub fn add_listener(&mut self, _now: Now, out: &mut Outbox) -> ListenerId {
         self.next_listener += 1;
         let id = ListenerId(self.next_listener);
         self.listeners.push((id, false));
-        self.flush_initial(now, out);
+        self.flush_initial(out);
         id
     }
 
@@ -558,12 +615,28 @@ impl Auth {
 
     fn announce(&mut self, event: AuthEvent, out: &mut Outbox) {
         let session = self.session.as_ref().map(Session::to_js);
-        // G8: while this tab holds the refresh lock, announcements wait for its release.
-        if let Some(r) = self.refresh.as_mut().filter(|r| r.lock.is_some()) {
-            r.deferred.push((event, session));
+        // G8: while this tab holds the lock, announcements wait for its release.
+        if self.holds_lock() {
+            self.deferred.push((event, session));
             return;
         }
         self.emit(event, session, out);
+    }
+
+    /// This tab holds the cross-tab lock (for a refresh flight or a session write).
+    fn holds_lock(&self) -> bool {
+        self.refresh.as_ref().is_some_and(|r| r.lock.is_some()) || self.write.as_ref().is_some_and(|w| w.held)
+    }
+
+    /// Announcements deferred while the lock was held, once it is not.
+    fn flush_deferred(&mut self, out: &mut Outbox) {
+        if self.holds_lock() {
+            return;
+        }
+        for (event, session) in core::mem::take(&mut self.deferred) {
+            self.emit(event, session, out);
+        }
+        self.flush_initial(out);
     }
 
     fn emit(&self, event: AuthEvent, session: Option<String>, out: &mut Outbox) {
@@ -625,20 +698,32 @@ impl Auth {
     }
 
     /// Drops the session: storage, other tabs, listeners, channels.
-    fn end_session(&mut self, reason: SignOutReason, post: bool, write: bool, now: Now, out: &mut Outbox) {
+    fn end_session(&mut self, reason: SignOutReason, post: bool, write: bool, out: &mut Outbox) {
         let had = self.session.is_some();
         // Ending the start-up refresh settles start-up: no session.
         let was_init = self.init_busy && self.refresh.is_some();
-        self.abort_refresh(out, AuthError::SessionMissing);
+        if write {
+            self.take_over_refresh_lock(out);
+        }
+        let presenting =
+            self.refresh.as_ref().is_some_and(|r| r.lock.is_some() && matches!(r.step, RefreshStep::Request(_)));
+        if presenting {
+            // Signed out elsewhere while this tab's refresh request is out: the flight keeps
+            // the lock until its answer (which the commit guard then discards), or the next
+            // holder could present the same token while this presentation is outstanding.
+            for (ticket, _) in core::mem::take(&mut self.refresh_waiters) {
+                out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
+            }
+        } else {
+            self.abort_refresh(out, AuthError::SessionMissing);
+        }
         self.session = None;
         self.session_gen += 1;
         self.timers.stop(Timer::Refresh);
         self.timers.stop(Timer::Retry);
         self.sign_out_reason = Some(reason);
         if write && self.cfg.persist {
-            let id = out.request_id();
-            self.store.insert(id, StoreOp::Write);
-            out.push(Output::Storage { id, op: StorageOp::Remove(self.cfg.storage_key.clone()) });
+            self.write_session(Intent::Replace, None, out);
             let id = out.request_id();
             self.store.insert(id, StoreOp::Write);
             out.push(Output::Storage { id, op: StorageOp::Remove(self.verifier_key()) });
@@ -653,25 +738,150 @@ impl Auth {
         }
         if was_init {
             self.init_busy = false;
-            self.flush_initial(now, out);
+            self.flush_initial(out);
         }
     }
 
     /// Persists the current session, then announces (`persist first, then notify`).
-    fn save(&mut self, announce: Option<AuthEvent>, ticket: Option<(Ticket, String)>, post: bool, out: &mut Outbox) {
-        let Some(s) = &self.session else { return };
-        if !self.cfg.persist {
-            if let Some(e) = announce {
-                self.announce(e, out);
-            }
-            if let Some((t, data)) = ticket {
-                out.event(AppEvent::Done { ticket: t, result: Ok(data) });
-            }
+    fn save(&mut self, intent: Intent, saved: Saved, out: &mut Outbox) {
+        if self.session.is_none() {
             return;
         }
+        if !self.cfg.persist {
+            self.after_saved(saved, &Ok(()), out);
+            return;
+        }
+        self.write_session(intent, Some(saved), out);
+    }
+
+    /// Writes the session key under the lock (see [`SessionWrite`]); a write already
+    /// waiting or in flight takes this one along.
+    fn write_session(&mut self, intent: Intent, after: Option<Saved>, out: &mut Outbox) {
+        let w = match &mut self.write {
+            Some(w) => w,
+            None => {
+                let lock = self.lock_request(out);
+                self.write.insert(SessionWrite {
+                    lock,
+                    held: false,
+                    writing: None,
+                    again: false,
+                    intent,
+                    after: Vec::new(),
+                })
+            }
+        };
+        if intent == Intent::Replace {
+            w.intent = Intent::Replace;
+        }
+        w.after.extend(after);
+        if w.writing.is_some() {
+            w.again = true;
+        } else if w.held {
+            self.put_session(out);
+        }
+    }
+
+    /// A session replaced while this tab's refresh flight holds the lock: the write that
+    /// follows takes the lock over (releasing it in between would let another tab's
+    /// write in), and a write waiting behind it stops waiting.
+    fn take_over_refresh_lock(&mut self, out: &mut Outbox) {
+        if !self.cfg.persist {
+            return;
+        }
+        let Some(lock) = self.refresh.as_mut().and_then(|r| r.lock.take()) else { return };
+        match &mut self.write {
+            Some(w) => {
+                if !w.held {
+                    let id = out.request_id();
+                    out.push(Output::Lock { id, op: LockOp::Release { of: w.lock } });
+                }
+                w.lock = lock;
+                w.held = true;
+            }
+            None => {
+                self.write = Some(SessionWrite {
+                    lock,
+                    held: true,
+                    writing: None,
+                    again: false,
+                    intent: Intent::Replace,
+                    after: Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// Sends the session key's new value (the session now, or its removal).
+    fn put_session(&mut self, out: &mut Outbox) {
         let id = out.request_id();
-        out.push(Output::Storage { id, op: StorageOp::Set(self.cfg.storage_key.clone(), s.to_stored()) });
-        self.store.insert(id, StoreOp::Save { announce, ticket, post });
+        let key = self.cfg.storage_key.clone();
+        let op = match &self.session {
+            Some(s) => StorageOp::Set(key, s.to_stored()),
+            None => StorageOp::Remove(key),
+        };
+        out.push(Output::Storage { id, op });
+        self.store.insert(id, StoreOp::SessionWritten);
+        if let Some(w) = &mut self.write {
+            w.writing = Some(id);
+            w.again = false;
+        }
+    }
+
+    /// The session write's storage result: write again if the session changed meanwhile;
+    /// else release the lock, then post and announce what waited for it.
+    fn on_session_written(&mut self, id: RequestId, result: Result<(), String>, out: &mut Outbox) {
+        let Some(w) = self.write.as_mut().filter(|w| w.writing == Some(id)) else { return };
+        w.writing = None;
+        match &result {
+            Err(e) => {
+                self.storage_error = Some(e.clone());
+                out.log(Level::Error, concat(&["could not persist the session: ", e]));
+            }
+            Ok(()) => self.storage_error = None,
+        }
+        if self.write.as_ref().is_some_and(|w| w.again) {
+            self.put_session(out);
+            return;
+        }
+        let Some(w) = self.write.take() else { return };
+        if w.held {
+            let id = out.request_id();
+            out.push(Output::Lock { id, op: LockOp::Release { of: w.lock } });
+        }
+        self.flush_deferred(out);
+        for saved in w.after {
+            self.after_saved(saved, &result, out);
+        }
+    }
+
+    /// What a saved session owes once it landed: the other tabs, the listeners, the caller.
+    fn after_saved(&mut self, saved: Saved, result: &Result<(), String>, out: &mut Outbox) {
+        let Saved { announce, mut ticket, post } = saved;
+        if let Err(e) = result {
+            // The session works in memory; the caller learns it will not survive a reload.
+            if let Some((t, _)) = ticket.take() {
+                out.event(AppEvent::Done { ticket: t, result: Err(AuthError::Storage { message: e.clone() }) });
+            }
+        }
+        if let Some(ev) = announce {
+            if post {
+                self.tab_post(ev, out);
+            }
+            self.announce(ev, out);
+        }
+        if let Some((t, data)) = ticket {
+            out.event(AppEvent::Done { ticket: t, result: Ok(data) });
+        }
+    }
+
+    /// Asks for the cross-tab lock `lock:<storage key>`.
+    fn lock_request(&mut self, out: &mut Outbox) -> RequestId {
+        let id = out.request_id();
+        let mut name = String::from("lock:");
+        name.push_str(&self.cfg.storage_key);
+        out.push(Output::Lock { id, op: LockOp::Acquire { name, timeout_ms: self.cfg.lock_timeout_ms } });
+        id
     }
 
     // ------------------------------------------------------------------------------------
@@ -709,27 +919,19 @@ impl Auth {
         let token = s.refresh_token.clone();
         let gen = self.session_gen;
         if self.cfg.persist {
-            let id = out.request_id();
-            let mut name = String::from("lock:");
-            name.push_str(&self.cfg.storage_key);
-            out.push(Output::Lock { id, op: LockOp::Acquire { name, timeout_ms: self.cfg.lock_timeout_ms } });
+            let id = self.lock_request(out);
             self.refresh = Some(Refresh {
                 gen,
                 step: RefreshStep::Lock(id),
                 lock: None,
                 token,
                 fresh: None,
-                deferred: Vec::new(),
+                rewaits: 0,
+                holder_seen: None,
             });
         } else {
-            self.refresh = Some(Refresh {
-                gen,
-                step: RefreshStep::Lock(RequestId(0)),
-                lock: None,
-                token,
-                fresh: None,
-                deferred: Vec::new(),
-            });
+            let step = RefreshStep::Lock(RequestId(0));
+            self.refresh = Some(Refresh { gen, step, lock: None, token, fresh: None, rewaits: 0, holder_seen: None });
             self.send_refresh(now, out);
         }
     }
@@ -750,17 +952,11 @@ impl Auth {
     }
 
     fn release_lock(&mut self, out: &mut Outbox) {
-        let mut deferred = Vec::new();
-        if let Some(r) = &mut self.refresh {
-            if let Some(lock) = r.lock.take() {
-                let id = out.request_id();
-                out.push(Output::Lock { id, op: LockOp::Release { of: lock } });
-            }
-            deferred = core::mem::take(&mut r.deferred);
+        if let Some(lock) = self.refresh.as_mut().and_then(|r| r.lock.take()) {
+            let id = out.request_id();
+            out.push(Output::Lock { id, op: LockOp::Release { of: lock } });
         }
-        for (event, session) in deferred {
-            self.emit(event, session, out);
-        }
+        self.flush_deferred(out);
     }
 
     /// Ends the flight: releases the lock first (no callback may run while it is held), then
@@ -783,7 +979,7 @@ impl Auth {
             out.event(AppEvent::Done { ticket, result });
         }
         if was_init {
-            self.flush_initial(now, out);
+            self.flush_initial(out);
         }
     }
 
@@ -799,7 +995,7 @@ impl Auth {
         }
     }
 
-    fn on_lock(&mut self, id: RequestId, granted: bool, out: &mut Outbox) -> bool {
+    fn on_lock(&mut self, id: RequestId, granted: bool, now: Now, out: &mut Outbox) -> bool {
         let Some(r) = &mut self.refresh else {
             if granted {
                 // A grant for a flight that ended: give it back at once.
@@ -815,17 +1011,64 @@ impl Auth {
             }
             return false;
         }
+        let gen = r.gen;
         if granted {
             r.lock = Some(id);
+            // The lock changed hands: a record that tabs whose wait times out compare.
+            let mut w = ObjectWriter::new();
+            w.i64("at", now.wall.as_millis() as i64);
+            w.i64("by", (self.rng.next_u64() >> 12) as i64);
+            let wid = out.request_id();
+            self.store.insert(wid, StoreOp::Write);
+            out.push(Output::Storage { id: wid, op: StorageOp::Set(self.holder_key(), w.finish()) });
         } else {
-            out.log(Level::Warn, String::from("refresh lock unavailable; refreshing under the commit guard"));
+            let rid = out.request_id();
+            r.step = RefreshStep::LockHolder(rid);
+            self.store.insert(rid, StoreOp::LockHolder { gen });
+            out.push(Output::Storage { id: rid, op: StorageOp::Get(self.holder_key()) });
+            return true;
         }
+        self.read_before(out);
+        true
+    }
+
+    /// The lock wait timed out. If the lock changed hands since the last look (a chain of
+    /// live holders, each within its request timeout), wait again, so no holder's
+    /// presentation of the token is doubled (G8); the first look counts any holder. A holder
+    /// that kept the lock through a whole wait is stuck (and without Web Locks there is no
+    /// holder): go on without the lock, under the commit guard. No clock is compared, so a
+    /// wall-clock jump cannot make a live holder look stuck.
+    fn on_lock_holder(&mut self, gen: u64, value: Option<String>, _now: Now, out: &mut Outbox) {
+        let Some(r) = self.refresh.as_mut().filter(|r| r.gen == gen) else { return };
+        let moved = value.is_some() && value != r.holder_seen;
+        if moved && r.rewaits < MAX_REWAITS {
+            r.rewaits += 1;
+            r.holder_seen = value;
+            let id = self.lock_request(out);
+            if let Some(r) = &mut self.refresh {
+                r.step = RefreshStep::Lock(id);
+            }
+            return;
+        }
+        out.log(Level::Warn, String::from("refresh lock unavailable; refreshing under the commit guard"));
+        self.read_before(out);
+    }
+
+    /// Step 2 begins: read the stored session.
+    fn read_before(&mut self, out: &mut Outbox) {
+        let Some(r) = &mut self.refresh else { return };
         let gen = r.gen;
         let rid = out.request_id();
         r.step = RefreshStep::ReadBefore(rid);
         self.store.insert(rid, StoreOp::RefreshBefore { gen });
         out.push(Output::Storage { id: rid, op: StorageOp::Get(self.cfg.storage_key.clone()) });
-        true
+    }
+
+    /// The record of when the refresh lock last changed hands.
+    fn holder_key(&self) -> String {
+        let mut k = self.cfg.storage_key.clone();
+        k.push_str("-lock-holder");
+        k
     }
 
     /// Step 2: the stored session before refreshing.
@@ -839,7 +1082,7 @@ impl Auth {
             None if value.is_none() && ours.is_some() => {
                 // Another tab signed out while we waited.
                 self.finish_refresh(Err(AuthError::SessionMissing), now, out);
-                self.end_session(SignOutReason::OtherTab, false, false, now, out);
+                self.end_session(SignOutReason::OtherTab, false, false, out);
             }
             Some(s) if Some(&s.refresh_token) != ours.as_ref() => {
                 // Another tab refreshed: adopt without a request.
@@ -924,7 +1167,7 @@ impl Auth {
                 // Signed out meanwhile: the new tokens must not resurrect the session.
                 out.log(Level::Info, String::from("refresh discarded by the commit guard: signed out meanwhile"));
                 self.finish_refresh(Err(AuthError::SessionMissing), now, out);
-                self.end_session(SignOutReason::OtherTab, false, false, now, out);
+                self.end_session(SignOutReason::OtherTab, false, false, out);
             }
         }
     }
@@ -961,6 +1204,11 @@ impl Auth {
     }
 
     fn refresh_failed(&mut self, error: AuthError, now: Now, out: &mut Outbox) {
+        if self.session.is_none() {
+            // A flight that outlived a sign-out elsewhere: nothing left to retry or end.
+            self.finish_refresh(Err(error), now, out);
+            return;
+        }
         self.last_refresh_error = Some(error.clone());
         if error.is_retryable() {
             let policy = if matches!(error, AuthError::Api { status: 429, .. }) { &RETRY_429 } else { &RETRY };
@@ -977,10 +1225,12 @@ impl Auth {
         let code = String::from(error.code());
         let was_init = self.init_busy;
         self.init_busy = false; // so `finish_refresh` does not flush INITIAL_SESSION yet
+                                // The removal that follows keeps the lock: no other tab may read the dead token.
+        self.take_over_refresh_lock(out);
         self.finish_refresh(Err(error), now, out);
-        self.end_session(SignOutReason::RefreshFailed(code), true, true, now, out);
+        self.end_session(SignOutReason::RefreshFailed(code), true, true, out);
         if was_init {
-            self.flush_initial(now, out);
+            self.flush_initial(out);
         }
     }
 
@@ -1038,7 +1288,7 @@ impl Auth {
                                 concat(&["the auth code in the page URL failed: ", classify(status, &body).code()]),
                             );
                             self.init_busy = false;
-                            self.flush_initial(now, out);
+                            self.flush_initial(out);
                         }
                     }
                 }
@@ -1063,7 +1313,11 @@ impl Auth {
                     if let Some(s) = &mut self.session {
                         s.user = body.clone();
                         let data = requests::user_data(&body);
-                        self.save(Some(AuthEvent::UserUpdated), Some((ticket, data)), true, out);
+                        self.save(
+                            Intent::Amend,
+                            Saved { announce: Some(AuthEvent::UserUpdated), ticket: Some((ticket, data)), post: true },
+                            out,
+                        );
                     } else {
                         out.event(AppEvent::Done { ticket, result: Ok(requests::user_data(&body)) });
                     }
@@ -1116,6 +1370,7 @@ impl Auth {
             return;
         };
         // A new session replaces whatever was in flight for the old one.
+        self.take_over_refresh_lock(out);
         self.abort_refresh(out, AuthError::Superseded);
         self.sign_out_reason = None;
         self.set_session(s, now);
@@ -1130,9 +1385,9 @@ impl Auth {
         if was_init {
             // A session from the page URL: INITIAL_SESSION carries it, then SIGNED_IN (or
             // PASSWORD_RECOVERY) follows once it is persisted, as auth-js emits it after init.
-            self.flush_initial(now, out);
+            self.flush_initial(out);
         }
-        self.save(Some(event), ticket.zip(data), true, out);
+        self.save(Intent::Replace, Saved { announce: Some(event), ticket: ticket.zip(data), post: true }, out);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1163,7 +1418,7 @@ impl Auth {
                     } else {
                         error.code()
                     });
-                    self.end_session(SignOutReason::SessionRevoked(code), true, true, now, out);
+                    self.end_session(SignOutReason::SessionRevoked(code), true, true, out);
                 }
                 if let Some(t) = ticket {
                     out.event(AppEvent::Done { ticket: t, result: Err(error) });
@@ -1182,7 +1437,7 @@ impl Auth {
             UserPurpose::SetSession(at, rt) | UserPurpose::FromUrl { at, rt, .. } if !ok => {
                 let _ = (at, rt);
                 self.init_busy = false;
-                self.flush_initial(now, out);
+                self.flush_initial(out);
                 if let Some(t) = ticket {
                     out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) });
                 }
@@ -1253,29 +1508,12 @@ impl Auth {
                     _ => self.refresh_failed(error, now, out),
                 }
             }
-            StoreOp::Save { announce, ticket, post } => {
-                let mut ticket = ticket;
-                if let Err(e) = result {
-                    self.storage_error = Some(e.clone());
-                    out.log(Level::Error, concat(&["could not persist the session: ", &e]));
-                    // The session works in memory; the caller learns it will not survive a
-                    // reload.
-                    if let Some((t, _)) = ticket.take() {
-                        out.event(AppEvent::Done { ticket: t, result: Err(AuthError::Storage { message: e }) });
-                    }
-                } else {
-                    self.storage_error = None;
-                }
-                if post {
-                    if let Some(ev) = announce {
-                        self.tab_post(ev, out);
-                    }
-                }
-                if let Some(e) = announce {
-                    self.announce(e, out);
-                }
-                if let Some((t, data)) = ticket {
-                    out.event(AppEvent::Done { ticket: t, result: Ok(data) });
+            StoreOp::SessionWritten => self.on_session_written(id, result.map(|_| ()), out),
+            StoreOp::LockHolder { gen } => self.on_lock_holder(gen, result.ok().flatten(), now, out),
+            StoreOp::Adopt { hint } => {
+                // An unreadable storage shows nothing new: keep what this tab has.
+                if let Ok(value) = result {
+                    self.on_reread(hint, value, now, out);
                 }
             }
             StoreOp::Write => {
@@ -1322,7 +1560,7 @@ impl Auth {
                                 Level::Warn,
                                 String::from("the page URL has an auth code but no PKCE verifier is stored"),
                             );
-                            self.flush_initial(now, out);
+                            self.flush_initial(out);
                         } else {
                             out.event(AppEvent::Done { ticket, result: Err(AuthError::PkceVerifierMissing) });
                         }
@@ -1334,8 +1572,17 @@ impl Auth {
     }
 
     /// A lock result. `false` if not ours.
-    pub fn handle_lock(&mut self, id: RequestId, granted: bool, _now: Now, out: &mut Outbox) -> bool {
-        self.on_lock(id, granted, out)
+    pub fn handle_lock(&mut self, id: RequestId, granted: bool, now: Now, out: &mut Outbox) -> bool {
+        if let Some(w) = self.write.as_mut().filter(|w| w.lock == id && !w.held) {
+            if granted {
+                w.held = true;
+            } else {
+                out.log(Level::Warn, String::from("session lock unavailable; writing the session without it"));
+            }
+            self.put_session(out);
+            return true;
+        }
+        self.on_lock(id, granted, now, out)
     }
 
     /// A digest result. `false` if not ours.
@@ -1376,20 +1623,45 @@ impl Auth {
     }
 
     /// A message from another tab (`{event, session}`, as auth-js posts).
-    pub fn handle_tab_message(&mut self, data: &str, now: Now, out: &mut Outbox) {
+    ///
+    /// Messages and `storage` events can arrive after this tab's own later write, so they
+    /// are hints: the stored session, written under the lock, is read again and adopted
+    /// (with the message's event when it is about that session).
+    pub fn handle_tab_message(&mut self, data: &str, _now: Now, out: &mut Outbox) {
         let Ok(fields) = json::fields(data) else { return };
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let Some(event) = get("event").and_then(json::str_of).and_then(|e| AuthEvent::parse(&e)) else { return };
-        let session = get("session").and_then(Session::from_stored);
-        self.adopt(event, session, now, out);
+        let token = get("session").and_then(|s| json::field(s, "access_token").ok().flatten()).and_then(json::str_of);
+        self.reread(Some((event, token)), out);
     }
 
-    /// Another tab wrote the session key (the `storage` event).
-    pub fn handle_storage_changed(&mut self, value: Option<String>, now: Now, out: &mut Outbox) {
+    /// Another tab wrote the session key (the `storage` event): a hint, like a message.
+    pub fn handle_storage_changed(&mut self, _value: Option<String>, _now: Now, out: &mut Outbox) {
+        self.reread(None, out);
+    }
+
+    fn reread(&mut self, hint: Option<(AuthEvent, Option<String>)>, out: &mut Outbox) {
+        if !self.loaded || !self.cfg.persist {
+            return;
+        }
+        let id = out.request_id();
+        self.store.insert(id, StoreOp::Adopt { hint });
+        out.push(Output::Storage { id, op: StorageOp::Get(self.cfg.storage_key.clone()) });
+    }
+
+    /// The stored session read again after another tab's message or write.
+    fn on_reread(
+        &mut self,
+        hint: Option<(AuthEvent, Option<String>)>,
+        value: Option<String>,
+        now: Now,
+        out: &mut Outbox,
+    ) {
         let session = value.as_deref().and_then(Session::from_stored);
-        let event = match (&self.session, &session) {
-            (Some(_), None) => AuthEvent::SignedOut,
-            (Some(a), Some(b)) if a.user_id == b.user_id => AuthEvent::TokenRefreshed,
+        let event = match (hint, &session) {
+            (Some((event, Some(token))), Some(s)) if s.access_token == token => event,
+            (_, None) => AuthEvent::SignedOut,
+            (_, Some(b)) if self.session.as_ref().is_some_and(|a| a.user_id == b.user_id) => AuthEvent::TokenRefreshed,
             _ => AuthEvent::SignedIn,
         };
         self.adopt(event, session, now, out);
@@ -1400,9 +1672,14 @@ impl Auth {
         if !self.loaded {
             return;
         }
+        if self.write.as_ref().is_some_and(|w| w.intent == Intent::Replace) {
+            // This tab replaced the session and its write has not landed: what others wrote
+            // came before it under the lock, and the write supersedes it (then they adopt ours).
+            return;
+        }
         match (event, session) {
             (AuthEvent::SignedOut, _) if self.session.is_some() => {
-                self.end_session(SignOutReason::OtherTab, false, false, now, out);
+                self.end_session(SignOutReason::OtherTab, false, false, out);
             }
             (AuthEvent::SignedOut, _) => {}
             (ev, Some(s)) => {
@@ -1433,7 +1710,7 @@ impl Auth {
                 if was_init {
                     // The start-up refresh was overtaken: start-up settled with this session.
                     self.init_busy = false;
-                    self.flush_initial(now, out);
+                    self.flush_initial(out);
                 }
             }
             _ => {}
@@ -1641,7 +1918,7 @@ impl Auth {
         let req = self.gotrue().request("POST", &path, Some(&at), None);
         self.send(req, HttpOp::Logout { ticket }, now, out);
         if scope != "others" {
-            self.end_session(SignOutReason::User, true, true, now, out);
+            self.end_session(SignOutReason::User, true, true, out);
         }
     }
 
@@ -1828,6 +2105,11 @@ impl Auth {
     /// Forget everything; later commands fail with `destroyed`.
     pub fn destroy(&mut self, out: &mut Outbox) {
         self.abort_refresh(out, AuthError::Destroyed);
+        if let Some(w) = self.write.take() {
+            // Release the lock, or stop waiting for it.
+            let id = out.request_id();
+            out.push(Output::Lock { id, op: LockOp::Release { of: w.lock } });
+        }
         self.destroyed = true;
         self.timers = TimerTable::default();
         self.listeners.clear();
