@@ -25,7 +25,8 @@
 //! * **G7 — connect params per connect.** The view's `socket_key` is the project key, or in
 //!   `'session'` mode the user's token (or the project key if it is a JWT, else no connect).
 //! * **G8 — one refresh per refresh token.** The cross-tab refresh protocol lives in
-//!   [`crate::auth`] (lock, re-read, newest token, commit guard, post, release, announce).
+//!   [`crate::auth`] (lock, re-read, newest token, commit guard, post, release, announce;
+//!   every session write under the same lock; other tabs' news re-read from storage).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -239,14 +240,15 @@ impl Client {
             Input::Storage { id, result } => {
                 self.auth.handle_storage(id, result, now, &mut self.out);
             }
-            Input::StorageChanged { value } => self.auth.handle_storage_changed(value, now, &mut self.out),
+            // The new value is not trusted: the auth machine reads storage again.
+            Input::StorageChanged { .. } => self.auth.handle_storage_changed(&mut self.out),
             Input::LockGranted { id } => {
                 self.auth.handle_lock(id, true, now, &mut self.out);
             }
             Input::LockUnavailable { id } => {
                 self.auth.handle_lock(id, false, now, &mut self.out);
             }
-            Input::TabMessage { data } => self.auth.handle_tab_message(&data, now, &mut self.out),
+            Input::TabMessage { data } => self.auth.handle_tab_message(&data, &mut self.out),
             Input::Digest { id, b64url } => {
                 self.auth.handle_digest(id, b64url, now, &mut self.out);
             }

@@ -80,7 +80,8 @@ pub enum Input {
     },
     /// Another tab changed the session key (a `storage` event).
     StorageChanged {
-        /// The new value.
+        /// The new value, as the event carried it (for traces: the event can arrive after
+        /// this tab's own later write, so the auth machine reads storage again instead).
         value: Option<String>,
     },
     /// A lock request was granted.

@@ -7,7 +7,8 @@
 //! # The refresh protocol (guarantee G8)
 //!
 //! 1. acquire the Web Lock `lock:<storage key>` (with a timeout longer than a refresh request
-//!    can take, so a live holder always finishes first);
+//!    can take, so a live holder always finishes first) and record that the lock changed
+//!    hands (`<storage key>-lock-holder`);
 //! 2. re-read storage: another tab may have refreshed already — then adopt its session and
 //!    send nothing;
 //! 3. send the *newest* refresh token;
@@ -16,7 +17,14 @@
 //! 5. write the new session, post it to the other tabs, release the lock, and only then tell
 //!    the application (no user callback runs while the lock is held).
 //!
-//! A lock timeout (or a runtime without Web Locks) skips step 1 but never step 2 or 4.
+//! A lock wait that times out reads the holder record: if the lock changed hands since the
+//! last look (a chain of live holders), it waits again; a holder that kept it through a whole
+//! wait is stuck, and the flight goes on without the lock — skipping step 1, never 2 or 4.
+//!
+//! Every other write of the session key (sign-in, sign-out, updated user) also happens under
+//! the lock ([`SessionWrite`]), so none lands between another tab's steps 4 and 5. Tab
+//! messages and `storage` events are hints: they may arrive after this tab's own later
+//! write, so the stored session is read again and that is adopted.
 
 pub mod requests;
 pub mod session;
@@ -1038,7 +1046,7 @@ impl Auth {
     /// that kept the lock through a whole wait is stuck (and without Web Locks there is no
     /// holder): go on without the lock, under the commit guard. No clock is compared, so a
     /// wall-clock jump cannot make a live holder look stuck.
-    fn on_lock_holder(&mut self, gen: u64, value: Option<String>, _now: Now, out: &mut Outbox) {
+    fn on_lock_holder(&mut self, gen: u64, value: Option<String>, out: &mut Outbox) {
         let Some(r) = self.refresh.as_mut().filter(|r| r.gen == gen) else { return };
         let moved = value.is_some() && value != r.holder_seen;
         if moved && r.rewaits < MAX_REWAITS {
@@ -1509,7 +1517,7 @@ impl Auth {
                 }
             }
             StoreOp::SessionWritten => self.on_session_written(id, result.map(|_| ()), out),
-            StoreOp::LockHolder { gen } => self.on_lock_holder(gen, result.ok().flatten(), now, out),
+            StoreOp::LockHolder { gen } => self.on_lock_holder(gen, result.ok().flatten(), out),
             StoreOp::Adopt { hint } => {
                 // An unreadable storage shows nothing new: keep what this tab has.
                 if let Ok(value) = result {
@@ -1627,7 +1635,7 @@ impl Auth {
     /// Messages and `storage` events can arrive after this tab's own later write, so they
     /// are hints: the stored session, written under the lock, is read again and adopted
     /// (with the message's event when it is about that session).
-    pub fn handle_tab_message(&mut self, data: &str, _now: Now, out: &mut Outbox) {
+    pub fn handle_tab_message(&mut self, data: &str, out: &mut Outbox) {
         let Ok(fields) = json::fields(data) else { return };
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let Some(event) = get("event").and_then(json::str_of).and_then(|e| AuthEvent::parse(&e)) else { return };
@@ -1636,7 +1644,7 @@ impl Auth {
     }
 
     /// Another tab wrote the session key (the `storage` event): a hint, like a message.
-    pub fn handle_storage_changed(&mut self, _value: Option<String>, _now: Now, out: &mut Outbox) {
+    pub fn handle_storage_changed(&mut self, out: &mut Outbox) {
         self.reread(None, out);
     }
 

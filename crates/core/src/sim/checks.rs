@@ -67,8 +67,8 @@
 //!   sessions ([`liveness`]); (f) a refresh answer written to storage over anything but the
 //!   session it was refreshed from (or itself) — another actor wrote meanwhile, and the
 //!   commit guard must discard the answer (tallied apart as [`Checks::g8_commit_race`] when
-//!   the guard's read did show the refreshed session and another tab — a sign-in, which
-//!   takes no lock — wrote between that read and the commit).
+//!   the guard's read did show the refreshed session and another tab wrote between that read
+//!   and the commit — what sign-ins did before every session write took the lock).
 //!
 //! Liveness at the end of every schedule ([`liveness`]) is counted under the guarantee whose
 //! promise it completes: a wanted channel still recovering is G6, one joined with an old
@@ -525,8 +525,8 @@ impl Checks {
         let before = self.stored_rt.replace(rt.clone());
         if let Some(parent) = parent {
             if before.as_deref() != Some(parent.as_str()) && before.as_deref() != Some(rt.as_str()) {
-                // The guard read showed the refreshed session: another tab (a sign-in, which
-                // takes no lock) wrote between that read and this write.
+                // The guard read showed the refreshed session: another tab wrote between that
+                // read and this write (a write that did not take the lock).
                 let race = self.tabs[tab].read_rt.as_deref() == Some(parent.as_str());
                 if race {
                     self.g8_commit_race += 1;
