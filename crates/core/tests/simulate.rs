@@ -2,9 +2,8 @@
 //! browser, the model GoTrue and the model Realtime server on one virtual clock), with the
 //! property checkers of `authwire_core::sim::checks` counting violations of G1–G8.
 //!
-//! - `random_schedules`: 10,000 schedules in release builds; 1,000 in debug builds (the core's
-//!   JSON and JWT work unoptimised is ~20× slower, and the workspace builds tests without
-//!   optimisation), on two threads. Every guarantee must hold.
+//! - `random_schedules`: 10,000 schedules on two threads (the root `Cargo.toml` optimises the
+//!   core and wire crates in test builds, debug assertions on). Every guarantee must hold.
 //! - `g8_lock_wait_chain` and `g8_commit_race`: the two G8 classes that stayed open longest
 //!   (a lock wait timing out behind a chain of live holders; a sign-in written between a
 //!   refresh's commit guard and its commit), now closed by the holder record and by writing
@@ -29,7 +28,7 @@ fn check(seed: u64, steps: &[Step]) -> Report {
 
 #[test]
 fn random_schedules() {
-    let n: u64 = if cfg!(debug_assertions) { 1_000 } else { 10_000 };
+    let n: u64 = 10_000;
     let next = Arc::new(AtomicU64::new(0));
     let workers: Vec<_> = (0..2)
         .map(|_| {
