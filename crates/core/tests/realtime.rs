@@ -430,16 +430,22 @@ impl TokenJudge for Expiring {
     }
 }
 
-#[test]
-fn an_expiry_close_recovers_with_a_fresh_token() {
-    // G6 at the realtime level: system "Token has expired" + phx_close → RECOVERING, then a
-    // rejoin as soon as a new token is there.
+/// One client whose token expires 60 s after `T0` (`exp` returned), against a server that
+/// judges expiry and records frames.
+fn expiring_world() -> (W<Expiring>, u64) {
     let exp = T0 / 1000 + 60;
     let clients =
         vec![RtEndpoint::new("ws://h/realtime/v1", 1, Some(&format!("tok-{exp}")), &format!("tok-{}", exp + 10_000))];
     let mut server = ModelRealtime::new(Expiring);
     server.record = true;
-    let mut w: W<Expiring> = World::new(Now::new(0, T0), clients, server, NoServices);
+    (World::new(Now::new(0, T0), clients, server, NoServices), exp)
+}
+
+#[test]
+fn an_expiry_close_recovers_with_a_fresh_token() {
+    // G6 at the realtime level: system "Token has expired" + phx_close → RECOVERING, then a
+    // rejoin as soon as a new token is there.
+    let (mut w, exp) = expiring_world();
     let ch = subscribe(&mut w, 0, "room", ChannelOptions::default());
     w.run_for(61_000);
     let sends = w.server.expire_tokens(w.now.wall);
@@ -573,12 +579,7 @@ fn expiry_closes_name_the_token_generation_the_server_judged() {
     // and is pushed to B; then B's close (sent before the push reached the server) arrives. B's
     // signal names the generation B last held, so the client refreshes once more rather than
     // leaving B waiting for a token change that may be an hour away.
-    let exp = T0 / 1000 + 60;
-    let clients =
-        vec![RtEndpoint::new("ws://h/realtime/v1", 1, Some(&format!("tok-{exp}")), &format!("tok-{}", exp + 10_000))];
-    let mut server = ModelRealtime::new(Expiring);
-    server.record = true;
-    let mut w: W<Expiring> = World::new(Now::new(0, T0), clients, server, NoServices);
+    let (mut w, exp) = expiring_world();
     let a = subscribe(&mut w, 0, "a", ChannelOptions::default());
     let b = subscribe(&mut w, 0, "b", ChannelOptions::default());
     w.run_for(1_000);
