@@ -88,7 +88,7 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
             let ms = f.call1(&JsValue::NULL, &JsValue::from_f64(f64::from(tries))).ok().and_then(|v| v.as_f64());
             table.push(ms.filter(|m| m.is_finite() && *m >= 0.0).unwrap_or(1_000.0) as u64);
         }
-        cfg.realtime.reconnect = authwire_core::backoff::Backoff::Table(table);
+        cfg.realtime.reconnect = authwire_core::backoff::Backoff::Steps(table.into());
     }
     let access_token_fn = host::opt_fn(&opts, "accessToken");
     cfg.third_party = access_token_fn.is_some();

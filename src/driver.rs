@@ -277,7 +277,6 @@ fn execute(shared: &Shared, o: Output) {
                 host::deliver(&fns, 3, Some(String::from(kind)), &JsValue::from_str(&msg));
             }
         }
-        _ => {}
     }
 }
 
@@ -456,7 +455,6 @@ fn dispatch(shared: &Shared, e: AppEvent) {
                 host::deliver(&fns, 3, Some(String::from(status.as_str())), &lat);
             }
         }
-        _ => {}
     }
 }
 

@@ -1,5 +1,7 @@
 //! Retry delays as pure functions of the attempt number and a random source.
 
+use alloc::borrow::Cow;
+
 use crate::rng::Rng;
 use crate::time::Millis;
 
@@ -17,12 +19,9 @@ pub enum Backoff {
         /// Ceiling growth per attempt, in percent (200 doubles).
         growth_pct: u32,
     },
-    /// Fixed steps, the last one repeating (Phoenix's rejoin schedule 1/2/5/10 s,
-    /// protocol reference §4.6).
-    Steps(&'static [Millis]),
-    /// Delays given by the application (`reconnectAfterMs(tries)` evaluated for the first
-    /// tries), the last one repeating.
-    Table(alloc::vec::Vec<Millis>),
+    /// Fixed steps, the last one repeating: Phoenix's rejoin schedule 1/2/5/10 s (protocol
+    /// reference §4.6), or the delays of the application's `reconnectAfterMs(tries)`.
+    Steps(Cow<'static, [Millis]>),
 }
 
 /// Channel rejoin steps after an error (protocol reference §4.6).
@@ -35,7 +34,7 @@ impl Backoff {
     /// to ~1.0 s with the same cap and the same spread (see the reconnect-storm test).
     pub const RECONNECT: Backoff = Backoff::FullJitter { base: 1_000, cap: 5_000, growth_pct: 150 };
     /// The default channel rejoin policy.
-    pub const REJOIN: Backoff = Backoff::Steps(REJOIN_STEPS);
+    pub const REJOIN: Backoff = Backoff::Steps(Cow::Borrowed(REJOIN_STEPS));
 
     /// The delay before retry `attempt`.
     pub fn delay(&self, attempt: u32, rng: &mut Rng) -> Millis {
@@ -51,7 +50,6 @@ impl Backoff {
                 rng.up_to(ceiling)
             }
             Backoff::Steps(steps) => steps.get(attempt as usize).or(steps.last()).copied().unwrap_or(0),
-            Backoff::Table(steps) => steps.get(attempt as usize).or(steps.last()).copied().unwrap_or(0),
         }
     }
 }

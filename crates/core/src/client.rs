@@ -35,7 +35,7 @@ use authwire_wire::frame::UserData;
 use authwire_wire::jwt;
 use authwire_wire::realtime::PgChange;
 
-use crate::auth::{Auth, AuthConfig, Change, SignOutReason};
+use crate::auth::{Auth, AuthConfig, SignOutReason};
 use crate::config::{ApikeyMode, ClientConfig};
 use crate::error::{AuthError, ChannelError, ChannelOpError};
 use crate::io::{AppEvent, ChannelId, Input, ListenerId, Outbox, Output, RequestId, Ticket};
@@ -329,16 +329,7 @@ impl Client {
                 self.fetch_third_party();
             }
         }
-        let mut changes: Vec<TokenChange> = self
-            .auth
-            .take_changes()
-            .into_iter()
-            .map(|c| match c {
-                Change::Rotated => TokenChange::Rotated,
-                Change::UserSwitched => TokenChange::UserSwitched,
-                Change::SignedOut => TokenChange::SignedOut,
-            })
-            .collect();
+        let mut changes = self.auth.take_changes();
         if let Some(c) = self.pending_tp_change.take() {
             changes.push(c);
         }
@@ -368,7 +359,7 @@ impl Client {
                         self.auth.force_refresh(now, &mut self.out);
                     }
                 }
-                Signal::RefusedBeforeOpen => self.diagnose_refusal(now),
+                Signal::RefusedBeforeOpen => self.diagnose_refusal(),
             }
         }
         let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
@@ -378,7 +369,7 @@ impl Client {
     /// A socket that closed before opening was probably refused at the handshake, which a
     /// browser cannot read. Ask the auth server about the token instead (design.md,
     /// "Diagnostics").
-    fn diagnose_refusal(&mut self, now: Now) {
+    fn diagnose_refusal(&mut self) {
         if self.diagnosis.is_some() {
             return;
         }
@@ -392,7 +383,6 @@ impl Client {
         let id = self.out.request_id();
         self.diagnosis = Some(id);
         self.out.push(Output::Http { id, request: req });
-        let _ = now;
     }
 
     fn on_diagnosis(&mut self, status: u16, body: &str) {
@@ -488,7 +478,7 @@ impl Client {
         self.auth.ensure_fresh(now, &mut self.out);
         let base = self.http_target_parts();
         let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        let http = HttpTarget { base_url: &base, apikey: &self.cfg.key, bearer_fallback: None };
+        let http = HttpTarget { base_url: &base, apikey: &self.cfg.key };
         self.realtime.send_broadcast(ch, event, data, t, now, &v, &http, &mut self.out)?;
         Ok(t)
     }
@@ -505,7 +495,7 @@ impl Client {
         let t = self.ticket();
         let base = self.http_target_parts();
         let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        let http = HttpTarget { base_url: &base, apikey: &self.cfg.key, bearer_fallback: None };
+        let http = HttpTarget { base_url: &base, apikey: &self.cfg.key };
         self.realtime.http_send(ch, event, payload_json, t, &v, &http, &mut self.out)?;
         Ok(t)
     }

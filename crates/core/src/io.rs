@@ -31,7 +31,6 @@ pub struct ChannelId(pub u32);
 
 /// What the shell feeds the core.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Input {
     /// The WebSocket of `conn` opened.
     SocketOpened {
@@ -308,8 +307,6 @@ pub enum AuthEvent {
     UserUpdated,
     /// A recovery link or code was used.
     PasswordRecovery,
-    /// An MFA challenge was verified (unused while MFA is not supported).
-    MfaChallengeVerified,
 }
 
 impl AuthEvent {
@@ -322,7 +319,6 @@ impl AuthEvent {
             AuthEvent::TokenRefreshed => "TOKEN_REFRESHED",
             AuthEvent::UserUpdated => "USER_UPDATED",
             AuthEvent::PasswordRecovery => "PASSWORD_RECOVERY",
-            AuthEvent::MfaChallengeVerified => "MFA_CHALLENGE_VERIFIED",
         }
     }
     /// Types a supabase-js event name (from another tab).
@@ -334,7 +330,6 @@ impl AuthEvent {
             "TOKEN_REFRESHED" => AuthEvent::TokenRefreshed,
             "USER_UPDATED" => AuthEvent::UserUpdated,
             "PASSWORD_RECOVERY" => AuthEvent::PasswordRecovery,
-            "MFA_CHALLENGE_VERIFIED" => AuthEvent::MfaChallengeVerified,
             _ => return None,
         })
     }
@@ -346,7 +341,6 @@ pub struct ListenerId(pub u32);
 
 /// Something the application should see.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum AppEvent {
     /// A channel's subscribe status changed.
     ChannelStatus {
@@ -440,7 +434,6 @@ pub enum Level {
 
 /// What the core asks the shell to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Output {
     /// Open a WebSocket to `url` (computed now, guarantee G7) for connection `conn`.
     Connect {

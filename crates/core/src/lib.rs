@@ -35,6 +35,7 @@ pub mod rng;
 pub mod sim;
 pub mod time;
 pub mod timer;
+pub mod token;
 
 pub use client::Client;
 pub use config::{ClientConfig, ConfigError};

@@ -188,7 +188,7 @@ fn pushes_wait_for_the_join_and_go_out_in_order() {
     let ch =
         w.with(0, |c, _| c.rt.channel("room", ChannelOptions { broadcast_ack: true, ..Default::default() }).unwrap());
     w.with(0, |c, now| c.call(now, |rt, now, v, out| rt.subscribe(ch, None, now, v, out))).unwrap();
-    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
+    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon" };
     for i in 0..3u64 {
         w.with(0, |c, now| {
             c.call(now, |rt, now, v, out| {
@@ -212,7 +212,7 @@ fn ack_timeout_resolves_timed_out() {
     let ch = subscribe(&mut w, 0, "room", ChannelOptions { broadcast_ack: true, ..Default::default() });
     w.run_for(1_000);
     w.faults.insert(0, Faults { blackhole: true });
-    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
+    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon" };
     w.with(0, |c, now| {
         c.call(now, |rt, now, v, out| {
             rt.send_broadcast(ch, "e", UserData::Json("{}".into()), Ticket(1), now, v, &http, out)
@@ -231,7 +231,7 @@ fn ack_timeout_resolves_timed_out() {
 fn broadcast_without_a_subscription_uses_http() {
     let mut w = world(1);
     let ch = w.with(0, |c, _| c.rt.channel("room", ChannelOptions::default()).unwrap());
-    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
+    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon" };
     w.clients[0]
         .call(w.now, |rt, now, v, out| {
             rt.send_broadcast(ch, "e", UserData::Json("{}".into()), Ticket(1), now, v, &http, out)
@@ -322,7 +322,7 @@ fn binary_kind4_broadcasts_decode() {
     let a = subscribe(&mut w, 0, "room", ChannelOptions::default());
     subscribe(&mut w, 1, "room", ChannelOptions::default());
     w.run_for(1_000);
-    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon", bearer_fallback: None };
+    let http = HttpTarget { base_url: "http://h/realtime/v1", apikey: "anon" };
     w.with(0, |c, now| {
         c.call(now, |rt, now, v, out| {
             rt.send_broadcast(a, "bin", UserData::Binary(vec![1, 2, 3]), Ticket(1), now, v, &http, out)
@@ -567,7 +567,8 @@ fn reconnect_storm_is_spread() {
 #[test]
 fn fixed_reconnect_steps_herd_the_crowd() {
     // realtime-js's 1/2/5/10 s schedule without jitter: the same storm comes back in a lump.
-    let times = storm(Some(authwire_core::backoff::Backoff::Steps(&[1_000, 2_000, 5_000, 10_000])));
+    let times =
+        storm(Some(authwire_core::backoff::Backoff::Steps(std::borrow::Cow::Borrowed(&[1_000, 2_000, 5_000, 10_000]))));
     let worst = busiest_100ms(&times);
     eprintln!("fixed steps: busiest 100 ms window {worst} of {}", times.len());
     assert!(worst * 2 > times.len(), "most clients reconnect within one 100 ms window ({worst})");

@@ -47,6 +47,7 @@ use crate::map::VecMap;
 use crate::rng::Rng;
 use crate::time::{Instant, Millis, Now, UnixTime};
 use crate::timer::TimerTable;
+use crate::token::TokenChange;
 
 /// Auth settings.
 #[derive(Debug, Clone)]
@@ -107,17 +108,6 @@ impl SignOutReason {
             _ => None,
         }
     }
-}
-
-/// How the access token changed (for the Realtime half; see `realtime::TokenChange`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Same principal, new token (refresh, or a first sign-in over an anonymous socket).
-    Rotated,
-    /// Another user.
-    UserSwitched,
-    /// No session any more.
-    SignedOut,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,8 +201,9 @@ enum StoreOp {
         creds: String,
         flow: PkceFlow,
     },
+    /// The PKCE verifier for `code`; `ticket` is `None` for a code found in the page URL.
     VerifierRead {
-        ticket: Ticket,
+        ticket: Option<Ticket>,
         code: String,
     },
 }
@@ -231,6 +222,8 @@ enum DigestOp {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum RefreshStep {
+    /// Not persisting, so no other tab shares the token: straight to the request.
+    Unshared,
     Lock(RequestId),
     /// The lock wait timed out: reading when its holder took it.
     LockHolder(RequestId),
@@ -328,7 +321,7 @@ pub struct Auth {
     retry_attempt: u32,
     listeners: Vec<(ListenerId, bool)>,
     next_listener: u32,
-    changes: Vec<Change>,
+    changes: Vec<TokenChange>,
     sign_out_reason: Option<SignOutReason>,
     auto_refresh: bool,
     rng: Rng,
@@ -431,7 +424,7 @@ impl Auth {
     }
 
     /// Token changes since the last call.
-    pub fn take_changes(&mut self) -> Vec<Change> {
+    pub fn take_changes(&mut self) -> Vec<TokenChange> {
         core::mem::take(&mut self.changes)
     }
 
@@ -531,9 +524,7 @@ impl Auth {
         let Some(url) = self.cfg.page_url.take() else { return };
         let (base, frag) = url.split_once('#').unwrap_or((&url, ""));
         let query = base.split_once('?').map_or("", |(_, q)| q);
-        let param = |s: &str, k: &str| {
-            s.split('&').find_map(|p| p.split_once('=').filter(|(n, _)| *n == k).map(|(_, v)| decode_component(v)))
-        };
+        let param = authwire_wire::url::query_value;
         let clean_base = base.split_once('?').map_or(base, |(b, _)| b);
         if let Some(err) = param(frag, "error_description").or_else(|| param(query, "error_description")) {
             out.log(Level::Warn, concat(&["the page URL carries an auth error: ", &err]));
@@ -572,7 +563,7 @@ impl Auth {
                 out.push(Output::ReplaceUrl(clean));
                 self.init_busy = true;
                 let id = out.request_id();
-                self.store.insert(id, StoreOp::VerifierRead { ticket: Ticket(0), code });
+                self.store.insert(id, StoreOp::VerifierRead { ticket: None, code });
                 out.push(Output::Storage { id, op: StorageOp::Get(self.verifier_key()) });
             }
         }
@@ -677,9 +668,9 @@ impl Auth {
     /// Installs `s`, records how the token changed, and schedules its refresh.
     fn set_session(&mut self, s: Session, now: Now) {
         let change = match &self.session {
-            None => Change::Rotated,
-            Some(old) if old.user_id == s.user_id => Change::Rotated,
-            Some(_) => Change::UserSwitched,
+            None => TokenChange::Rotated,
+            Some(old) if old.user_id == s.user_id => TokenChange::Rotated,
+            Some(_) => TokenChange::UserSwitched,
         };
         let token_changed = self.session.as_ref().is_none_or(|old| old.access_token != s.access_token);
         self.session = Some(s);
@@ -738,7 +729,7 @@ impl Auth {
         }
         if had {
             self.token_gen += 1;
-            self.changes.push(Change::SignedOut);
+            self.changes.push(TokenChange::SignedOut);
             if post {
                 self.tab_post(AuthEvent::SignedOut, out);
             }
@@ -938,7 +929,7 @@ impl Auth {
                 holder_seen: None,
             });
         } else {
-            let step = RefreshStep::Lock(RequestId(0));
+            let step = RefreshStep::Unshared;
             self.refresh = Some(Refresh { gen, step, lock: None, token, fresh: None, rewaits: 0, holder_seen: None });
             self.send_refresh(now, out);
         }
@@ -1545,36 +1536,33 @@ impl Auth {
                 self.digests.insert(did, DigestOp::Pkce { ticket, creds, flow });
                 out.push(Output::Digest { id: did, data: verifier });
             }
-            StoreOp::VerifierRead { ticket, code } => {
-                let from_url = ticket == Ticket(0);
-                match result.ok().flatten() {
-                    Some(v) if !v.is_empty() => {
-                        let recovery = v.ends_with("/recovery");
-                        let verifier = v.trim_end_matches("/recovery");
-                        let req = self.gotrue().request(
-                            "POST",
-                            "/token?grant_type=pkce",
-                            None,
-                            Some(requests::pkce_body(&code, verifier)),
-                        );
-                        let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
-                        let ticket = if from_url { None } else { Some(ticket) };
-                        self.send(req, HttpOp::SignIn { ticket, kind, verifier: true }, now, out);
-                    }
-                    _ => {
-                        if from_url {
-                            self.init_busy = false;
-                            out.log(
-                                Level::Warn,
-                                String::from("the page URL has an auth code but no PKCE verifier is stored"),
-                            );
-                            self.flush_initial(out);
-                        } else {
-                            out.event(AppEvent::Done { ticket, result: Err(AuthError::PkceVerifierMissing) });
-                        }
-                    }
+            StoreOp::VerifierRead { ticket, code } => match result.ok().flatten() {
+                Some(v) if !v.is_empty() => {
+                    let recovery = v.ends_with("/recovery");
+                    let verifier = v.trim_end_matches("/recovery");
+                    let req = self.gotrue().request(
+                        "POST",
+                        "/token?grant_type=pkce",
+                        None,
+                        Some(requests::pkce_body(&code, verifier)),
+                    );
+                    let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
+                    self.send(req, HttpOp::SignIn { ticket, kind, verifier: true }, now, out);
                 }
-            }
+                _ => match ticket {
+                    None => {
+                        self.init_busy = false;
+                        out.log(
+                            Level::Warn,
+                            String::from("the page URL has an auth code but no PKCE verifier is stored"),
+                        );
+                        self.flush_initial(out);
+                    }
+                    Some(ticket) => {
+                        out.event(AppEvent::Done { ticket, result: Err(AuthError::PkceVerifierMissing) });
+                    }
+                },
+            },
         }
         true
     }
@@ -1903,7 +1891,7 @@ impl Auth {
             return;
         }
         let id = out.request_id();
-        self.store.insert(id, StoreOp::VerifierRead { ticket, code: String::from(code) });
+        self.store.insert(id, StoreOp::VerifierRead { ticket: Some(ticket), code: String::from(code) });
         out.push(Output::Storage { id, op: StorageOp::Get(self.verifier_key()) });
     }
 
@@ -2153,29 +2141,4 @@ fn claims_data(token: &str) -> Result<String, AuthError> {
     let mut w = ObjectWriter::new();
     w.raw("claims", &c.raw).raw("header", &header).str("signature", sig);
     Ok(w.finish())
-}
-
-/// Decodes a `%XX`/`+` URL component.
-fn decode_component(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(x), Some(y)) => {
-                        out.push((x * 16 + y) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_default()
 }

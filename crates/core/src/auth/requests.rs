@@ -8,7 +8,7 @@ use authwire_wire::gotrue::API_VERSION;
 use authwire_wire::json::{self, ObjectWriter, Value};
 
 use crate::io::HttpRequest;
-use crate::realtime::url_encode;
+use authwire_wire::url::encode_component;
 
 /// Where and how to talk to GoTrue.
 #[derive(Debug, Clone, Copy)]
@@ -159,7 +159,7 @@ pub fn redirect_query(creds: &Value, key: &str) -> String {
     match opt(creds, key).and_then(Value::as_str) {
         Some(r) => {
             let mut q = String::from("?redirect_to=");
-            url_encode(&mut q, r);
+            encode_component(&mut q, r);
             q
         }
         None => String::new(),
@@ -170,18 +170,18 @@ pub fn redirect_query(creds: &Value, key: &str) -> String {
 pub fn authorize_url(base: &str, creds: &Value, pkce: Option<(&str, &str)>) -> String {
     let mut url = String::from(base);
     url.push_str("/authorize?provider=");
-    url_encode(&mut url, cred(creds, "provider").unwrap_or(""));
+    encode_component(&mut url, cred(creds, "provider").unwrap_or(""));
     if let Some(r) = opt(creds, "redirectTo").and_then(Value::as_str) {
         url.push_str("&redirect_to=");
-        url_encode(&mut url, r);
+        encode_component(&mut url, r);
     }
     if let Some(s) = opt(creds, "scopes").and_then(Value::as_str) {
         url.push_str("&scopes=");
-        url_encode(&mut url, s);
+        encode_component(&mut url, s);
     }
     if let Some((challenge, method)) = pkce {
         url.push_str("&code_challenge=");
-        url_encode(&mut url, challenge);
+        encode_component(&mut url, challenge);
         url.push_str("&code_challenge_method=");
         url.push_str(method);
     }
@@ -189,9 +189,9 @@ pub fn authorize_url(base: &str, creds: &Value, pkce: Option<(&str, &str)>) -> S
         for (k, v) in params {
             if let Some(v) = v.as_str() {
                 url.push('&');
-                url_encode(&mut url, k);
+                encode_component(&mut url, k);
                 url.push('=');
-                url_encode(&mut url, v);
+                encode_component(&mut url, v);
             }
         }
     }

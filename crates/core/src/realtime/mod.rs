@@ -20,6 +20,7 @@ use authwire_wire::realtime::{
     parse_presence_state, parse_reply, presence_payload, Event, JoinConfig, PgChange, System, PHOENIX_TOPIC,
     TOPIC_PREFIX,
 };
+use authwire_wire::url::encode_component;
 
 use self::channel::{Channel, ChannelState, Inflight, PushKind, Queued};
 use crate::backoff::Backoff;
@@ -32,6 +33,7 @@ use crate::map::VecMap;
 use crate::rng::Rng;
 use crate::time::{Instant, Millis, Now};
 use crate::timer::TimerTable;
+pub use crate::token::{TokenChange, TokenView};
 
 /// Realtime settings. Defaults follow realtime-js (protocol reference §10.3) except the
 /// reconnect policy, which adds full jitter.
@@ -81,36 +83,6 @@ impl RealtimeConfig {
     }
 }
 
-/// The auth state as the socket needs it, at the moment of a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenView<'a> {
-    /// `false` while auth is unresolved (restoring, refreshing, waiting for another tab) or
-    /// the token is inside its refresh margin: no join, `access_token` or channel push is
-    /// sent (G2, G4).
-    pub ready: bool,
-    /// The token for joins and `access_token` pushes: the user's JWT, or the project key when
-    /// it is a JWT, or `None` (the server then uses the socket's connect token).
-    pub token: Option<&'a str>,
-    /// Changes whenever `token` changes.
-    pub generation: u64,
-    /// The `role` claim of `token` (or of the connect key when `token` is `None`).
-    pub role: Option<&'a str>,
-    /// The `apikey` to connect with now (G7); `None`: do not connect yet.
-    pub socket_key: Option<&'a str>,
-}
-
-/// How the token changed, which decides what joined channels need (G3, G5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenChange {
-    /// A new token for the same principal (refresh, `setSession` for the same user, an
-    /// anonymous socket gaining its first user): push `access_token`.
-    Rotated,
-    /// A different user: every channel rejoins.
-    UserSwitched,
-    /// Signed out: private channels end with `signed_out`, public ones rejoin as anon.
-    SignedOut,
-}
-
 /// Things the realtime half tells the [`crate::Client`] about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signal {
@@ -133,8 +105,6 @@ pub enum ConnectionState {
     Connecting,
     /// Connected.
     Open,
-    /// Closing.
-    Closing,
 }
 
 impl ConnectionState {
@@ -144,7 +114,6 @@ impl ConnectionState {
             ConnectionState::Closed => "closed",
             ConnectionState::Connecting => "connecting",
             ConnectionState::Open => "open",
-            ConnectionState::Closing => "closing",
         }
     }
 }
@@ -226,20 +195,6 @@ pub struct Realtime {
     http_sends: VecMap<RequestId, Ticket>,
     signals: Vec<Signal>,
     destroyed: bool,
-}
-
-/// Writes `s` percent-encoded like `encodeURIComponent`.
-pub fn url_encode(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
-        }
-    }
 }
 
 impl Realtime {
@@ -710,7 +665,7 @@ impl Realtime {
             (String::from("apikey"), String::from(http.apikey)),
             (String::from("Content-Type"), String::from("application/json")),
         ];
-        if let Some(t) = view.token.or(http.bearer_fallback) {
+        if let Some(t) = view.token {
             let mut b = String::from("Bearer ");
             b.push_str(t);
             headers.push((String::from("Authorization"), b));
@@ -965,19 +920,19 @@ impl Realtime {
         let Some(key) = view.socket_key else { return };
         let mut url = self.cfg.endpoint.clone();
         url.push_str("/websocket?apikey=");
-        url_encode(&mut url, key);
+        encode_component(&mut url, key);
         for (k, v) in &self.cfg.params {
             if k == "apikey" || k == "vsn" {
                 continue;
             }
             url.push('&');
-            url_encode(&mut url, k);
+            encode_component(&mut url, k);
             url.push('=');
-            url_encode(&mut url, v);
+            encode_component(&mut url, v);
         }
         if let Some(l) = &self.cfg.log_level {
             url.push_str("&log_level=");
-            url_encode(&mut url, l);
+            encode_component(&mut url, l);
         }
         url.push_str("&vsn=");
         url.push_str(self.cfg.vsn.as_str());
@@ -1515,6 +1470,4 @@ pub struct HttpTarget<'a> {
     pub base_url: &'a str,
     /// The `apikey` header.
     pub apikey: &'a str,
-    /// The Bearer to use when there is no token (supabase-js omits it since 2.88).
-    pub bearer_fallback: Option<&'a str>,
 }

@@ -87,13 +87,14 @@ use authwire_wire::realtime::parse_join;
 
 use super::client_endpoint::ClientEndpoint;
 use super::gotrue::{GoTrueHandle, RefreshOutcome};
-use super::rt_server::{percent_decode, ClientIdx, ModelRealtime};
+use super::rt_server::{ClientIdx, ModelRealtime};
 use crate::client::Client;
 use crate::config::ApikeyMode;
 use crate::io::{AppEvent, ChannelId, Input, LockOp, Output, RequestId, StorageOp, SubscribeStatus};
 use crate::realtime::channel::ChannelState;
 use crate::realtime::ConnectionState;
 use crate::time::{Instant, Now};
+use authwire_wire::url::decode_component;
 
 /// The core's GoTrue request timeout (`Client::new` sets 10 s): after it a presentation is no
 /// longer outstanding.
@@ -384,7 +385,7 @@ impl Checks {
     fn check_connect(&mut self, tab: ClientIdx, c: &Client, local: Now, server: Now, url: &str) {
         let at = local.mono;
         let query = url.split_once('?').map_or("", |(_, q)| q);
-        let apikey = query.split('&').find_map(|p| p.strip_prefix("apikey=")).map(percent_decode).unwrap_or_default();
+        let apikey = query.split('&').find_map(|p| p.strip_prefix("apikey=")).map(decode_component).unwrap_or_default();
         self.check_exp(4, tab, at, server, &apikey, "the connect apikey");
         let cfg = c.config();
         let session = c.auth().session();

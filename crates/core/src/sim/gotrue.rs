@@ -39,6 +39,7 @@ use core::cell::{Ref, RefCell, RefMut};
 use authwire_wire::gotrue::API_VERSION;
 use authwire_wire::json::{self, ObjectWriter, Value};
 use authwire_wire::jwt::{self, b64url_encode};
+use authwire_wire::url::decode_component;
 
 use super::digest::digest_b64url;
 use super::rt_server::{ClientIdx, TokenInfo, TokenJudge};
@@ -524,37 +525,6 @@ impl Req<'_> {
     }
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes `%XX` and `+` in a query component.
-fn pct_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// `(path, query)` of an absolute URL.
 fn split_url(url: &str) -> (&str, &str) {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -567,7 +537,7 @@ fn parse_query(q: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (pct_decode(k), pct_decode(v))
+            (decode_component(k), decode_component(v))
         })
         .collect()
 }
@@ -2180,7 +2150,7 @@ mod tests {
         let id = m.create_user("u@x.io", "secret1", at(0));
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
-        assert_eq!(pct_decode("a%2Fb+c%zz"), "a/b c%zz");
+        assert_eq!(decode_component("a%2Fb+c%zz"), "a/b c%zz");
         assert_eq!(split_url("http://h:1/auth/v1/token?grant_type=pkce"), ("/auth/v1/token", "grant_type=pkce"));
         let s = m.issue_session(&id, at(0)).unwrap();
         assert!(parse_token_response(&s).is_ok());

@@ -17,6 +17,7 @@ use authwire_wire::realtime::{
     self as rt, parse_join, presence_entries_json, reply_payload, Event, JoinConfig, PresenceMeta, System,
     PHOENIX_TOPIC,
 };
+use authwire_wire::url::decode_component;
 
 use crate::time::UnixTime;
 
@@ -193,7 +194,7 @@ impl<J: TokenJudge> ModelRealtime<J> {
         for pair in query.split('&') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match k {
-                "apikey" => apikey = Some(percent_decode(v)),
+                "apikey" => apikey = Some(decode_component(v)),
                 "vsn" => vsn = Vsn::from_query(v).ok_or(403u16)?,
                 _ => {}
             }
@@ -695,24 +696,4 @@ impl<J: TokenJudge> ModelRealtime<J> {
     pub fn raw(&self, to: ConnKey, msg: WireMsg) -> Vec<ServerSend> {
         alloc::vec![ServerSend { to, delay_ms: 0, msg }]
     }
-}
-
-/// Decodes `%XX` escapes (enough for URL query values the core writes).
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let h = |c: u8| (c as char).to_digit(16);
-            if let (Some(a), Some(c)) = (h(b[i + 1]), h(b[i + 2])) {
-                out.push((a * 16 + c) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_default()
 }
