@@ -1,30 +1,16 @@
 // Auth flows of the release build in Chromium against a real authwire-dev (real GoTrue
 // endpoints, real PostgreSQL).
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDevserver } from '../support/devserver.mjs'
-import { launchBrowser } from '../support/browser.mjs'
-import { testSite, openApp, refreshRequests } from '../support/app.mjs'
+import { fixture, email, refreshRequests } from '../support/fixture.mjs'
+import { waitFor } from '../support/wait.mjs'
 
-let server, site, browser
-
-before(async () => {
-  // Short tokens so refreshes happen within the test: margin = lifetime/4 = 2 s.
-  server = await startDevserver({ args: ['--token-ttl', '8'] })
-  site = await testSite()
-  browser = await launchBrowser()
-})
-
-after(async () => {
-  await browser?.close()
-  await site?.close()
-  await server?.stop()
-})
-
-const email = () => `user-${Math.random().toString(36).slice(2)}@example.com`
+// Short tokens so refreshes happen within the test: margin = lifetime/4 = 2 s.
+const TTL = 8
+const f = fixture({ servers: { server: { args: ['--token-ttl', String(TTL)] } }, site: 'dist-test', browser: true })
 
 test('sign up, events in order, persistence across a reload', async () => {
-  const page = await openApp(browser, site)
+  const page = await f.openApp()
   const who = email()
   const first = await page.evaluate(
     async ({ url, key, who }) => {
@@ -32,10 +18,10 @@ test('sign up, events in order, persistence across a reload', async () => {
       const events = []
       client.auth.onAuthStateChange((e, s) => events.push([e, s?.user?.email ?? null]))
       const { data, error } = await client.auth.signUp({ email: who, password: 'correct horse' })
-      await new Promise((r) => setTimeout(r, 50))
+      await window.waitFor(() => events.length >= 2, { what: () => `INITIAL_SESSION and SIGNED_IN, saw ${JSON.stringify(events)}` })
       return { error, user: data.user?.email, hasSession: !!data.session, events, stored: Object.keys(localStorage) }
     },
-    { url: server.url, key: server.config.publishableKey, who },
+    { url: f.server.url, key: f.server.config.publishableKey, who },
   )
   assert.equal(first.error, null)
   assert.equal(first.user, who)
@@ -51,7 +37,7 @@ test('sign up, events in order, persistence across a reload', async () => {
       const { data } = await client.auth.getSession()
       return { initial, session: data.session?.user?.email }
     },
-    { url: server.url, key: server.config.publishableKey },
+    { url: f.server.url, key: f.server.config.publishableKey },
   )
   assert.deepEqual(second.initial, ['INITIAL_SESSION', who])
   assert.equal(second.session, who)
@@ -59,14 +45,14 @@ test('sign up, events in order, persistence across a reload', async () => {
 })
 
 test('wrong password: a typed AuthApiError, nothing stored', async () => {
-  const page = await openApp(browser, site)
+  const page = await f.openApp()
   const r = await page.evaluate(
     async ({ url, key }) => {
       const client = window.authwire.createClient(url, key)
       const { data, error } = await client.auth.signInWithPassword({ email: 'nobody@example.com', password: 'nope-nope' })
       return { data, name: error?.name, code: error?.code, status: error?.status, isAuth: window.authwire.isAuthError(error) }
     },
-    { url: server.url, key: server.config.anonKey },
+    { url: f.server.url, key: f.server.config.anonKey },
   )
   assert.deepEqual(r.data, { user: null, session: null })
   assert.equal(r.name, 'AuthApiError')
@@ -77,7 +63,7 @@ test('wrong password: a typed AuthApiError, nothing stored', async () => {
 })
 
 test('sign out clears storage and records the reason', async () => {
-  const page = await openApp(browser, site)
+  const page = await f.openApp()
   const who = email()
   const r = await page.evaluate(
     async ({ url, key, who }) => {
@@ -89,7 +75,7 @@ test('sign out clears storage and records the reason', async () => {
       const { data } = await client.auth.getSession()
       return { error, events, session: data.session, reason: client.auth.signOutReason(), stored: localStorage.getItem('sb-127-auth-token') }
     },
-    { url: server.url, key: server.config.publishableKey, who },
+    { url: f.server.url, key: f.server.config.publishableKey, who },
   )
   assert.equal(r.error, null)
   assert.deepEqual(r.events, ['INITIAL_SESSION', 'SIGNED_OUT'])
@@ -100,7 +86,7 @@ test('sign out clears storage and records the reason', async () => {
 })
 
 test('a full storage quota is a typed error and the session keeps working in memory', async () => {
-  const page = await openApp(browser, site)
+  const page = await f.openApp()
   const who = email()
   const r = await page.evaluate(
     async ({ url, key, who }) => {
@@ -116,7 +102,7 @@ test('a full storage quota is a typed error and the session keeps working in mem
       const { data } = await client.auth.getSession()
       return { code: error?.code, message: error?.message, session: data.session?.user?.email, diag: client.diagnose().auth.storageError }
     },
-    { url: server.url, key: server.config.publishableKey, who },
+    { url: f.server.url, key: f.server.config.publishableKey, who },
   )
   assert.equal(r.code, 'storage_error')
   assert.match(r.message, /quota/i)
@@ -126,9 +112,8 @@ test('a full storage quota is a typed error and the session keeps working in mem
 })
 
 test('two tabs: one refresh per rotation, the other tab adopts it (G8)', async () => {
-  const context = browser.context
-  const a = await openApp(browser, site)
-  const b = await openApp(browser, site)
+  const a = await f.openApp()
+  const b = await f.openApp()
   const who = email()
   await a.evaluate(
     async ({ url, key, who }) => {
@@ -137,7 +122,7 @@ test('two tabs: one refresh per rotation, the other tab adopts it (G8)', async (
       window.client.auth.onAuthStateChange((e) => window.events.push(e))
       await window.client.auth.signUp({ email: who, password: 'correct horse' })
     },
-    { url: server.url, key: server.config.publishableKey, who },
+    { url: f.server.url, key: f.server.config.publishableKey, who },
   )
   await b.evaluate(
     async ({ url, key }) => {
@@ -146,30 +131,31 @@ test('two tabs: one refresh per rotation, the other tab adopts it (G8)', async (
       window.client.auth.onAuthStateChange((e) => window.events.push(e))
       await window.client.auth.getSession()
     },
-    { url: server.url, key: server.config.publishableKey },
+    { url: f.server.url, key: f.server.config.publishableKey },
   )
-  // 8 s tokens refresh 2 s before expiry: wait for two rotations, then for the last one to
-  // settle in both tabs (a rotation may be in flight when the wait ends).
-  await new Promise((r) => setTimeout(r, 13_000))
+  // 8 s tokens refresh 2 s before expiry: wait until two rotations have happened and the last
+  // one has settled in both tabs (a rotation may be in flight at any given moment). On a
+  // timeout the assertions below, which the condition is made of, say which part failed.
   let state
-  for (let i = 0; i < 40; i++) {
-    const eventsA = await a.evaluate(() => window.events)
-    const eventsB = await b.evaluate(() => window.events)
-    const tokens = await Promise.all([a, b].map((p) => p.evaluate(async () => (await window.client.auth.getSession()).data.session?.access_token)))
-    state = {
-      rotationsA: eventsA.filter((e) => e === 'TOKEN_REFRESHED').length,
-      rotationsB: eventsB.filter((e) => e === 'TOKEN_REFRESHED').length,
-      refreshes: refreshRequests([a, b]).length,
-      same: tokens[0] === tokens[1],
-    }
-    if (state.same && state.rotationsA === state.rotationsB && state.refreshes === state.rotationsA) break
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await waitFor(
+    async () => {
+      const eventsA = await a.evaluate(() => window.events)
+      const eventsB = await b.evaluate(() => window.events)
+      const tokens = await Promise.all([a, b].map((p) => p.evaluate(async () => (await window.client.auth.getSession()).data.session?.access_token)))
+      state = {
+        rotationsA: eventsA.filter((e) => e === 'TOKEN_REFRESHED').length,
+        rotationsB: eventsB.filter((e) => e === 'TOKEN_REFRESHED').length,
+        refreshes: refreshRequests([a, b]).length,
+        same: tokens[0] === tokens[1],
+      }
+      return state.rotationsA >= 2 && state.same && state.rotationsA === state.rotationsB && state.refreshes === state.rotationsA
+    },
+    { timeoutMs: 4 * TTL * 1000, intervalMs: 100, what: 'two settled rotations' },
+  ).catch(() => {})
   assert.ok(state.rotationsA >= 2, JSON.stringify(state))
   assert.equal(state.rotationsB, state.rotationsA, `tab B saw every rotation: ${JSON.stringify(state)}`)
   assert.equal(state.refreshes, state.rotationsA, `one refresh request per rotation across both tabs: ${JSON.stringify(state)}`)
   assert.ok(state.same, 'both tabs hold the same, newest token')
-  void context
   await a.close()
   await b.close()
 })

@@ -1,40 +1,16 @@
 // The remaining auth flows of the release build in Chromium against a real authwire-dev: OTP,
 // OAuth redirects (PKCE and implicit, taken from the page URL), setSession, updateUser,
 // getUser, getClaims (ES256 verified with WebCrypto), signInWithIdToken, not-supported APIs.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDevserver } from '../support/devserver.mjs'
-import { launchBrowser } from '../support/browser.mjs'
-import { testSite, openApp } from '../support/app.mjs'
+import { fixture, email } from '../support/fixture.mjs'
+import { lastMail } from '../support/dev.mjs'
 
-let server, site, browser
-
-before(async () => {
-  server = await startDevserver()
-  site = await testSite()
-  browser = await launchBrowser()
-})
-
-after(async () => {
-  await browser?.close()
-  await site?.close()
-  await server?.stop()
-})
-
-const email = () => `f-${Math.random().toString(36).slice(2)}@example.com`
-
-async function mail(address) {
-  const r = await fetch(`${server.url}/_dev/mail?email=${encodeURIComponent(address)}`, {
-    headers: { authorization: `Bearer ${server.config.serviceRoleKey}` },
-  })
-  const body = await r.json()
-  assert.ok(body.messages?.length, `no mail for ${address}: ${JSON.stringify(body)}`)
-  return body.messages[0]
-}
+const f = fixture({ servers: { server: {} }, site: 'dist-test', browser: true })
 
 test('email OTP: signInWithOtp, code from the dev mailbox, verifyOtp signs in', async () => {
-  const page = await openApp(browser, site)
-  const who = email()
+  const page = await f.openApp()
+  const who = email('f')
   await page.evaluate(
     async ({ url, key, who }) => {
       window.client = window.authwire.createClient(url, key)
@@ -43,9 +19,9 @@ test('email OTP: signInWithOtp, code from the dev mailbox, verifyOtp signs in', 
       const { error } = await window.client.auth.signInWithOtp({ email: who })
       if (error) throw new Error(error.message)
     },
-    { url: server.url, key: server.config.publishableKey, who },
+    { url: f.server.url, key: f.server.config.publishableKey, who },
   )
-  const { otp } = await mail(who)
+  const { otp } = await lastMail(f.server, who)
   const r = await page.evaluate(
     async ({ who, otp }) => {
       const bad = await window.client.auth.verifyOtp({ email: who, token: '000000', type: 'email' })
@@ -62,8 +38,8 @@ test('email OTP: signInWithOtp, code from the dev mailbox, verifyOtp signs in', 
 })
 
 test('OAuth with PKCE: redirect to the dev provider and back, the session is taken from the URL', async () => {
-  const page = await openApp(browser, site)
-  const who = email()
+  const page = await f.openApp()
+  const who = email('f')
   const start = await page.evaluate(
     async ({ url, key, who, back }) => {
       const client = window.authwire.createClient(url, key, { auth: { flowType: 'pkce' } })
@@ -73,7 +49,7 @@ test('OAuth with PKCE: redirect to the dev provider and back, the session is tak
       })
       return { url: data.url, error, verifier: Object.keys(localStorage).filter((k) => k.endsWith('-code-verifier')) }
     },
-    { url: server.url, key: server.config.publishableKey, who, back: `${site.url}/index.html?next=1` },
+    { url: f.server.url, key: f.server.config.publishableKey, who, back: `${f.site.url}/index.html?next=1` },
   )
   assert.equal(start.error, null)
   assert.match(start.url, /code_challenge=.+&code_challenge_method=s256/)
@@ -85,13 +61,12 @@ test('OAuth with PKCE: redirect to the dev provider and back, the session is tak
   const r = await page.evaluate(
     async ({ url, key }) => {
       const client = window.authwire.createClient(url, key, { auth: { flowType: 'pkce' } })
-      const initial = await Promise.race([
-        new Promise((ok) => client.auth.onAuthStateChange((e, s) => ok([e, s?.user?.email]))),
-        new Promise((_, fail) => setTimeout(() => fail(new Error('no INITIAL_SESSION')), 5000)),
-      ])
+      const initial = await window.within(new Promise((ok) => client.auth.onAuthStateChange((e, s) => ok([e, s?.user?.email]))), {
+        what: 'INITIAL_SESSION',
+      })
       return { initial, href: location.href, verifier: localStorage.getItem('sb-127-auth-token-code-verifier') }
     },
-    { url: server.url, key: server.config.publishableKey },
+    { url: f.server.url, key: f.server.config.publishableKey },
   )
   assert.deepEqual(r.initial, ['INITIAL_SESSION', who])
   assert.ok(!r.href.includes('code='), `the code is removed from the URL: ${r.href}`)
@@ -101,8 +76,8 @@ test('OAuth with PKCE: redirect to the dev provider and back, the session is tak
 })
 
 test('OAuth implicit flow: the fragment session is validated with /user and the URL cleaned', async () => {
-  const page = await openApp(browser, site)
-  const who = email()
+  const page = await f.openApp()
+  const who = email('f')
   const target = await page.evaluate(
     async ({ url, key, who, back }) => {
       const client = window.authwire.createClient(url, key)
@@ -112,7 +87,7 @@ test('OAuth implicit flow: the fragment session is validated with /user and the 
       })
       return data.url
     },
-    { url: server.url, key: server.config.publishableKey, who, back: `${site.url}/index.html` },
+    { url: f.server.url, key: f.server.config.publishableKey, who, back: `${f.site.url}/index.html` },
   )
   assert.ok(!target.includes('code_challenge'))
   await page.goto(target)
@@ -122,12 +97,12 @@ test('OAuth implicit flow: the fragment session is validated with /user and the 
     async ({ url, key }) => {
       const client = window.authwire.createClient(url, key)
       const events = []
-      const first = new Promise((ok) => client.auth.onAuthStateChange((e, s) => { events.push([e, s?.user?.email]); ok() }))
-      await Promise.race([first, new Promise((_, fail) => setTimeout(() => fail(new Error('no INITIAL_SESSION')), 5000))])
-      await new Promise((ok) => setTimeout(ok, 100))
+      client.auth.onAuthStateChange((e, s) => events.push([e, s?.user?.email]))
+      // SIGNED_IN follows INITIAL_SESSION once /user has validated the fragment's token.
+      await window.waitFor(() => events.length >= 2, { what: () => `INITIAL_SESSION then SIGNED_IN, saw ${JSON.stringify(events)}` })
       return { events, hash: location.hash, stored: !!localStorage.getItem('sb-127-auth-token') }
     },
-    { url: server.url, key: server.config.publishableKey },
+    { url: f.server.url, key: f.server.config.publishableKey },
   )
   assert.deepEqual(r.events.slice(0, 2), [['INITIAL_SESSION', who], ['SIGNED_IN', who]])
   assert.equal(r.hash, '')
@@ -136,8 +111,8 @@ test('OAuth implicit flow: the fragment session is validated with /user and the 
 })
 
 test('setSession, updateUser, getUser and getClaims (ES256 verified with WebCrypto)', async () => {
-  const page = await openApp(browser, site)
-  const who = email()
+  const page = await f.openApp()
+  const who = email('f')
   const r = await page.evaluate(
     async ({ url, key, who }) => {
       const a = window.authwire.createClient(url, key, { auth: { persistSession: false } })
@@ -167,7 +142,7 @@ test('setSession, updateUser, getUser and getClaims (ES256 verified with WebCryp
         id: data.user.id,
       }
     },
-    { url: server.url, key: server.config.publishableKey, who },
+    { url: f.server.url, key: f.server.config.publishableKey, who },
   )
   assert.equal(r.setError, null)
   assert.equal(r.setUser, who)
@@ -184,7 +159,7 @@ test('setSession, updateUser, getUser and getClaims (ES256 verified with WebCryp
 })
 
 test('signInWithIdToken with the dev provider; anonymous sign-in; out-of-scope APIs are typed errors', async () => {
-  const page = await openApp(browser, site)
+  const page = await f.openApp()
   const r = await page.evaluate(
     async ({ url, key, sub }) => {
       const enc = (o) => btoa(JSON.stringify(o)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
@@ -203,7 +178,7 @@ test('signInWithIdToken with the dev provider; anonymous sign-in; out-of-scope A
         sso: sso.error?.code,
       }
     },
-    { url: server.url, key: server.config.publishableKey, sub: `dev-${Math.random().toString(36).slice(2)}` },
+    { url: f.server.url, key: f.server.config.publishableKey, sub: `dev-${Math.random().toString(36).slice(2)}` },
   )
   assert.equal(r.idError, null)
   assert.match(r.idEmail, /@example\.com$/)

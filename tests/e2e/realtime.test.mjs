@@ -2,58 +2,42 @@
 // shapes as supabase-js delivers them, binary broadcasts, presence (with the `update` event),
 // Postgres changes with RLS and column types, HTTP broadcast, teardown, listener isolation,
 // the V1 serializer and third-party tokens.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { resolve } from 'node:path'
-import { startDevserver } from '../support/devserver.mjs'
-import { launchBrowser } from '../support/browser.mjs'
-import { testSite, openApp } from '../support/app.mjs'
+import { fixture } from '../support/fixture.mjs'
+import { commitBarrier, BARRIER_EVENT } from '../support/dev.mjs'
 
 const root = resolve(import.meta.dirname, '..', '..')
-let server, site, browser, page
-
-before(async () => {
-  server = await startDevserver({ args: ['--seed', 'demo', '--sql', resolve(root, 'www/schema.sql')] })
-  site = await testSite()
-  browser = await launchBrowser()
-  page = await openApp(browser, site)
-  await page.evaluate(() => {
-    window.sub = (ch) =>
-      new Promise((ok, fail) => ch.subscribe((s, e) => (s === 'SUBSCRIBED' ? ok(ch) : s === 'CHANNEL_ERROR' || s === 'TIMED_OUT' ? fail(new Error(`${s} ${e?.code}`)) : 0)))
-    window.wait = (pred, ms = 10_000) =>
-      new Promise((ok, fail) => {
-        const t0 = Date.now()
-        const tick = () => (pred() ? ok() : Date.now() - t0 > ms ? fail(new Error('timeout')) : setTimeout(tick, 20))
-        tick()
-      })
-  })
+let page
+const f = fixture({
+  servers: { server: { args: ['--seed', 'demo', '--sql', resolve(root, 'www/schema.sql')] } },
+  site: 'dist-test',
+  browser: true,
+  setup: async () => {
+    page = await f.openApp()
+  },
 })
 
-after(async () => {
-  await browser?.close()
-  await site?.close()
-  await server?.stop()
-})
-
-const args = () => ({ url: server.url, key: server.config.publishableKey, anon: server.config.anonKey })
+const args = () => ({ url: f.server.url, key: f.server.config.publishableKey, anon: f.server.config.anonKey, barrier: BARRIER_EVENT })
 
 test('broadcast: self, ack, JSON and binary payloads, and a throwing listener does not break others', async () => {
   const r = await page.evaluate(async ({ url, key }) => {
     const a = window.authwire.createClient(url, key, { auth: { persistSession: false } })
     const b = window.authwire.createClient(url, key, { auth: { persistSession: false } })
     const got = []
-    const chA = await window.sub(a.channel('bc', { config: { broadcast: { self: true, ack: true } } }).on('broadcast', { event: '*' }, (m) => got.push(['a', m.event, m.payload instanceof ArrayBuffer ? [...new Uint8Array(m.payload)] : m.payload])))
+    const chA = await window.subscribe(a.channel('bc', { config: { broadcast: { self: true, ack: true } } }).on('broadcast', { event: '*' }, (m) => got.push(['a', m.event, m.payload instanceof ArrayBuffer ? [...new Uint8Array(m.payload)] : m.payload])))
     const chB = b.channel('bc')
     chB.on('broadcast', { event: 'hello' }, () => {
       throw new Error('listener bug')
     })
     chB.on('broadcast', { event: 'hello' }, (m) => got.push(['b', m.event, m.payload, m.type]))
-    await window.sub(chB)
+    await window.subscribe(chB)
     const errors = []
     window.addEventListener('error', (e) => errors.push(e.message))
     const ack = await chA.send({ type: 'broadcast', event: 'hello', payload: { n: 1 } })
     const bin = await chA.send({ type: 'broadcast', event: 'bin', payload: new Uint8Array([1, 2, 3]) })
-    await window.wait(() => got.length >= 3)
+    await window.waitFor(() => got.length >= 3, { timeoutMs: 10_000, what: 'three broadcasts' })
     return { ack, bin, got, errors }
   }, args())
   assert.equal(r.ack, 'ok')
@@ -71,16 +55,16 @@ test('presence: sync, join, leave, one update per re-track, presenceState in sup
     const ev = []
     const watcher = a.channel('room-p', { config: { presence: { key: 'watcher' } } })
     for (const e of ['sync', 'join', 'leave', 'update']) watcher.on('presence', { event: e }, (p) => ev.push(p?.event ?? e))
-    await window.sub(watcher)
-    const mover = await window.sub(b.channel('room-p', { config: { presence: { key: 'mover' } } }))
+    await window.subscribe(watcher)
+    const mover = await window.subscribe(b.channel('room-p', { config: { presence: { key: 'mover' } } }))
     await mover.track({ status: 'online' })
-    await window.wait(() => Object.keys(watcher.presenceState()).includes('mover'))
+    await window.waitFor(() => Object.keys(watcher.presenceState()).includes('mover'), { timeoutMs: 10_000, what: 'mover in the state' })
     const first = watcher.presenceState().mover
     await mover.track({ status: 'away' })
-    await window.wait(() => ev.includes('update'))
+    await window.waitFor(() => ev.includes('update'), { timeoutMs: 10_000, what: 'the update event' })
     const second = watcher.presenceState().mover
     await mover.untrack()
-    await window.wait(() => !('mover' in watcher.presenceState()))
+    await window.waitFor(() => !('mover' in watcher.presenceState()), { timeoutMs: 10_000, what: 'mover gone from the state' })
     return { ev, first, second, state: watcher.presenceState() }
   }, args())
   assert.equal(r.first.length, 1)
@@ -93,22 +77,34 @@ test('presence: sync, join, leave, one update per re-track, presenceState in sup
 })
 
 test('postgres_changes: RLS, supabase-js payload shape, typed values; anon sees nothing', async () => {
-  const r = await page.evaluate(async ({ url, key }) => {
+  const status = await page.evaluate(async ({ url, key, barrier }) => {
     const alice = window.authwire.createClient(url, key, { auth: { persistSession: false } })
     await alice.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' })
     const anon = window.authwire.createClient(url, key, { auth: { persistSession: false } })
-    const got = { alice: [], anon: [] }
-    await window.sub(alice.channel('songs-a').on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'songs' }, (p) => got.alice.push(p)))
-    await window.sub(anon.channel('songs-anon').on('postgres_changes', { event: '*', schema: 'public', table: 'songs' }, (p) => got.anon.push(p)))
+    const got = (window.pg = { alice: [], anon: [], live: [], barriers: [] })
+    const live = (ch) => ch.on('system', {}, (p) => p.message === 'Subscribed to PostgreSQL' && got.live.push(p.channel))
+    await window.subscribe(live(alice.channel('songs-a').on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'songs' }, (p) => got.alice.push(p))))
+    await window.subscribe(
+      live(anon.channel('songs-anon').on('postgres_changes', { event: '*', schema: 'public', table: 'songs' }, (p) => got.anon.push(p)))
+        .on('broadcast', { event: barrier }, (m) => got.barriers.push(m.payload.id)),
+    )
+    // The change feed serves a subscription once "Subscribed to PostgreSQL" has arrived.
+    await window.waitFor(() => got.live.length === 2, { what: () => `Subscribed to PostgreSQL on both channels, saw ${got.live}` })
     const res = await alice.fetch(`${url}/rest/v1/songs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', prefer: 'return=representation' },
       body: JSON.stringify({ band_id: 'ba4d0000-0000-4000-8000-000000000001', title: 'Typed', bpm: 99 }),
     })
-    await window.wait(() => got.alice.length >= 1)
-    await new Promise((ok) => setTimeout(ok, 300))
-    return { status: res.status, alice: got.alice, anon: got.anon.length }
+    await window.waitFor(() => got.alice.length >= 1, { timeoutMs: 10_000, what: "alice's INSERT" })
+    return res.status
   }, args())
+  // anon must not get the INSERT: a broadcast committed after it reaches anon's channel behind it.
+  const barrier = await commitBarrier(f.server, ['songs-anon'])
+  const r = await page.evaluate(async (barrier) => {
+    await window.waitFor(() => window.pg.barriers.includes(barrier), { timeoutMs: 10_000, what: 'the change-feed barrier on songs-anon' })
+    return { alice: window.pg.alice, anon: window.pg.anon.length }
+  }, barrier)
+  r.status = status
   assert.equal(r.status, 201)
   assert.equal(r.anon, 0, 'RLS: anon receives nothing')
   const p = r.alice[0]
@@ -126,11 +122,11 @@ test('httpSend, unsubscribe, removeChannel and destroy', async () => {
     const c = window.authwire.createClient(url, key, { auth: { persistSession: false } })
     const rx = window.authwire.createClient(url, key, { auth: { persistSession: false } })
     const got = []
-    await window.sub(rx.channel('http-bc').on('broadcast', { event: 'x' }, (m) => got.push(m.payload)))
+    await window.subscribe(rx.channel('http-bc').on('broadcast', { event: 'x' }, (m) => got.push(m.payload)))
     const ch = c.channel('http-bc')
     const viaHttp = await ch.httpSend('x', { via: 'http' })
-    await window.wait(() => got.length === 1)
-    await window.sub(ch)
+    await window.waitFor(() => got.length === 1, { timeoutMs: 10_000, what: 'the HTTP broadcast' })
+    await window.subscribe(ch)
     const unsub = await ch.unsubscribe()
     const state = ch.state
     const removed = await c.removeChannel(ch)
@@ -156,7 +152,7 @@ test('httpSend, unsubscribe, removeChannel and destroy', async () => {
 test("the V1 serializer works too, and third-party tokens come from accessToken()", async () => {
   const r = await page.evaluate(async ({ url, key }) => {
     const v1 = window.authwire.createClient(url, key, { auth: { persistSession: false }, realtime: { vsn: '1.0.0' } })
-    await window.sub(v1.channel('v1-room'))
+    await window.subscribe(v1.channel('v1-room'))
     const issuer = window.authwire.createClient(url, key, { auth: { persistSession: false } })
     const { data } = await issuer.auth.signInWithPassword({ email: 'bob@example.com', password: 'password123' })
     let calls = 0
@@ -166,7 +162,7 @@ test("the V1 serializer works too, and third-party tokens come from accessToken(
         return data.session.access_token
       },
     })
-    const ch = await window.sub(tp.channel('band:ba4d0000-0000-4000-8000-000000000001', { config: { private: true } }))
+    const ch = await window.subscribe(tp.channel('band:ba4d0000-0000-4000-8000-000000000001', { config: { private: true } }))
     const viaAuth = await tp.auth.getSession()
     return { v1: v1.realtime.connectionState(), role: ch.effectiveRole(), calls, authError: viaAuth.error?.code, mode: tp.diagnose().auth.mode }
   }, args())

@@ -1,26 +1,12 @@
 // The *release* build (wasm-opt'd, esbuild-bundled) in a real page reaches SUBSCRIBED against a
 // real devserver. This is what catches a wasm-opt that breaks wasm-bindgen output.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { resolve } from 'node:path'
-import { startDevserver } from '../support/devserver.mjs'
-import { serveStatic } from '../support/static.mjs'
-import { launchBrowser } from '../support/browser.mjs'
+import { fixture } from '../support/fixture.mjs'
 
 const root = resolve(import.meta.dirname, '..', '..')
-let server, site, browser
-
-before(async () => {
-  server = await startDevserver({ args: ['--seed', 'demo', '--sql', resolve(root, 'www/schema.sql')] })
-  site = await serveStatic([resolve(root, 'dist')])
-  browser = await launchBrowser()
-})
-
-after(async () => {
-  await browser?.close()
-  await site?.close()
-  await server?.stop()
-})
+const f = fixture({ servers: { server: { args: ['--seed', 'demo', '--sql', resolve(root, 'www/schema.sql')] } }, site: 'dist', browser: true })
 
 async function waitStatus(page, id, want) {
   try {
@@ -31,8 +17,8 @@ async function waitStatus(page, id, want) {
 }
 
 test('the demo (release bundle) subscribes, signs in, and streams RLS changes', async () => {
-  const page = await browser.newPage()
-  await page.goto(`${site.url}/index.html?server=${encodeURIComponent(server.url)}`)
+  const page = await f.browser.newPage()
+  await page.goto(`${f.site.url}/index.html?server=${encodeURIComponent(f.server.url)}`)
   await waitStatus(page, 'lobby', 'SUBSCRIBED')
   await page.click('#signin button')
   await waitStatus(page, 'status', 'SUBSCRIBED')
