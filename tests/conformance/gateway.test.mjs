@@ -1,9 +1,8 @@
 // Conformance against one authwire-dev in gateway mode (the default), driven by the official
 // supabase-js 2.119 in Node (transport: `ws`) and by a raw Phoenix client. The cases live in
 // ./gateway/*.mjs; they share this server and its `--sql` migration (./lib/schema.mjs).
-import { before, after } from 'node:test'
-import { startDevserver } from '../support/devserver.mjs'
-import { Clients } from './lib/support.mjs'
+import { after } from 'node:test'
+import { conformanceFixture } from './lib/support.mjs'
 import { writeMigration } from './lib/schema.mjs'
 import authCases from './gateway/auth.mjs'
 import changesCases from './gateway/changes.mjs'
@@ -14,20 +13,9 @@ import frameCases from './gateway/frames.mjs'
 import hostileCases from './gateway/hostile.mjs'
 import restCases from './gateway/rest.mjs'
 
-const ctx = {}
-let migration
-
-before(async () => {
-  migration = writeMigration()
-  ctx.server = await startDevserver({ args: ['--sql', migration.file] })
-  ctx.clients = new Clients(ctx.server)
-})
-
-after(async () => {
-  await ctx.clients?.closeAll()
-  await ctx.server?.stop()
-  migration?.remove()
-})
+const migration = writeMigration()
+after(() => migration.remove())
+const ctx = conformanceFixture({ server: { args: ['--sql', migration.file] } })
 
 authCases(ctx)
 changesCases(ctx)

@@ -9,7 +9,10 @@ import { mkdtempSync, rmSync, existsSync, chownSync, realpathSync } from 'node:f
 import { tmpdir, userInfo } from 'node:os'
 import { join, dirname } from 'node:path'
 import { startDevserver, devserverBin } from '../support/devserver.mjs'
-import { Clients, cluster, email, PASSWORD } from './lib/support.mjs'
+import { Clients, PASSWORD } from './lib/support.mjs'
+import { cluster } from '../support/dev.mjs'
+import { email } from '../support/fixture.mjs'
+import { waitFor } from '../support/wait.mjs'
 
 const COLD_START_LIMIT_MS = 10_000
 const cleanups = []
@@ -28,13 +31,14 @@ function processesMatching(needle) {
 }
 
 async function assertNothingRunning(pgdata, dataDir) {
-  const deadline = Date.now() + 15_000
-  for (;;) {
-    const left = [processesMatching(pgdata), processesMatching(`--data-dir ${dataDir}`)].filter(Boolean).join('\n')
-    if (!left && !existsSync(join(pgdata, 'postmaster.pid'))) return
-    assert.ok(Date.now() < deadline, `still running after SIGTERM:\n${left}`)
-    await new Promise((ok) => setTimeout(ok, 50))
-  }
+  let left
+  await waitFor(
+    () => {
+      left = [processesMatching(pgdata), processesMatching(`--data-dir ${dataDir}`)].filter(Boolean).join('\n')
+      return !left && !existsSync(join(pgdata, 'postmaster.pid'))
+    },
+    { timeoutMs: 15_000, intervalMs: 50, what: () => `nothing left running after SIGTERM, still running:\n${left}` },
+  )
 }
 
 /** A root-layout cluster lives outside the data dir; remove it with the test's data. */

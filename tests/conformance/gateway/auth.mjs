@@ -1,7 +1,9 @@
 // Case 1: GoTrue through supabase-js (auth-js 2.119): what an app sees, error codes included.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { email, PASSWORD, lastMail, decodeJwt } from '../lib/support.mjs'
+import { PASSWORD, decodeJwt } from '../lib/support.mjs'
+import { email } from '../../support/fixture.mjs'
+import { lastMail } from '../../support/dev.mjs'
 
 export default function authCases(ctx) {
   describe('auth (supabase-js)', () => {

@@ -2,7 +2,8 @@
 // broadcast (httpSend, send() without subscribing) through supabase-js.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { subscribe, waitFor, sleep } from '../lib/support.mjs'
+import { fanoutBarrier } from '../lib/support.mjs'
+import { subscribe, waitFor } from '../../support/wait.mjs'
 
 export default function broadcastCases(ctx) {
   describe('broadcast and presence (supabase-js)', () => {
@@ -27,7 +28,8 @@ export default function broadcastCases(ctx) {
       await waitFor(() => gotB.length === 2, { what: 'binary on b' })
       assert.ok(gotB[1].payload instanceof ArrayBuffer)
       assert.deepEqual([...new Uint8Array(gotB[1].payload)], [1, 2, 255])
-      await sleep(200)
+      // Nothing else reaches b: everything sent so far was queued for b's socket before this.
+      await fanoutBarrier(b)
       assert.deepEqual(gotB.map((m) => m.event), ['hello', 'hello'])
     })
 

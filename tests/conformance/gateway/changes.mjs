@@ -3,19 +3,22 @@
 // error.
 import { describe, test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { subscribe, waitFor, sleep } from '../lib/support.mjs'
+import { withBarrier, feedBarrier } from '../lib/support.mjs'
+import { subscribe, waitFor } from '../../support/wait.mjs'
 
 export default function changesCases(ctx) {
   describe('postgres_changes on an RLS table (supabase-js)', () => {
     let alice, bob, anon
     const got = { alice: [], bob: [], anon: [], filtered: [], system: [] }
+    const channels = {}
 
     before(async () => {
       alice = await ctx.clients.user('alice')
       bob = await ctx.clients.user('bob')
       anon = ctx.clients.make()
-      const listen = (c, name, list, binding) =>
-        subscribe(c.channel(name).on('postgres_changes', binding, (p) => list.push(p)).on('system', {}, (p) => got.system.push([name, p])))
+      const listen = async (c, name, list, binding) => {
+        channels[name] = await subscribe(withBarrier(c.channel(name).on('postgres_changes', binding, (p) => list.push(p)).on('system', {}, (p) => got.system.push([name, p]))))
+      }
       const all = { event: '*', schema: 'public', table: 'notes' }
       await Promise.all([
         listen(alice, 'notes-alice', got.alice, all),
@@ -67,7 +70,8 @@ export default function changesCases(ctx) {
       assert.deepEqual(got.alice[2].old, { id: a.id })
       assert.deepEqual(got.alice[2].new, {})
 
-      await sleep(300)
+      // Whatever else those commits were going to deliver has arrived once a later one has.
+      await feedBarrier(ctx.server, Object.values(channels))
       assert.deepEqual(got.alice.map((e) => e.eventType), ['INSERT', 'UPDATE', 'DELETE'])
       // Realtime does not apply RLS to DELETE (the row is gone; nothing can be checked): every
       // subscriber of the table gets it, with nothing but the key.
@@ -82,16 +86,18 @@ export default function changesCases(ctx) {
     test('filters: eq and in', async () => {
       const inList = []
       const system = []
-      await subscribe(
-        alice
-          .channel('notes-in')
-          .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'notes', filter: 'title=in.(red,blue)' }, (p) => inList.push(p))
-          .on('system', {}, (p) => system.push(p)),
+      const chIn = await subscribe(
+        withBarrier(
+          alice
+            .channel('notes-in')
+            .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'notes', filter: 'title=in.(red,blue)' }, (p) => inList.push(p))
+            .on('system', {}, (p) => system.push(p)),
+        ),
       )
       await waitFor(() => system.length, { what: 'Subscribed to PostgreSQL' })
       await alice.from('notes').insert([{ title: 'ordinary' }, { title: 'special' }, { title: 'red' }, { title: 'green' }, { title: 'blue' }])
       await waitFor(() => got.filtered.length >= 1 && inList.length >= 2, { what: 'filtered inserts' })
-      await sleep(300)
+      await feedBarrier(ctx.server, [channels['notes-filtered'], chIn])
       assert.deepEqual(got.filtered.map((e) => e.new.title), ['special'])
       assert.deepEqual(inList.map((e) => e.new.title), ['red', 'blue'])
     })

@@ -6,7 +6,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Phx, joinPayload, userBroadcastPush } from '../lib/phx.mjs'
-import { signHS256, now, psql, sleep } from '../lib/support.mjs'
+import { signHS256, now } from '../lib/support.mjs'
+import { psql, commitBarrier } from '../../support/dev.mjs'
 
 const VSNS = ['1.0.0', '2.0.0']
 
@@ -83,7 +84,7 @@ export default function frameCases(ctx) {
         assert.deepEqual(r.payload, { status: 'error', response: { reason: 'unmatched topic' } })
         assert.deepEqual((await ws.join('lobby')).response, { reason: 'unmatched topic' })
         assert.deepEqual((await ws.join('realtime:')).response, { reason: 'TopicNameRequired: You must provide a topic name' })
-        await ws.silence(100)
+        await ws.settled()
         ws.close()
       }
     })
@@ -130,7 +131,12 @@ export default function frameCases(ctx) {
       await sender.reply('9')
       const f3 = await v2.event(topic, 'broadcast')
       assert.deepEqual(f3.raw, Buffer.concat([Buffer.from([4, 14, 4, 0, 0]), Buffer.from('realtime:room1blob'), Buffer.from([0, 1, 255])]))
-      await v1.silence(200)
+      // Nothing reaches v1: a JSON broadcast the sender pushes next arrives behind it.
+      const isBarrier = (f) => f.topic === topic && f.event === 'broadcast' && f.payload?.event === 'barrier'
+      sender.push(js, topic, 'broadcast', { type: 'broadcast', event: 'barrier', payload: {} }, '10')
+      await sender.reply('10')
+      await v1.nothingBefore(isBarrier, { what: 'the JSON broadcast after the binary one' })
+      await v2.next(isBarrier, undefined, 'the barrier on v2')
       // Database broadcasts (an insert into realtime.messages) carry meta.id.
       await psql(ctx.server, `insert into realtime.messages (topic, extension, event, private, payload) values ('room1', 'broadcast', 'db', false, '{"z":3}')`)
       const f4 = await v2.event(topic, 'broadcast', 3000)
@@ -149,7 +155,7 @@ export default function frameCases(ctx) {
         const ws = await connect({ vsn })
         const jr = await ws.joinOk('realtime:sb-room', joinPayload({}, 'sb_publishable_not_a_jwt'))
         ws.push(jr, 'realtime:sb-room', 'access_token', { access_token: 'sb_publishable_still_not' })
-        await ws.silence(300)
+        await ws.settled()
         assert.equal((await ws.heartbeat()).payload.status, 'ok')
         ws.close()
       }
@@ -212,11 +218,15 @@ export default function frameCases(ctx) {
       assert.equal((await a.reply('w2')).payload.status, 'ok')
       await b.event(topic, 'broadcast')
       // ...then broadcasts are dropped silently, even with ack.
+      // (The server handles a socket's frames in order: the token, with its policy queries, is
+      // in force before w3 is looked at.)
       a.push(ja, topic, 'access_token', { access_token: await fresh() })
-      await sleep(200)
       send('w3')
-      await a.silence(400)
-      await b.silence(100)
+      await a.settled()
+      // w3 has been handled, so a copy for b would already be queued; a database broadcast
+      // committed now is queued behind it.
+      const barrier = await commitBarrier(ctx.server, [{ name: 'flip-a', private: true }])
+      await b.nothingBefore((f) => f.event === 'broadcast' && f.payload?.payload?.id === barrier, { what: 'the change-feed barrier', timeoutMs: 5000 })
       // Read revoked: the next token closes the channel.
       await psql(ctx.server, `update public.rt_grants set can_read = false where topic = 'flip-a'`)
       a.push(ja, topic, 'access_token', { access_token: await fresh() })

@@ -2,7 +2,8 @@
 // (realtime.topic()), denied with the real reason.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { subscribe, waitFor, sleep } from '../lib/support.mjs'
+import { fanoutBarrier } from '../lib/support.mjs'
+import { subscribe, waitFor } from '../../support/wait.mjs'
 
 const denied = (name) => `Unauthorized: You do not have permissions to read from this Channel topic: ${name}`
 
@@ -55,7 +56,8 @@ export default function privateCases(ctx) {
       const chPub = await subscribe(anon.channel('team-split', { config: { broadcast: { self: true, ack: true } } }).on('broadcast', { event: '*' }, (m) => pub.push(m)))
       assert.equal(await chPub.send({ type: 'broadcast', event: 'e', payload: {} }), 'ok')
       await waitFor(() => pub.length === 1, { what: 'public copy' })
-      await sleep(300)
+      // The acknowledged send was queued for every member before the barrier is.
+      await fanoutBarrier(alice)
       assert.equal(priv.length, 0)
     })
   })

@@ -3,7 +3,9 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { subscribe, waitFor, rawUpgrade, signHS256, now, service } from '../lib/support.mjs'
+import { rawUpgrade, signHS256, now } from '../lib/support.mjs'
+import { subscribe, waitFor } from '../../support/wait.mjs'
+import { fault } from '../../support/dev.mjs'
 
 export default function tokenCases(ctx) {
   describe('keys and forged tokens', () => {
@@ -27,9 +29,12 @@ export default function tokenCases(ctx) {
       const ch = await subscribe(u.channel('after-signout', { config: { broadcast: { self: true, ack: true } } }).on('broadcast', { event: '*' }, (m) => got.push(m)))
       assert.equal((await u.auth.signOut()).error, null)
       await waitFor(() => u.realtime.accessTokenValue === ctx.server.config.publishableKey, { what: 'setAuth with the key' })
-      await new Promise((ok) => setTimeout(ok, 300))
+      // setAuth pushed access_token to the channel when it took the key. The server handles a
+      // socket's frames in order, so the ack of a broadcast sent now comes after its answer to
+      // that push (a phx_close would arrive first and leave the channel closed).
+      const sent = await ch.send({ type: 'broadcast', event: 'still-here', payload: {} })
       assert.equal(ch.state, 'joined')
-      assert.equal(await ch.send({ type: 'broadcast', event: 'still-here', payload: {} }), 'ok')
+      assert.equal(sent, 'ok')
       await waitFor(() => got.length === 1, { what: 'broadcast after sign-out' })
     })
 
@@ -84,7 +89,7 @@ export default function tokenCases(ctx) {
       await track(c, 'fault-room', system)
       const untouched = []
       await track(other, 'fault-other', untouched)
-      const r = await service(ctx.server, '/_dev/faults', { method: 'POST', body: JSON.stringify({ realtime: { expireTokens: { userId: c.userId } } }) })
+      const r = await fault(ctx.server, { realtime: { expireTokens: { userId: c.userId } } })
       assert.equal(r.status, 200, r.text)
       await waitFor(() => seen.some(([n, s]) => n === 'fault-room' && s === 'CLOSED'), { what: 'CLOSED' })
       assert.deepEqual(system, [{ extension: 'system', status: 'error', message: 'Token has expired 0 seconds ago', channel: 'fault-room' }])

@@ -152,11 +152,27 @@ export class Phx {
     return this.reply(ref)
   }
 
-  /** Asserts nothing (matching) arrives for `ms`. */
-  async silence(ms, pred = () => true) {
-    await new Promise((ok) => setTimeout(ok, ms))
-    const got = this.queue.filter(pred)
-    if (got.length) throw new Error(`unexpected frames: ${got.map((f) => f.raw?.toString()).join(' | ')}`)
+  /**
+   * Takes the first frame matching `barrier`, then throws if any other frame matching `pred`
+   * arrived before it and is still queued: the barrier is something sent after the frames
+   * that must not come, on a path that keeps order, so they would have arrived first.
+   */
+  async nothingBefore(barrier, { pred = () => true, what = 'the barrier', timeoutMs } = {}) {
+    const b = await this.next(barrier, timeoutMs, what)
+    const got = this.queue.filter((f) => f.seq < b.seq && pred(f))
+    if (got.length) throw new Error(`unexpected frames before ${what}: ${got.map((f) => f.raw?.toString()).join(' | ')}`)
+    return b
+  }
+
+  /**
+   * Throws if anything (matching `pred`) answers the frames sent so far: the server handles a
+   * socket's frames one at a time and replies in order, so a heartbeat's reply comes after
+   * every answer to them. (Not a barrier for what other sockets fan out to this one: those are
+   * queued apart from replies.)
+   */
+  async settled(pred = () => true) {
+    const ref = this.push(null, 'phoenix', 'heartbeat', {})
+    return this.nothingBefore((f) => f.event === 'phx_reply' && f.ref === ref, { pred, what: `the reply to heartbeat ${ref}` })
   }
 
   close() {

@@ -1,16 +1,15 @@
-// Helpers for the conformance suite: the official supabase-js against a real authwire-dev.
+// Helpers for the conformance suite: the official supabase-js against a real authwire-dev —
+// its clients, the suite's fixture, barriers for "must not arrive" checks, forged tokens and
+// raw handshakes. Waiting lives in ../../support/wait.mjs, the devserver's /_dev surface in
+// ../../support/dev.mjs.
 import { createClient } from '@supabase/supabase-js'
 import WebSocket from 'ws'
 import { createHmac, randomUUID } from 'node:crypto'
-import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import http from 'node:http'
+import { fixture, email } from '../../support/fixture.mjs'
+import { waitFor, within, subscribe } from '../../support/wait.mjs'
+import { commitBarrier, BARRIER_EVENT } from '../../support/dev.mjs'
 
-export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms))
-
-/** A fresh address per call (auth state is per email: rate limits, codes). */
-export const email = (tag) => `${tag}-${randomUUID().slice(0, 8)}@conformance.test`
 export const PASSWORD = 'correct-horse-1'
 
 /** supabase-js clients for one server; `closeAll()` ends their sockets and timers. */
@@ -51,44 +50,67 @@ export class Clients {
         c.auth.stopAutoRefresh?.()
       } catch {}
       // Disconnect first: leaving joined channels over an open socket leaves 10 s leave-push
-      // timers behind, which keep the process alive.
-      await Promise.race([c.realtime.disconnect(), sleep(1000)])
+      // timers behind, which keep the process alive. A teardown must not hang: 1 s at most.
+      await within(c.realtime.disconnect(), { timeoutMs: 1000, what: 'disconnect' }).catch(() => {})
       await c.removeAllChannels().catch(() => {})
     }
     this.list = []
   }
 }
 
-/** Resolves with the channel on SUBSCRIBED; rejects on CHANNEL_ERROR / TIMED_OUT with the reason. */
-export function subscribe(channel, timeoutMs) {
-  return new Promise((ok, fail) =>
-    channel.subscribe((status, err) => {
-      if (status === 'SUBSCRIBED') ok(channel)
-      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') {
-        const e = new Error(`${status}: ${err?.message}`)
-        e.status = status
-        e.reason = err?.message
-        fail(e)
-      }
-    }, timeoutMs),
-  )
+/**
+ * The fixture of a conformance file: devservers by name (`{ name: startDevserver options }`,
+ * one of them named `server`) and `f.clients`, supabase-js clients for `f.server`.
+ */
+export function conformanceFixture(servers) {
+  return fixture({
+    servers,
+    setup: (f) => {
+      f.clients = new Clients(f.server)
+    },
+    teardown: (f) => f.clients?.closeAll(),
+  })
 }
 
-/** Subscribes and records every status with its error message. */
-export function statuses(channel) {
-  const seen = []
-  channel.subscribe((status, err) => seen.push(err ? [status, err.message] : [status]))
-  return seen
+/**
+ * Adds a listener for change-feed barriers to a supabase-js channel (before it subscribes);
+ * returns the channel.
+ */
+export function withBarrier(channel) {
+  channel.barriers = new Set()
+  return channel.on('broadcast', { event: BARRIER_EVENT }, (m) => channel.barriers.add(m.payload.id))
 }
 
-export async function waitFor(pred, { timeoutMs = 5000, what = 'condition' } = {}) {
-  const t0 = Date.now()
-  for (;;) {
-    const v = await pred()
-    if (v) return v
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
+/**
+ * Waits until a change-feed barrier committed now has reached each channel (made with
+ * `withBarrier`): then every change committed before now that was going to reach their sockets
+ * has (`commitBarrier`).
+ */
+export async function feedBarrier(server, channels) {
+  const topics = channels.map((ch) => ({ name: ch.subTopic, private: !!ch.params?.config?.private }))
+  const id = await commitBarrier(server, topics)
+  await waitFor(() => channels.every((ch) => ch.barriers.has(id)), {
+    what: () => `the change-feed barrier on ${channels.filter((ch) => !ch.barriers.has(id)).map((ch) => ch.subTopic)}`,
+  })
+}
+
+/**
+ * Waits until a broadcast sent now over HTTP to a channel of `client`'s own has reached it.
+ * The hub queues every message for a socket on one outbox, sent in order: so everything queued
+ * for `client`'s socket before this call (a broadcast another socket has had acknowledged, say)
+ * has been delivered to its listeners by then.
+ */
+export async function fanoutBarrier(client) {
+  client.fanout ??= (async () => {
+    const seen = new Set()
+    const channel = await subscribe(client.channel(`fanout-barrier-${randomUUID()}`).on('broadcast', { event: 'barrier' }, (m) => seen.add(m.payload.id)))
+    return { channel, seen }
+  })()
+  const { channel, seen } = await client.fanout
+  const id = randomUUID()
+  const sent = await channel.httpSend('barrier', { id })
+  if (!sent.success) throw new Error(`fan-out barrier not sent: ${JSON.stringify(sent)}`)
+  await waitFor(() => seen.has(id), { what: `the fan-out barrier on ${channel.subTopic}` })
 }
 
 const b64url = (b) => Buffer.from(b).toString('base64url')
@@ -139,43 +161,4 @@ export function rawUpgrade(serverUrl, path, headers = {}) {
     req.on('error', fail)
     req.end()
   })
-}
-
-/** A `/_dev` or other request with the service role. */
-export async function service(server, path, init = {}) {
-  const r = await fetch(server.url + path, {
-    ...init,
-    headers: { apikey: server.config.secretKey, 'content-type': 'application/json', ...init.headers },
-  })
-  const text = await r.text()
-  let json
-  try {
-    json = JSON.parse(text)
-  } catch {}
-  return { status: r.status, json, text, headers: r.headers }
-}
-
-/** The newest mail to `address` (`/_dev/mail`). */
-export async function lastMail(server, address) {
-  const r = await service(server, `/_dev/mail?email=${encodeURIComponent(address)}`)
-  if (r.status !== 200) throw new Error(`/_dev/mail ${r.status} ${r.text}`)
-  return r.json.messages[0]
-}
-
-/** Where the managed cluster lives (`<data-dir>/cluster.json`). */
-export function cluster(server) {
-  return JSON.parse(readFileSync(join(server.dataDir, 'cluster.json'), 'utf8'))
-}
-
-/** Runs SQL on the devserver's own database as the cluster's superuser (psql over its socket). */
-export function psql(server, sql) {
-  const c = cluster(server)
-  const psqlBin = join(c.bindir, 'psql')
-  return new Promise((ok, fail) =>
-    execFile(
-      psqlBin,
-      ['-h', c.socketDir, '-p', String(c.port), '-U', c.osUser, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql],
-      (err, stdout, stderr) => (err ? fail(new Error(`${err.message}\n${stderr}`)) : ok(stdout.trim())),
-    ),
-  )
 }
