@@ -31,14 +31,11 @@ function processesMatching(needle) {
 }
 
 async function assertNothingRunning(pgdata, dataDir) {
-  let left
-  await waitFor(
-    () => {
-      left = [processesMatching(pgdata), processesMatching(`--data-dir ${dataDir}`)].filter(Boolean).join('\n')
-      return !left && !existsSync(join(pgdata, 'postmaster.pid'))
-    },
-    { timeoutMs: 15_000, intervalMs: 50, what: () => `nothing left running after SIGTERM, still running:\n${left}` },
-  )
+  const left = () => [processesMatching(pgdata), processesMatching(`--data-dir ${dataDir}`)].filter(Boolean).join('\n')
+  const gone = () => !left() && !existsSync(join(pgdata, 'postmaster.pid'))
+  // On a timeout the assertion says what is left.
+  await waitFor(gone, { timeoutMs: 15_000, intervalMs: 50, what: 'every process to exit' }).catch(() => {})
+  assert.ok(gone(), `still running after SIGTERM:\n${left()}`)
 }
 
 /** A root-layout cluster lives outside the data dir; remove it with the test's data. */

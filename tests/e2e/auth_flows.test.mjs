@@ -21,7 +21,9 @@ test('email OTP: signInWithOtp, code from the dev mailbox, verifyOtp signs in', 
     },
     { url: f.server.url, key: f.server.config.publishableKey, who },
   )
-  const { otp } = await lastMail(f.server, who)
+  const mail = await lastMail(f.server, who)
+  assert.ok(mail, `no mail for ${who}`)
+  const { otp } = mail
   const r = await page.evaluate(
     async ({ who, otp }) => {
       const bad = await window.client.auth.verifyOtp({ email: who, token: '000000', type: 'email' })
