@@ -1,6 +1,9 @@
-//! One channel's state: lifecycle, pushes waiting for the join, pushes waiting for replies,
-//! bindings and presence. The transitions live in [`super::Realtime`], which owns the socket
-//! the channel speaks through.
+//! One channel and its lifecycle: `closed → joining → joined → leaving → closed`, with
+//! `errored` (a rejoin is scheduled) and recovery (joining again once a fresh token exists,
+//! G6) on the side. The lifecycle fields are private, so every state change is one of the
+//! named transitions below; [`super::Realtime`] calls them and does what needs the socket,
+//! the timers or the other channels (frames, deadlines, app events). The channel also keeps
+//! its pushes (buffered until joined, then waiting for replies), bindings and presence.
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -11,6 +14,7 @@ use authwire_wire::realtime::JoinConfig;
 
 use super::bindings::Bindings;
 use super::presence::Presence;
+use crate::error::ChannelOpError;
 use crate::io::Ticket;
 use crate::time::Millis;
 
@@ -69,50 +73,63 @@ pub(crate) struct Inflight {
     pub(crate) ticket: Option<Ticket>,
 }
 
+/// What a channel that just closed leaves to settle (see [`Channel::close`]).
+#[derive(Debug)]
+pub(crate) struct Ended {
+    /// It was closed and unwanted already: no new `CLOSED` status.
+    pub(crate) was_closed: bool,
+    /// Tickets of the buffered and in-flight pushes, which fail with `channel closed`.
+    pub(crate) failed_pushes: Vec<Ticket>,
+    /// The `unsubscribe()` ticket, which resolves `ok`.
+    pub(crate) leave_ticket: Option<Ticket>,
+}
+
 /// A channel.
 #[derive(Debug, Clone)]
 pub(crate) struct Channel {
     /// `realtime:<name>`.
-    pub(crate) topic: String,
+    pub(super) topic: String,
     /// Join options (its `postgres_changes` is filled from `bindings` at send time).
-    pub(crate) config: JoinConfig,
-    pub(crate) bindings: Bindings,
-    pub(crate) state: ChannelState,
+    pub(super) config: JoinConfig,
+    pub(super) bindings: Bindings,
+    pub(super) presence: Presence,
+    state: ChannelState,
     /// `subscribe()` was called on this instance (it can be called once).
-    pub(crate) subscribed: bool,
+    subscribed: bool,
     /// The application wants it joined.
-    pub(crate) want: bool,
+    want: bool,
     /// Ref of the current join push; frames with another non-null join_ref are stale.
-    pub(crate) join_ref: Option<String>,
+    join_ref: Option<String>,
     /// The current join frame has been sent.
-    pub(crate) join_sent: bool,
+    join_sent: bool,
     /// Token generation the channel's server side currently holds (join or access_token).
-    pub(crate) token_gen: Option<u64>,
+    token_gen: Option<u64>,
     /// Waiting for a token generation other than this one before rejoining (G6).
-    pub(crate) recovering_from: Option<u64>,
-    pub(crate) rejoin_attempt: u32,
+    recovering_from: Option<u64>,
+    rejoin_attempt: u32,
     /// Join/leave/push timeout for this channel.
-    pub(crate) timeout_ms: Millis,
-    pub(crate) buffer: VecDeque<Queued>,
-    pub(crate) inflight: Vec<Inflight>,
+    timeout_ms: Millis,
+    buffer: VecDeque<Queued>,
+    inflight: Vec<Inflight>,
     /// The pending leave: its ref and the `unsubscribe()` ticket.
-    pub(crate) leave: Option<(String, Option<Ticket>)>,
-    pub(crate) presence: Presence,
+    leave: Option<(String, Option<Ticket>)>,
     /// Text of the last `system` error, reported with a following `phx_close`.
-    pub(crate) last_system_error: Option<String>,
-    pub(crate) next_seq: u64,
+    last_system_error: Option<String>,
+    next_seq: u64,
     /// The role the server accepted for the current join (from the token it carried).
-    pub(crate) effective_role: Option<String>,
+    effective_role: Option<String>,
     /// `removeChannel()` was called: forget it once closed.
-    pub(crate) removing: bool,
+    removing: bool,
 }
 
 impl Channel {
+    /// A closed, unsubscribed channel for `topic`.
     pub(crate) fn new(topic: String, config: JoinConfig, timeout_ms: Millis) -> Self {
         Channel {
             topic,
             config,
             bindings: Bindings::default(),
+            presence: Presence::default(),
             state: ChannelState::Closed,
             subscribed: false,
             want: false,
@@ -125,7 +142,6 @@ impl Channel {
             buffer: VecDeque::new(),
             inflight: Vec::new(),
             leave: None,
-            presence: Presence::default(),
             last_system_error: None,
             next_seq: 0,
             effective_role: None,
@@ -138,8 +154,299 @@ impl Channel {
         self.topic.strip_prefix(authwire_wire::realtime::TOPIC_PREFIX).unwrap_or(&self.topic)
     }
 
-    pub(crate) fn seq(&mut self) -> u64 {
+    // ---- What the channel is -----------------------------------------------------------
+
+    /// The lifecycle state.
+    pub(crate) fn state(&self) -> ChannelState {
+        self.state
+    }
+
+    /// `subscribe()` was called on this instance.
+    pub(crate) fn subscribed(&self) -> bool {
+        self.subscribed
+    }
+
+    /// The application wants it joined.
+    pub(crate) fn wanted(&self) -> bool {
+        self.want
+    }
+
+    /// Ref of the current (or last) join.
+    pub(crate) fn join_ref(&self) -> Option<&str> {
+        self.join_ref.as_deref()
+    }
+
+    /// The current join frame has been sent.
+    pub(crate) fn join_sent(&self) -> bool {
+        self.join_sent
+    }
+
+    /// Join/leave/push timeout.
+    pub(crate) fn timeout_ms(&self) -> Millis {
+        self.timeout_ms
+    }
+
+    /// Waiting for a fresh token before rejoining (G6).
+    pub(crate) fn recovering(&self) -> bool {
+        self.recovering_from.is_some()
+    }
+
+    /// The role the current join carried.
+    pub(crate) fn effective_role(&self) -> Option<&str> {
+        self.effective_role.as_deref()
+    }
+
+    /// Pushes waiting to be sent.
+    pub(crate) fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Text of the last `system` error since the join.
+    pub(crate) fn last_system_error(&self) -> Option<&str> {
+        self.last_system_error.as_deref()
+    }
+
+    /// `removeChannel()` was called.
+    pub(crate) fn removing(&self) -> bool {
+        self.removing
+    }
+
+    /// A leave is in flight.
+    pub(crate) fn leave_pending(&self) -> bool {
+        self.leave.is_some()
+    }
+
+    /// A join went out at some point (`join_ref`) and was not ended: the server may hold a
+    /// membership even if a rejoin is pending (`join_sent` is reset while auth is unresolved).
+    pub(crate) fn may_hold_membership(&self) -> bool {
+        self.join_ref.is_some()
+            && matches!(self.state, ChannelState::Joining | ChannelState::Joined | ChannelState::Errored)
+    }
+
+    /// Wanted, joining, not sent yet, and not waiting for a token newer than `generation`
+    /// (G6): the join may go out now if the socket and auth allow.
+    pub(crate) fn ready_to_join(&self, generation: u64) -> bool {
+        self.want && self.state == ChannelState::Joining && !self.join_sent && self.recovering_from != Some(generation)
+    }
+
+    /// Joined, and its server side holds a token other than `generation` (G3).
+    pub(crate) fn holds_stale_token(&self, generation: u64) -> bool {
+        self.state == ChannelState::Joined && self.token_gen != Some(generation)
+    }
+
+    /// `msg_ref` answers the join in flight.
+    pub(crate) fn is_join_reply(&self, msg_ref: &str) -> bool {
+        self.join_sent && self.state == ChannelState::Joining && self.join_ref.as_deref() == Some(msg_ref)
+    }
+
+    /// `msg_ref` answers the leave in flight.
+    pub(crate) fn is_leave_reply(&self, msg_ref: &str) -> bool {
+        self.leave.as_ref().is_some_and(|(r, _)| r == msg_ref)
+    }
+
+    // ---- Transitions -------------------------------------------------------------------
+
+    /// `subscribe()`: closed → joining, wanted from now on. Once per instance. Returns the
+    /// join timeout (`timeout_ms` overrides this channel's).
+    pub(crate) fn subscribe(&mut self, timeout_ms: Option<Millis>) -> Result<Millis, ChannelOpError> {
+        if self.subscribed {
+            return Err(ChannelOpError::AlreadySubscribed);
+        }
+        self.subscribed = true;
+        self.want = true;
+        self.state = ChannelState::Joining;
+        if let Some(t) = timeout_ms {
+            self.timeout_ms = t;
+        }
+        Ok(self.timeout_ms)
+    }
+
+    /// The application no longer wants it joined (`unsubscribe()`).
+    pub(crate) fn stop_wanting(&mut self) {
+        self.want = false;
+    }
+
+    /// `removeChannel()`: forget the channel once it is closed.
+    pub(crate) fn mark_removing(&mut self) {
+        self.removing = true;
+    }
+
+    /// The join frame went out (ref `join_ref`) carrying the token of `generation`: the
+    /// channel's server side holds that token from now on, and recovery is over.
+    pub(crate) fn join_went_out(&mut self, join_ref: String, generation: u64, role: Option<&str>) {
+        self.join_ref = Some(join_ref);
+        self.join_sent = true;
+        self.token_gen = Some(generation);
+        self.recovering_from = None;
+        self.effective_role = role.map(String::from);
+        self.presence.rejoining();
+        self.last_system_error = None;
+    }
+
+    /// The server accepted the join: joining → joined; the rejoin backoff starts over.
+    pub(crate) fn mark_joined(&mut self) {
+        self.state = ChannelState::Joined;
+        self.rejoin_attempt = 0;
+    }
+
+    /// The join failed or the joined channel broke: → errored. The server side holds no
+    /// token any more and in-flight pushes are dropped (a rejoin starts afresh).
+    pub(crate) fn mark_errored(&mut self) {
+        self.state = ChannelState::Errored;
+        self.join_sent = false;
+        self.token_gen = None;
+        self.inflight.clear();
+    }
+
+    /// The attempt number for the next rejoin delay (and counts it).
+    pub(crate) fn next_rejoin_attempt(&mut self) -> u32 {
+        let attempt = self.rejoin_attempt;
+        self.rejoin_attempt = self.rejoin_attempt.saturating_add(1);
+        attempt
+    }
+
+    /// The rejoin delay ran out: errored → joining, if still wanted. `true` if it changed.
+    pub(crate) fn retry_join(&mut self) -> bool {
+        if !(self.want && self.state == ChannelState::Errored) {
+            return false;
+        }
+        self.state = ChannelState::Joining;
+        self.join_sent = false;
+        true
+    }
+
+    /// A new socket opened: a wanted channel that is errored or joining joins at once, with
+    /// a fresh backoff (§4.6). `true` if it is (again) joining.
+    pub(crate) fn rejoin_on_open(&mut self) -> bool {
+        if !(self.want && matches!(self.state, ChannelState::Errored | ChannelState::Joining)) {
+            return false;
+        }
+        self.state = ChannelState::Joining;
+        self.join_sent = false;
+        self.rejoin_attempt = 0;
+        true
+    }
+
+    /// Join again with a fresh join (new ref, payload built at send): → joining, the server
+    /// side's token forgotten, in-flight pushes dropped (G5 user switch and sign-out).
+    pub(crate) fn restart_join(&mut self) {
+        self.state = ChannelState::Joining;
+        self.join_sent = false;
+        self.token_gen = None;
+        self.inflight.clear();
+    }
+
+    /// G6: the server ended the channel because its token expired. → joining, waiting for a
+    /// token newer than the one the server judged (or than `current` if none was recorded);
+    /// returns that generation.
+    pub(crate) fn await_fresh_token(&mut self, current: u64) -> u64 {
+        // Wait for a token newer than the one the server judged, not than the current one: if
+        // another channel's expiry already got us a fresh token, rejoin with it at once.
+        let held = self.token_gen.unwrap_or(current);
+        self.state = ChannelState::Joining;
+        self.join_sent = false;
+        self.token_gen = None;
+        self.inflight.clear();
+        self.recovering_from = Some(held);
+        self.rejoin_attempt = 0;
+        held
+    }
+
+    /// An `access_token` push carrying the token of `generation` went out (G3).
+    pub(crate) fn token_pushed(&mut self, generation: u64, role: Option<&str>) {
+        self.token_gen = Some(generation);
+        self.effective_role = role.map(String::from);
+    }
+
+    /// A `system` error arrived; a following `phx_close` is reported with it.
+    pub(crate) fn note_system_error(&mut self, message: String) {
+        self.last_system_error = Some(message);
+    }
+
+    /// `phx_leave` went out with ref `msg_ref`: → leaving; `ticket` resolves on its reply.
+    pub(crate) fn begin_leave(&mut self, msg_ref: String, ticket: Option<Ticket>) {
+        self.leave = Some((msg_ref, ticket));
+        self.state = ChannelState::Leaving;
+    }
+
+    /// Another `unsubscribe()` while a leave is in flight: its `ticket` rides on that leave
+    /// if the leave has none; otherwise it is handed back, to resolve at once.
+    pub(crate) fn share_leave(&mut self, ticket: Option<Ticket>) -> Option<Ticket> {
+        match self.leave.as_mut() {
+            Some((_, pending)) if pending.is_none() => {
+                *pending = ticket;
+                None
+            }
+            _ => ticket,
+        }
+    }
+
+    /// Ends the pending leave (reply, timeout or close); returns its `unsubscribe()` ticket.
+    pub(crate) fn take_leave_ticket(&mut self) -> Option<Ticket> {
+        self.leave.take().and_then(|(_, t)| t)
+    }
+
+    /// → closed and unwanted: presence cleared, pushes and the leave handed back to settle.
+    pub(crate) fn close(&mut self) -> Ended {
+        let was_closed = self.state == ChannelState::Closed && !self.want;
+        self.state = ChannelState::Closed;
+        self.want = false;
+        self.join_sent = false;
+        self.token_gen = None;
+        self.recovering_from = None;
+        self.presence.clear();
+        let mut failed_pushes: Vec<Ticket> = self.buffer.drain(..).filter_map(|q| q.ticket).collect();
+        failed_pushes.extend(self.inflight.drain(..).filter_map(|f| f.ticket));
+        let leave_ticket = self.take_leave_ticket();
+        Ended { was_closed, failed_pushes, leave_ticket }
+    }
+
+    // ---- Pushes ------------------------------------------------------------------------
+
+    /// Buffers a push; returns its sequence number and, beyond `limit`, the oldest push,
+    /// dropped to make room.
+    pub(crate) fn enqueue(
+        &mut self,
+        kind: PushKind,
+        event: String,
+        payload: Payload,
+        ticket: Option<Ticket>,
+        limit: usize,
+    ) -> (u64, Option<Queued>) {
         self.next_seq += 1;
-        self.next_seq
+        let seq = self.next_seq;
+        self.buffer.push_back(Queued { seq, ticket, kind, event, payload });
+        let dropped = if self.buffer.len() > limit { self.buffer.pop_front() } else { None };
+        (seq, dropped)
+    }
+
+    /// The next buffered push to send, if the channel is joined.
+    pub(crate) fn next_to_send(&mut self) -> Option<Queued> {
+        if self.state != ChannelState::Joined {
+            return None;
+        }
+        self.buffer.pop_front()
+    }
+
+    /// A push went out with ref `msg_ref` and waits for its reply.
+    pub(crate) fn await_reply(&mut self, seq: u64, msg_ref: String, ticket: Option<Ticket>) {
+        self.inflight.push(Inflight { seq, msg_ref, ticket });
+    }
+
+    /// The in-flight push that `msg_ref` answers, removed.
+    pub(crate) fn take_reply(&mut self, msg_ref: &str) -> Option<Inflight> {
+        let pos = self.inflight.iter().position(|p| p.msg_ref == msg_ref)?;
+        Some(self.inflight.remove(pos))
+    }
+
+    /// Removes push `seq` (buffered or in flight) because it timed out; returns its ticket.
+    pub(crate) fn forget_push(&mut self, seq: u64) -> Option<Ticket> {
+        if let Some(pos) = self.buffer.iter().position(|q| q.seq == seq) {
+            self.buffer.remove(pos).and_then(|q| q.ticket)
+        } else if let Some(pos) = self.inflight.iter().position(|p| p.seq == seq) {
+            self.inflight.remove(pos).ticket
+        } else {
+            None
+        }
     }
 }

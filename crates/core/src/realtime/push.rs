@@ -1,0 +1,271 @@
+//! Pushes: broadcasts (over the socket, or the HTTP broadcast endpoint when the channel was
+//! never subscribed, and always for `httpSend`), presence track / untrack, the per-channel
+//! buffer that holds them until the channel is joined and auth is ready (G2), and their
+//! outcomes: the reply (or `ok` at once without `broadcast.ack`), the timeout that starts when
+//! the push is made, buffer overflow, and HTTP replies.
+
+use alloc::string::String;
+
+use authwire_wire::frame::{Frame, Payload, UserBroadcast, UserData, Vsn};
+use authwire_wire::json::ObjectWriter;
+use authwire_wire::realtime::{self as rt, broadcast_payload, presence_payload, Event};
+
+use super::channel::PushKind;
+use super::socket::Sock;
+use super::timers::Timer;
+use super::{HttpTarget, Realtime};
+use crate::error::{ChannelOpError, PushError};
+use crate::io::{AppEvent, ChannelId, HttpRequest, Outbox, Output, PushOutcome, RequestId, Ticket};
+use crate::time::Now;
+use crate::token::TokenView;
+
+impl Realtime {
+    /// Sends a broadcast. Not joined and never subscribed: the HTTP broadcast endpoint is
+    /// used (`http` gives its URL and headers), as realtime-js does.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_broadcast(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        data: UserData,
+        ticket: Ticket,
+        now: Now,
+        view: &TokenView<'_>,
+        http: &HttpTarget<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
+        let ch = self.chan(id)?;
+        if !ch.wanted() {
+            let UserData::Json(payload) = data else {
+                out.event(AppEvent::PushDone { ticket, outcome: PushOutcome::Error(PushError::ChannelClosed) });
+                return Ok(());
+            };
+            self.http_broadcast(id, event, &payload, ticket, view, http, out);
+            return Ok(());
+        }
+        let payload = match data {
+            UserData::Json(p) => Payload::Json(broadcast_payload(event, &p)),
+            bin @ UserData::Binary(_) => {
+                if self.cfg.vsn == Vsn::V1 {
+                    // V1 sockets never carry binary (§2.1).
+                    out.event(AppEvent::PushDone {
+                        ticket,
+                        outcome: PushOutcome::Error(PushError::Rejected {
+                            reason: String::from("binary payloads need vsn 2.0.0"),
+                        }),
+                    });
+                    return Ok(());
+                }
+                Payload::UserBroadcast(UserBroadcast { event: String::from(event), metadata: String::new(), data: bin })
+            }
+        };
+        self.queue_push(
+            id,
+            PushKind::Broadcast,
+            String::from(Event::Broadcast.as_str()),
+            payload,
+            Some(ticket),
+            now,
+            view,
+            out,
+        );
+        Ok(())
+    }
+
+    /// Tracks presence with `payload_json` (a JSON object text).
+    pub fn track(
+        &mut self,
+        id: ChannelId,
+        payload_json: &str,
+        ticket: Ticket,
+        now: Now,
+        view: &TokenView<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
+        self.presence_push(id, "track", Some(payload_json), ticket, now, view, out)
+    }
+
+    /// Stops tracking presence.
+    pub fn untrack(
+        &mut self,
+        id: ChannelId,
+        ticket: Ticket,
+        now: Now,
+        view: &TokenView<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
+        self.presence_push(id, "untrack", None, ticket, now, view, out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn presence_push(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        payload_json: Option<&str>,
+        ticket: Ticket,
+        now: Now,
+        view: &TokenView<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
+        self.chan(id)?;
+        let p = Payload::Json(presence_payload(event, payload_json));
+        let presence = String::from(Event::Presence.as_str());
+        self.queue_push(id, PushKind::Presence, presence, p, Some(ticket), now, view, out);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn queue_push(
+        &mut self,
+        id: ChannelId,
+        kind: PushKind,
+        event: String,
+        payload: Payload,
+        ticket: Option<Ticket>,
+        now: Now,
+        view: &TokenView<'_>,
+        out: &mut Outbox,
+    ) {
+        let limit = self.cfg.push_buffer_limit;
+        let Some(ch) = self.channels.get_mut(&id) else { return };
+        if !ch.wanted() {
+            if let Some(t) = ticket {
+                out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Error(PushError::ChannelClosed) });
+            }
+            return;
+        }
+        let t = ch.timeout_ms();
+        let (seq, dropped) = ch.enqueue(kind, event, payload, ticket, limit);
+        if let Some(old) = dropped {
+            self.timers.stop(Timer::Push(id, old.seq));
+            if let Some(t) = old.ticket {
+                out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Error(PushError::BufferOverflow) });
+            }
+        }
+        // The timeout starts now, buffered or not (§4.7).
+        self.timers.set(Timer::Push(id, seq), now.mono.add(t));
+        self.flush(id, view, out);
+    }
+
+    /// Sends buffered pushes of a joined channel, in order, while auth is ready.
+    pub(super) fn flush(&mut self, id: ChannelId, view: &TokenView<'_>, out: &mut Outbox) {
+        if !view.ready || !matches!(self.sock, Sock::Open(_)) {
+            return;
+        }
+        loop {
+            let Some(ch) = self.channels.get_mut(&id) else { return };
+            let Some(q) = ch.next_to_send() else { return };
+            let ack = ch.config.broadcast_ack;
+            let join_ref = ch.join_ref().map(String::from);
+            let topic = ch.topic.clone();
+            let r = self.next_ref();
+            let frame = Frame { join_ref, msg_ref: Some(r.clone()), topic, event: q.event, payload: q.payload };
+            let sent = self.send_frame(out, &frame);
+            let wants_reply = q.kind == PushKind::Presence || ack;
+            if sent && wants_reply {
+                if let Some(ch) = self.channels.get_mut(&id) {
+                    ch.await_reply(q.seq, r, q.ticket);
+                }
+            } else {
+                self.timers.stop(Timer::Push(id, q.seq));
+                if let Some(t) = q.ticket {
+                    // Without ack realtime-js resolves a sent broadcast with 'ok' at once.
+                    let outcome = if sent {
+                        PushOutcome::Ok
+                    } else {
+                        PushOutcome::Error(PushError::Rejected { reason: String::from("encode failed") })
+                    };
+                    out.event(AppEvent::PushDone { ticket: t, outcome });
+                }
+            }
+        }
+    }
+
+    /// `channel.httpSend(event, payload)`: the HTTP broadcast endpoint, whatever the socket.
+    #[allow(clippy::too_many_arguments)]
+    pub fn http_send(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        payload_json: &str,
+        ticket: Ticket,
+        view: &TokenView<'_>,
+        http: &HttpTarget<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
+        self.chan(id)?;
+        self.http_broadcast(id, event, payload_json, ticket, view, http, out);
+        Ok(())
+    }
+
+    /// POSTs one message of channel `id` to the HTTP broadcast endpoint; `ticket` resolves on
+    /// the reply ([`Realtime::handle_http`]).
+    #[allow(clippy::too_many_arguments)]
+    fn http_broadcast(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        payload: &str,
+        ticket: Ticket,
+        view: &TokenView<'_>,
+        http: &HttpTarget<'_>,
+        out: &mut Outbox,
+    ) {
+        let Some(ch) = self.channels.get(&id) else { return };
+        let mut msg = ObjectWriter::new();
+        msg.str("topic", ch.sub_topic()).str("event", event).raw("payload", payload).bool("private", ch.config.private);
+        let mut body = String::from("{\"messages\":[");
+        body.push_str(&msg.finish());
+        body.push_str("]}");
+        let mut headers = alloc::vec![
+            (String::from("apikey"), String::from(http.apikey)),
+            (String::from("Content-Type"), String::from("application/json")),
+        ];
+        if let Some(t) = view.token {
+            let mut b = String::from("Bearer ");
+            b.push_str(t);
+            headers.push((String::from("Authorization"), b));
+        }
+        let mut url = String::from(http.base_url);
+        url.push_str("/api/broadcast");
+        let req = out.request_id();
+        self.http_sends.insert(req, ticket);
+        out.push(Output::Http { id: req, request: HttpRequest { method: "POST", url, headers, body: Some(body) } });
+    }
+
+    /// Handles an HTTP reply; `false` if it was not for the realtime half.
+    pub fn handle_http(&mut self, id: RequestId, status: Option<u16>, out: &mut Outbox) -> bool {
+        let Some(ticket) = self.http_sends.remove(&id) else { return false };
+        let outcome = match status {
+            Some(200..=299) => PushOutcome::Ok,
+            Some(s) => PushOutcome::Error(PushError::Http { status: s }),
+            None => PushOutcome::Error(PushError::Http { status: 0 }),
+        };
+        out.event(AppEvent::PushDone { ticket, outcome });
+        true
+    }
+
+    /// The reply to a push in flight: its ticket resolves `ok` or with the server's reason.
+    pub(super) fn on_push_reply(&mut self, id: ChannelId, msg_ref: &str, reply: &rt::Reply<'_>, out: &mut Outbox) {
+        let Some(ch) = self.channels.get_mut(&id) else { return };
+        let Some(p) = ch.take_reply(msg_ref) else { return };
+        self.timers.stop(Timer::Push(id, p.seq));
+        if let Some(t) = p.ticket {
+            let outcome = if reply.is_ok() {
+                PushOutcome::Ok
+            } else {
+                PushOutcome::Error(PushError::Rejected { reason: reply.reason() })
+            };
+            out.event(AppEvent::PushDone { ticket: t, outcome });
+        }
+    }
+
+    /// Push `seq` was not sent or answered in time: its ticket resolves `timed out`.
+    pub(super) fn push_timed_out(&mut self, id: ChannelId, seq: u64, out: &mut Outbox) {
+        let Some(ch) = self.channels.get_mut(&id) else { return };
+        if let Some(t) = ch.forget_push(seq) {
+            out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::TimedOut });
+        }
+    }
+}
