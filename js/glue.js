@@ -461,7 +461,7 @@ export class Host {
   /** Arms the one timer in `ms`, or disarms it (`ms` undefined). */
   setTimer(ms) {
     if (this.worker) {
-      this.worker.postMessage(ms ?? -1)
+      this.worker.postMessage(ms) // `undefined` disarms it
       return
     }
     clearTimeout(this.timer)

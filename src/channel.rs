@@ -6,6 +6,7 @@ use alloc::string::String;
 use authwire_core::error::ChannelOpError;
 use authwire_core::io::{ChannelId, Ticket};
 use authwire_core::realtime::bindings;
+use authwire_core::realtime::channel::ChannelState;
 use authwire_wire::frame::UserData;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -57,7 +58,7 @@ impl RealtimeChannel {
     #[wasm_bindgen(getter, unchecked_return_type = "RealtimeChannelState")]
     pub fn state(&self) -> String {
         let st = self.shared.borrow().core.channel_info(self.id).map(|i| i.state);
-        String::from(st.map_or("closed", |s| s.as_str()))
+        String::from(st.unwrap_or(ChannelState::Closed).as_str())
     }
 
     /// The role of the token the server accepted for this channel (`anon`, `authenticated`, …).
@@ -106,7 +107,7 @@ impl RealtimeChannel {
     }
 
     /// `channel.send({ type: 'broadcast', event, payload })`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
+    #[wasm_bindgen(unchecked_return_type = "Promise<RealtimeChannelSendResponse>")]
     pub fn send(
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ type: 'broadcast'; event: string; payload?: unknown }")]
@@ -129,7 +130,7 @@ impl RealtimeChannel {
     }
 
     /// `channel.httpSend(event, payload)`: always the HTTP broadcast endpoint.
-    #[wasm_bindgen(js_name = httpSend, unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
+    #[wasm_bindgen(js_name = httpSend, unchecked_return_type = "Promise<RealtimeChannelSendResponse>")]
     pub fn http_send(&self, event: &str, payload: JsValue) -> Result<Promise, JsValue> {
         let text = host::to_json(&payload).unwrap_or_else(|| String::from("{}"));
         let t = driver::with_core(&self.shared, |c, now| c.http_send(self.id, event, &text, now));
@@ -147,7 +148,7 @@ impl RealtimeChannel {
     }
 
     /// `channel.untrack()`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
+    #[wasm_bindgen(unchecked_return_type = "Promise<RealtimeChannelSendResponse>")]
     pub fn untrack(&self) -> Result<Promise, JsValue> {
         let t = driver::with_core(&self.shared, |c, now| c.untrack(self.id, now));
         self.ticket_promise(t)
@@ -161,7 +162,7 @@ impl RealtimeChannel {
     }
 
     /// `channel.unsubscribe()`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
+    #[wasm_bindgen(unchecked_return_type = "Promise<RealtimeChannelSendResponse>")]
     pub fn unsubscribe(&self) -> Promise {
         let t = driver::with_core(&self.shared, |c, now| c.unsubscribe(self.id, now));
         let p = driver::promise_for(&self.shared, t);

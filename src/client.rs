@@ -155,7 +155,7 @@ impl AuthwireClient {
     }
 
     /// `client.removeChannel(channel)`: unsubscribes and forgets it.
-    #[wasm_bindgen(js_name = removeChannel, unchecked_return_type = "Promise<'ok' | 'timed out' | 'error'>")]
+    #[wasm_bindgen(js_name = removeChannel, unchecked_return_type = "Promise<RealtimeChannelSendResponse>")]
     pub fn remove_channel(&self, channel: &RealtimeChannel) -> Promise {
         let id = channel.id;
         let t = driver::with_core(&self.shared, |c, now| c.remove_channel(id, now));
@@ -166,7 +166,7 @@ impl AuthwireClient {
     }
 
     /// `client.removeAllChannels()`.
-    #[wasm_bindgen(js_name = removeAllChannels, unchecked_return_type = "Promise<('ok' | 'timed out' | 'error')[]>")]
+    #[wasm_bindgen(js_name = removeAllChannels, unchecked_return_type = "Promise<RealtimeChannelSendResponse[]>")]
     pub fn remove_all_channels(&self) -> Promise {
         let ids = self.shared.borrow().core.channel_ids();
         let all = Array::new();

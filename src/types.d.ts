@@ -4,6 +4,8 @@ export type RealtimeChannelState = 'closed' | 'joining' | 'joined' | 'leaving' |
 /** Socket states of `realtime.connectionState()`. authwire never reports `'closing'` (a close is immediate); it stays in the union because apps written for supabase-js compare against it. */
 export type RealtimeConnectionState = 'connecting' | 'open' | 'closing' | 'closed';
 export type HeartbeatStatus = 'sent' | 'ok' | 'error' | 'timeout';
+/** How a push (`send`, `track`, `untrack`, `unsubscribe`, `removeChannel`) resolved. */
+export type RealtimeChannelSendResponse = 'ok' | 'timed out' | 'error';
 /** Stable error codes of RealtimeError. */
 export type RealtimeErrorCode =
   | 'join_timeout' | 'unauthorized' | 'token_expired' | 'invalid_jwt' | 'rate_limited'
@@ -187,7 +189,7 @@ export interface RealtimeChannel {
   /** Joins the channel; `cb` receives every status change. Returns the channel. */
   subscribe(cb?: (status: SubscribeStatus, err?: RealtimeError) => void, timeout?: number): RealtimeChannel;
   /** Tracks this client's presence with `state`. */
-  track(state: Record<string, unknown>): Promise<'ok' | 'timed out' | 'error'>;
+  track(state: Record<string, unknown>): Promise<RealtimeChannelSendResponse>;
   on(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload) => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'sync' }, cb: () => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'join' }, cb: (payload: PresenceJoinPayload) => void): RealtimeChannel;

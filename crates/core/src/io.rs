@@ -250,6 +250,9 @@ pub enum PushOutcome {
 }
 
 impl PushOutcome {
+    /// Every name, in declaration order (the TS union `RealtimeChannelSendResponse`).
+    pub const NAMES: &'static [&'static str] = &["ok", "timed out", "error"];
+
     /// `'ok'`, `'timed out'` or `'error'`.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -613,6 +616,18 @@ mod tests {
             }
         }
         names_match(&all, S::as_str, S::NAMES);
+    }
+
+    #[test]
+    fn push_outcome_names_list_every_variant() {
+        let all = [PushOutcome::Ok, PushOutcome::TimedOut, PushOutcome::Error(PushError::ChannelClosed)];
+        for o in &all {
+            match o {
+                PushOutcome::Ok | PushOutcome::TimedOut | PushOutcome::Error(_) => {}
+            }
+        }
+        let got: Vec<&str> = all.iter().map(PushOutcome::as_str).collect();
+        assert_eq!(got, PushOutcome::NAMES);
     }
 
     #[test]

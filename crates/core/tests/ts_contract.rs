@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use authwire_core::error::{AuthError, ChannelError, ChannelOpError, PushError};
-use authwire_core::io::{AuthEvent, HeartbeatStatus, SubscribeStatus};
+use authwire_core::io::{AuthEvent, HeartbeatStatus, PushOutcome, SubscribeStatus};
 use authwire_core::realtime::channel::ChannelState;
 use authwire_core::realtime::ConnectionState;
 use authwire_core::ConfigError;
@@ -31,6 +31,7 @@ fn unions() -> Vec<(&'static str, Vec<&'static str>)> {
         ("AuthErrorCode", [AuthError::CODES, AuthError::GOTRUE_CODES].concat()),
         ("SubscribeStatus", SubscribeStatus::NAMES.to_vec()),
         ("HeartbeatStatus", HeartbeatStatus::NAMES.to_vec()),
+        ("RealtimeChannelSendResponse", PushOutcome::NAMES.to_vec()),
         ("AuthChangeEvent", AuthEvent::NAMES.to_vec()),
         ("RealtimeChannelState", ChannelState::NAMES.to_vec()),
         ("RealtimeConnectionState", ConnectionState::NAMES.to_vec()),
