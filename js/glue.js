@@ -2,52 +2,48 @@
 //
 // The Rust core decides; this file only executes: it owns the WebSocket, the one host timer,
 // fetches, storage, locks, the cross-tab channel and page lifecycle listeners, and reports
-// every result through a single callback owned by Rust. Everything it creates is released by
-// `dispose()`.
+// every result to the Rust `HostEvents` object it holds (`src/host.rs`), one method per kind
+// of report. `dispose()` closes, aborts and removes what it created and drops that object,
+// so later results go nowhere.
 
-/** Base class of every error authwire throws or returns. */
+/** Base class of every error authwire throws or returns (alone: a refused configuration). */
 export class AuthwireError extends Error {
-  constructor(message, code, status) {
+  constructor(code, message, status) {
     super(message)
     this.name = 'AuthwireError'
     this.code = code
-    if (status !== undefined && status !== null) this.status = status
+    if (status !== undefined) this.status = status
   }
   toJSON() {
     return { name: this.name, message: this.message, code: this.code, status: this.status }
   }
 }
 
-/** Auth errors; `isAuthError` recognises them across bundle copies by a marker. */
+/** Auth errors, named as auth-js names its classes (`AuthApiError`, `AuthRetryableFetchError`, …). */
 export class AuthError extends AuthwireError {
-  constructor(message, code, status) {
-    super(message, code, status)
-    this.name = 'AuthError'
+  constructor(name, code, message, status) {
+    super(code, message, status)
+    this.name = name
     this.__isAuthError = true
   }
 }
 
 /** Realtime errors (channel statuses, refused operations). */
 export class RealtimeError extends AuthwireError {
-  constructor(message, code, status) {
-    super(message, code, status)
+  constructor(code, message) {
+    super(code, message)
     this.name = 'RealtimeError'
   }
 }
 
+/** The marker test behind the exported `isAuthError`: it works across bundle copies. */
 export function isAuthError(e) {
   return typeof e === 'object' && e !== null && e.__isAuthError === true
 }
 
-/** An AuthError with auth-js's class name (`AuthApiError`, `AuthRetryableFetchError`, …). */
-export function authError(name, code, message, status) {
-  const e = new AuthError(message, code, status < 0 ? undefined : status)
-  e.name = name
-  return e
-}
-
-export function makeSubscription(api, id, callback) {
-  return { id, callback, unsubscribe: () => api.removeListener(id) }
+/** `onAuthStateChange`'s result: `{ data: { subscription } }`. */
+export function authSubscription(api, id, callback) {
+  return { data: { subscription: { id, callback, unsubscribe: () => api.removeListener(id) } } }
 }
 
 export function navigate(url) {
@@ -56,11 +52,6 @@ export function navigate(url) {
 
 export function pageUrl() {
   return typeof location !== 'undefined' ? location.href : undefined
-}
-
-export function makeError(kind, code, message, status) {
-  const C = kind === 1 ? AuthError : kind === 2 ? RealtimeError : AuthwireError
-  return new C(message, code, status < 0 ? undefined : status)
 }
 
 // A listener that throws must not break the others nor the SDK: report it asynchronously.
@@ -129,30 +120,47 @@ function typed(columns, record) {
   return out
 }
 
-/**
- * Delivers one event to listeners. `json` is the payload text built by the core; `mode` 1
- * converts a Postgres change, 2 attaches binary broadcast data, 3 calls `(status, err)`.
- */
-export function deliver(fns, mode, json, extra) {
-  if (mode === 3) {
-    for (const fn of fns) call(fn, json, extra)
-    return
-  }
-  if (mode === 4) {
-    // Auth listeners: (event, session).
-    const session = json === undefined ? null : JSON.parse(json)
-    for (const fn of fns) call(fn, extra, session)
-    return
-  }
-  const p = json === undefined ? undefined : JSON.parse(json)
-  if (mode === 1) {
-    p.new = typed(p.columns, p.new)
-    p.old = typed(p.columns, p.old)
-    delete p.columns
-  } else if (mode === 2 && extra) {
-    p.payload = extra.buffer.slice(extra.byteOffset, extra.byteOffset + extra.byteLength)
-  }
-  for (const fn of fns) call(fn, p)
+// Delivery to app listeners, one function per payload shape. JSON payloads are texts built by
+// the core, parsed once and shared by the listeners.
+
+function callEach(fns, a, b) {
+  for (const fn of fns) call(fn, a, b)
+}
+
+/** `(status, detail)`: subscribe statuses (with a RealtimeError) and heartbeats (with the latency). */
+export function deliverStatus(fns, status, detail) {
+  callEach(fns, status, detail)
+}
+
+/** A JSON payload as it is (presence, system). */
+export function deliverJson(fns, json) {
+  callEach(fns, JSON.parse(json))
+}
+
+/** A Postgres change, its values converted by column type as realtime-js does. */
+export function deliverChange(fns, json) {
+  const p = JSON.parse(json)
+  p.new = typed(p.columns, p.new)
+  p.old = typed(p.columns, p.old)
+  delete p.columns
+  callEach(fns, p)
+}
+
+/** A broadcast; binary user data (a view into wasm memory: copied now) becomes `payload`. */
+export function deliverBroadcast(fns, json, bytes) {
+  const p = JSON.parse(json)
+  if (bytes) p.payload = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  callEach(fns, p)
+}
+
+/** An auth state change: `(event, session)`. */
+export function deliverAuth(fns, event, session) {
+  callEach(fns, event, session === undefined ? null : JSON.parse(session))
+}
+
+/** A line for the app's `realtime.logger`: `(kind, msg)`. */
+export function log(logger, kind, msg) {
+  call(logger, kind, msg)
 }
 
 export function resolveWith(fn, value) {
@@ -234,43 +242,27 @@ export function seed() {
   return Math.floor(Math.random() * 4503599627370496)
 }
 
-// Event kinds reported to Rust; keep in sync with `src/host.rs`.
-const OPEN = 1,
-  MESSAGE = 2,
-  CLOSE = 3,
-  TIMER = 4,
-  HTTP = 5,
-  HTTP_FAILED = 6,
-  VISIBILITY = 7,
-  ONLINE = 8,
-  WAKE = 9,
-  STORAGE = 10,
-  STORAGE_CHANGED = 11,
-  LOCK = 12,
-  TAB = 13,
-  DIGEST = 14,
-  VERIFIED = 15,
-  ACCESS_TOKEN = 16
-
 const WORKER_SRC =
   'let t;onmessage=e=>{clearTimeout(t);if(e.data>=0)t=setTimeout(()=>postMessage(0),e.data)}'
 
-/** Executes the core's side work and reports results through `emit(kind, n, a, b)`. */
+/**
+ * Executes the core's side work and reports each result to `events` (the Rust `HostEvents`
+ * of `src/host.rs`). Reports go through `this.ev?.`, which `dispose()` clears.
+ */
 export class Host {
-  constructor(emit, useWorker) {
-    this.emit = emit
+  constructor(events, useWorker) {
+    this.ev = events
     this.sockets = new Map()
     this.aborts = new Map()
     this.timer = undefined
     this.worker = undefined
-    this.disposed = false
     if (useWorker && typeof Worker !== 'undefined' && typeof Blob !== 'undefined') {
       // A worker's timers are not throttled like a hidden tab's (realtime-js#121).
       try {
         const url = URL.createObjectURL(new Blob([WORKER_SRC], { type: 'text/javascript' }))
         this.worker = new Worker(url)
         URL.revokeObjectURL(url)
-        this.worker.onmessage = () => this.fire(TIMER, 0)
+        this.worker.onmessage = () => this.ev?.timer()
       } catch (_) {
         this.worker = undefined
       }
@@ -284,11 +276,11 @@ export class Host {
     }
     const doc = typeof document !== 'undefined' ? document : undefined
     const win = typeof window !== 'undefined' ? window : undefined
-    on(doc, 'visibilitychange', () => this.fire(VISIBILITY, doc.visibilityState === 'visible' ? 1 : 0))
-    on(win, 'online', () => this.fire(ONLINE, 1))
-    on(win, 'offline', () => this.fire(ONLINE, 0))
+    on(doc, 'visibilitychange', () => this.ev?.visibility(doc.visibilityState === 'visible'))
+    on(win, 'online', () => this.ev?.online(true))
+    on(win, 'offline', () => this.ev?.online(false))
     on(win, 'pageshow', (e) => {
-      if (e.persisted) this.fire(WAKE, 0)
+      if (e.persisted) this.ev?.wake()
     })
   }
 
@@ -303,7 +295,10 @@ export class Host {
     if (typeof BroadcastChannel !== 'undefined') {
       try {
         this.channel = new BroadcastChannel(storageKey)
-        this.channel.onmessage = (e) => this.fire(TAB, 0, JSON.stringify(e.data))
+        this.channel.onmessage = (e) => {
+          const data = JSON.stringify(e.data)
+          if (typeof data === 'string') this.ev?.tabMessage(data)
+        }
       } catch (_) {
         this.channel = undefined
       }
@@ -311,27 +306,40 @@ export class Host {
     // Other tabs writing the key (only meaningful for the default localStorage).
     if (!storage && typeof window !== 'undefined' && window.addEventListener) {
       const onStorage = (e) => {
-        if (e.key === storageKey) this.fire(STORAGE_CHANGED, 0, e.newValue)
+        if (e.key === storageKey) this.ev?.storageChanged(e.newValue)
       }
       window.addEventListener('storage', onStorage)
       this.listeners.push([window, 'storage', onStorage])
     }
   }
 
-  storage(id, op, key, value) {
+  storageGet(id, key) {
+    this.store_(id, (s) => s.getItem(key), true)
+  }
+
+  storageSet(id, key, value) {
+    this.store_(id, (s) => s.setItem(key, value), false)
+  }
+
+  storageRemove(id, key) {
+    this.store_(id, (s) => s.removeItem(key), false)
+  }
+
+  /** Runs `op` on the store (sync or async) and reports the value read, if `read`. */
+  store_(id, op, read) {
     const store = this.store
     Promise.resolve()
-      .then(() => (op === 0 ? store.getItem(key) : op === 1 ? store.setItem(key, value) : store.removeItem(key)))
+      .then(() => op(store))
       .then(
-        (v) => this.fire(STORAGE, id, 1, op === 0 ? (v ?? null) : null),
-        (e) => this.fire(STORAGE, id, 0, String((e && e.message) || e)),
+        (v) => this.ev?.storageValue(id, read ? (v ?? null) : null),
+        (e) => this.ev?.storageFailed(id, String((e && e.message) || e)),
       )
   }
 
   lock(id, name, timeoutMs) {
     const locks = typeof navigator !== 'undefined' && navigator.locks
     if (!locks) {
-      queueMicrotask(() => this.fire(LOCK, id, 0))
+      queueMicrotask(() => this.ev?.lockUnavailable(id))
       return
     }
     const ctl = new AbortController()
@@ -344,13 +352,13 @@ export class Host {
         // Held until the core releases it (or the host is disposed).
         return new Promise((release) => {
           this.locks.set(id, release)
-          this.fire(LOCK, id, 1)
+          this.ev?.lockGranted(id)
         })
       })
       .catch(() => {
         clearTimeout(timer)
         this.lockAborts.delete(id)
-        this.fire(LOCK, id, 0)
+        this.ev?.lockUnavailable(id)
       })
   }
 
@@ -369,12 +377,12 @@ export class Host {
   digest(id, data) {
     const subtle = typeof crypto !== 'undefined' && crypto.subtle
     if (!subtle) {
-      queueMicrotask(() => this.fire(DIGEST, id, null))
+      queueMicrotask(() => this.ev?.digest(id, null))
       return
     }
     subtle.digest('SHA-256', new TextEncoder().encode(data)).then(
-      (buf) => this.fire(DIGEST, id, b64url(new Uint8Array(buf))),
-      () => this.fire(DIGEST, id, null),
+      (buf) => this.ev?.digest(id, b64url(new Uint8Array(buf))),
+      () => this.ev?.digest(id, null),
     )
   }
 
@@ -388,8 +396,8 @@ export class Host {
       .then(() => subtle.importKey('jwk', JSON.parse(jwk), params[0], false, ['verify']))
       .then((key) => subtle.verify(params[1], key, unb64url(signature), new TextEncoder().encode(signed)))
       .then(
-        (ok) => this.fire(VERIFIED, id, ok ? 1 : 0),
-        () => this.fire(VERIFIED, id, 0),
+        (ok) => this.ev?.verified(id, ok === true),
+        () => this.ev?.verified(id, false),
       )
   }
 
@@ -403,13 +411,9 @@ export class Host {
     Promise.resolve()
       .then(() => fn())
       .then(
-        (t) => this.fire(ACCESS_TOKEN, 0, typeof t === 'string' && t ? t : null),
-        (e) => this.fire(ACCESS_TOKEN, 1, String((e && e.message) || e)),
+        (t) => this.ev?.accessToken(typeof t === 'string' && t ? t : null),
+        (e) => this.ev?.accessTokenFailed(String((e && e.message) || e)),
       )
-  }
-
-  fire(kind, n, a, b) {
-    if (!this.disposed) this.emit(kind, n, a, b)
   }
 
   connect(conn, url) {
@@ -418,16 +422,19 @@ export class Host {
       ws = new WebSocket(url)
     } catch (e) {
       // An invalid URL: report it as a close, like a refused handshake.
-      queueMicrotask(() => this.fire(CLOSE, conn, 1006, String(e && e.message)))
+      queueMicrotask(() => this.ev?.closed(conn, 1006, String(e && e.message)))
       return
     }
     ws.binaryType = 'arraybuffer'
     this.sockets.set(conn, ws)
-    ws.onopen = () => this.fire(OPEN, conn)
-    ws.onmessage = (e) => this.fire(MESSAGE, conn, e.data)
+    ws.onopen = () => this.ev?.opened(conn)
+    ws.onmessage = (e) => {
+      if (typeof e.data === 'string') this.ev?.message(conn, e.data)
+      else this.ev?.binaryMessage(conn, new Uint8Array(e.data))
+    }
     ws.onclose = (e) => {
       this.sockets.delete(conn)
-      this.fire(CLOSE, conn, e.code, e.reason)
+      this.ev?.closed(conn, e.code, e.reason)
     }
   }
 
@@ -448,16 +455,17 @@ export class Host {
     } catch (_) {
       ws.close()
     }
-    queueMicrotask(() => this.fire(CLOSE, conn, code, reason))
+    queueMicrotask(() => this.ev?.closed(conn, code, reason))
   }
 
+  /** Arms the one timer in `ms`, or disarms it (`ms` undefined). */
   setTimer(ms) {
     if (this.worker) {
-      this.worker.postMessage(ms)
+      this.worker.postMessage(ms) // `undefined` disarms it
       return
     }
     clearTimeout(this.timer)
-    this.timer = ms >= 0 ? setTimeout(() => this.fire(TIMER, 0), ms) : undefined
+    this.timer = ms === undefined ? undefined : setTimeout(() => this.ev?.timer(), ms)
   }
 
   fetch(id, method, url, headers, body, fetchImpl) {
@@ -466,13 +474,15 @@ export class Host {
     const f = fetchImpl || globalThis.fetch
     Promise.resolve()
       .then(() => f(url, { method, headers, body: body === undefined ? undefined : body, signal: ctl && ctl.signal }))
-      .then((r) => r.text().then((t) => this.fire(HTTP, id, r.status, t)))
-      .catch((e) => this.fire(HTTP_FAILED, id, String((e && e.message) || e)))
+      .then((r) => r.text().then((t) => this.ev?.httpResponse(id, r.status, t)))
+      .catch((e) => this.ev?.httpFailed(id, String((e && e.message) || e)))
       .finally(() => this.aborts.delete(id))
   }
 
   dispose() {
-    this.disposed = true
+    // The Rust object is freed by its finalizer once unreferenced; `dispose` runs inside a
+    // Rust call, so freeing it here could free it while it is borrowed.
+    this.ev = undefined
     for (const ws of this.sockets.values()) {
       ws.onopen = ws.onmessage = ws.onclose = null
       try {
@@ -537,7 +547,7 @@ export function authedFetch(fetchImpl, input, init, apikey, token) {
   return f(input, { ...init, headers })
 }
 
-/** `{ data, error }` for an auth result. */
+/** `{ data, error }` for an auth result; `data` is JSON text. */
 export function authResult(data, error) {
-  return { data: data === undefined ? null : JSON.parse(data), error: error ?? null }
+  return { data: JSON.parse(data), error: error ?? null }
 }

@@ -1,5 +1,5 @@
-//! The one driver of the core: feeds it host events, executes its outputs, arms the one host
-//! timer, and delivers events to application listeners.
+//! The one driver of the core: feeds it host reports and app commands, executes its outputs,
+//! arms the one host timer, and delivers events to application listeners.
 //!
 //! Borrow discipline: the core is borrowed only to feed it or to pop one output; every call
 //! into JavaScript (host work, listeners, promise resolution) happens with no borrow held, so a
@@ -11,16 +11,16 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use authwire_core::io::{
-    AppEvent, ChannelId, ConnId, Input, ListenerId, LockOp, Output, PresenceEvent, PushOutcome, RequestId, StorageOp,
-    Ticket, WireMsg,
+    AppEvent, ChannelId, Input, Level, ListenerId, LockOp, Output, PresenceEvent, PushOutcome, StorageOp, Ticket,
+    WireMsg,
 };
 use authwire_core::map::VecMap;
 use authwire_core::Client;
 use authwire_wire::json::ObjectWriter;
-use js_sys::{Array, Function, Uint8Array};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
-use crate::host::{self, kind, Host};
+use crate::host::{self, Host, HostEvents};
 
 /// What a channel listener listens to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +54,8 @@ pub(crate) enum Pending {
 /// Everything one client instance owns in the browser.
 pub(crate) struct Inner {
     pub(crate) core: Client,
+    /// The JS host; it reports back through its [`HostEvents`].
     host: Host,
-    /// The host's event callback; dropped (after `host.dispose()`) when the client goes.
-    _emit: Closure<dyn FnMut(u32, f64, JsValue, JsValue)>,
     pub(crate) channels: VecMap<ChannelId, ChannelJs>,
     /// Promise resolvers by ticket.
     pub(crate) pending: VecMap<Ticket, Pending>,
@@ -74,7 +73,9 @@ pub(crate) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Release sockets, timers, workers and listeners before the callback goes away.
+        // The last handle is gone: close the sockets, abort fetches, stop the timer and the
+        // worker, remove page listeners, close the tab channel and release held locks; the
+        // host then drops its `HostEvents`.
         self.host.dispose();
     }
 }
@@ -95,20 +96,12 @@ pub(crate) struct Setup {
 pub(crate) fn start(core: Client, setup: Setup) -> Shared {
     let Setup { use_worker, fetch_impl, logger, storage, access_token_fn } = setup;
     Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
-        let w = weak.clone();
-        let emit =
-            Closure::<dyn FnMut(u32, f64, JsValue, JsValue)>::new(move |k: u32, n: f64, a: JsValue, b: JsValue| {
-                if let Some(shared) = w.upgrade() {
-                    on_host_event(&shared, k, n, a, b);
-                }
-            });
-        let host = Host::new(emit.as_ref().unchecked_ref(), use_worker);
+        let host = Host::new(HostEvents { shared: weak.clone() }, use_worker);
         let auth = &core.config().auth;
         host.auth(&storage, &auth.storage_key, auth.persist_session && !core.config().third_party);
         RefCell::new(Inner {
             core,
             host,
-            _emit: emit,
             channels: VecMap::new(),
             pending: VecMap::new(),
             heartbeat: Vec::new(),
@@ -122,62 +115,10 @@ pub(crate) fn start(core: Client, setup: Setup) -> Shared {
     })
 }
 
-fn on_host_event(shared: &Shared, k: u32, n: f64, a: JsValue, b: JsValue) {
-    let input = match k {
-        kind::OPEN => Input::SocketOpened { conn: ConnId(n as u32) },
-        kind::MESSAGE => {
-            let msg = match a.as_string() {
-                Some(t) => WireMsg::Text(t),
-                None => WireMsg::Binary(Uint8Array::new(&a).to_vec()),
-            };
-            Input::SocketMessage { conn: ConnId(n as u32), msg }
-        }
-        kind::CLOSE => Input::SocketClosed {
-            conn: ConnId(n as u32),
-            code: a.as_f64().unwrap_or(1006.0) as u16,
-            reason: b.as_string().unwrap_or_default(),
-        },
-        kind::TIMER => {
-            shared.borrow_mut().armed = None;
-            Input::Timeout
-        }
-        kind::HTTP => Input::HttpResponse {
-            id: RequestId(n as u64),
-            status: a.as_f64().unwrap_or(0.0) as u16,
-            body: b.as_string().unwrap_or_default(),
-        },
-        kind::HTTP_FAILED => Input::HttpFailed { id: RequestId(n as u64), message: a.as_string().unwrap_or_default() },
-        kind::VISIBILITY => Input::Visibility { visible: n != 0.0 },
-        kind::ONLINE => Input::Online { online: n != 0.0 },
-        kind::WAKE => Input::Wake,
-        kind::STORAGE => Input::Storage {
-            id: RequestId(n as u64),
-            result: if a.as_f64() == Some(1.0) { Ok(b.as_string()) } else { Err(b.as_string().unwrap_or_default()) },
-        },
-        kind::STORAGE_CHANGED => Input::StorageChanged { value: a.as_string() },
-        kind::LOCK => {
-            if a.as_f64() == Some(1.0) {
-                Input::LockGranted { id: RequestId(n as u64) }
-            } else {
-                Input::LockUnavailable { id: RequestId(n as u64) }
-            }
-        }
-        kind::TAB => match a.as_string() {
-            Some(data) => Input::TabMessage { data },
-            None => return,
-        },
-        kind::DIGEST => Input::Digest { id: RequestId(n as u64), b64url: a.as_string() },
-        kind::VERIFIED => Input::Verified { id: RequestId(n as u64), ok: a.as_f64() == Some(1.0) },
-        kind::ACCESS_TOKEN => {
-            if n == 0.0 {
-                Input::AccessToken { token: a.as_string() }
-            } else {
-                Input::AccessTokenFailed { message: a.as_string().unwrap_or_default() }
-            }
-        }
-        _ => return,
-    };
-    feed(shared, input);
+/// The host timer fired: it is no longer armed.
+pub(crate) fn timer_fired(shared: &Shared) {
+    shared.borrow_mut().armed = None;
+    feed(shared, Input::Timeout);
 }
 
 /// Runs `f` on the core with the clocks read first: no JS call happens while the core is
@@ -210,17 +151,14 @@ pub(crate) fn drive(shared: &Shared) {
             return;
         }
         inner.armed = deadline;
-        let delay = match deadline {
-            Some(d) => d.saturating_sub(host::now_mono() as u64) as f64,
-            None => -1.0,
-        };
-        (inner.host.clone().unchecked_into::<Host>(), delay)
+        let delay = deadline.map(|d| d.saturating_sub(host::now_mono() as u64) as f64);
+        (inner.host.clone(), delay)
     };
     host.set_timer(delay);
 }
 
 fn host_of(shared: &Shared) -> Host {
-    shared.borrow().host.clone().unchecked_into::<Host>()
+    shared.borrow().host.clone()
 }
 
 fn execute(shared: &Shared, o: Output) {
@@ -242,11 +180,11 @@ fn execute(shared: &Shared, o: Output) {
         }
         Output::Event(e) => dispatch(shared, e),
         Output::Storage { id, op } => {
-            let h = host_of(shared);
+            let (h, id) = (host_of(shared), id.0 as f64);
             match op {
-                StorageOp::Get(k) => h.storage(id.0 as f64, 0, &k, None),
-                StorageOp::Set(k, v) => h.storage(id.0 as f64, 1, &k, Some(v)),
-                StorageOp::Remove(k) => h.storage(id.0 as f64, 2, &k, None),
+                StorageOp::Get(k) => h.storage_get(id, &k),
+                StorageOp::Set(k, v) => h.storage_set(id, &k, &v),
+                StorageOp::Remove(k) => h.storage_remove(id, &k),
             }
         }
         Output::Lock { id, op: LockOp::Acquire { name, timeout_ms } } => {
@@ -269,12 +207,11 @@ fn execute(shared: &Shared, o: Output) {
             let logger = shared.borrow().logger.clone();
             if let Some(f) = logger {
                 let kind = match level {
-                    authwire_core::io::Level::Info => "info",
-                    authwire_core::io::Level::Warn => "warn",
-                    authwire_core::io::Level::Error => "error",
+                    Level::Info => "info",
+                    Level::Warn => "warn",
+                    Level::Error => "error",
                 };
-                let fns = Array::of1(&f);
-                host::deliver(&fns, 3, Some(String::from(kind)), &JsValue::from_str(&msg));
+                host::log(&f, kind, &msg);
             }
         }
     }
@@ -350,48 +287,46 @@ fn dispatch(shared: &Shared, e: AppEvent) {
         AppEvent::ChannelStatus { channel, status, error } => {
             let cb = shared.borrow().channels.get(&channel).and_then(|c| c.subscribe_cb.clone());
             if let Some(cb) = cb {
-                let err = match &error {
-                    Some(e) => host::make_error(host::error_kind::REALTIME, e.code(), e.message(), -1),
-                    None => JsValue::UNDEFINED,
-                };
-                host::deliver(&Array::of1(&cb), 3, Some(String::from(status.as_str())), &err);
+                let err = error.map_or(JsValue::UNDEFINED, |e| host::realtime_error(e.code(), e.message()));
+                host::deliver_status(&Array::of1(&cb), status.as_str(), &err);
             }
         }
         AppEvent::Broadcast { channel, event, payload, binary } => {
             let fns = listeners(shared, channel, |l| matches!(l, Listen::Broadcast(e) if e == "*" || *e == event));
             if fns.length() > 0 {
-                let extra = binary.map_or(JsValue::UNDEFINED, |b| Uint8Array::from(b.as_slice()).into());
-                host::deliver(&fns, 2, Some(payload), &extra);
+                host::deliver_broadcast(&fns, &payload, binary.as_deref());
             }
         }
         AppEvent::Presence { channel, event } => {
             let (name, json) = presence_json(&event);
             let fns = listeners(shared, channel, |l| matches!(l, Listen::Presence(e) if e == name || e == "*"));
             if fns.length() > 0 {
-                host::deliver(&fns, 0, Some(json), &JsValue::UNDEFINED);
+                host::deliver_json(&fns, &json);
             }
         }
         AppEvent::PostgresChange { channel, bindings, payload } => {
             let fns = listeners(shared, channel, |l| matches!(l, Listen::Postgres(b) if bindings.contains(b)));
             if fns.length() > 0 {
-                host::deliver(&fns, 1, Some(payload), &JsValue::UNDEFINED);
+                host::deliver_change(&fns, &payload);
             }
         }
         AppEvent::System { channel, payload } => {
             let fns = listeners(shared, channel, |l| *l == Listen::System);
             if fns.length() > 0 {
-                host::deliver(&fns, 0, Some(payload), &JsValue::UNDEFINED);
+                host::deliver_json(&fns, &payload);
             }
         }
         AppEvent::PushDone { ticket, outcome } => {
             let resolve = shared.borrow_mut().pending.remove(&ticket);
-            if let Some(Pending::Push(f)) = resolve {
-                host::resolve_with(&f, &JsValue::from_str(outcome.as_str()));
+            match resolve {
+                Some(Pending::Push(f)) => host::resolve_with(&f, &JsValue::from_str(outcome.as_str())),
+                // The core reports a push ticket only with `PushDone`.
+                Some(Pending::Auth { .. }) | None => {}
             }
             if let PushOutcome::Error(e) = outcome {
                 let logger = shared.borrow().logger.clone();
                 if let Some(l) = logger {
-                    host::deliver(&Array::of1(&l), 3, Some(String::from("push")), &JsValue::from_str(e.code()));
+                    host::log(&l, "push", e.code());
                 }
             }
         }
@@ -410,13 +345,9 @@ fn dispatch(shared: &Shared, e: AppEvent) {
                                     host::navigate(&u);
                                 }
                             }
-                            host::auth_result(Some(data), &JsValue::NULL)
+                            host::auth_result(&data, &JsValue::NULL)
                         }
-                        Err(e) => {
-                            let status = e.status().map_or(-1, i32::from);
-                            let err = host::auth_error(e.name(), e.code(), e.message(), status);
-                            host::auth_result(Some(String::from(null_data)), &err)
-                        }
+                        Err(e) => host::auth_result(null_data, &host::auth_error(&e)),
                     };
                     host::resolve_with(&resolve, &value);
                 }
@@ -438,7 +369,7 @@ fn dispatch(shared: &Shared, e: AppEvent) {
                 a
             };
             if fns.length() > 0 {
-                host::deliver(&fns, 4, session, &JsValue::from_str(event.as_str()));
+                host::deliver_auth(&fns, event.as_str(), session);
             }
         }
         AppEvent::Heartbeat { status, latency_ms } => {
@@ -452,7 +383,7 @@ fn dispatch(shared: &Shared, e: AppEvent) {
             };
             if fns.length() > 0 {
                 let lat = latency_ms.map_or(JsValue::UNDEFINED, |l| JsValue::from_f64(l as f64));
-                host::deliver(&fns, 3, Some(String::from(status.as_str())), &lat);
+                host::deliver_status(&fns, status.as_str(), &lat);
             }
         }
     }

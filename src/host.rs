@@ -1,43 +1,27 @@
-//! Bindings to `js/glue.js`, the JavaScript half of the shell.
+//! The bridge to `js/glue.js`, the JavaScript half of the shell, in both directions: the
+//! imports the driver calls (the `Host` object that runs side work, the delivery functions,
+//! the error classes, option readers) and [`HostEvents`], the exported object through which
+//! the host reports every result, one named method per kind of report.
 
+use alloc::rc::Weak;
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
+use authwire_core::io::{ConnId, Input, RequestId, WireMsg};
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-/// Event kinds the host reports; must match `js/glue.js`.
-pub(crate) mod kind {
-    pub(crate) const OPEN: u32 = 1;
-    pub(crate) const MESSAGE: u32 = 2;
-    pub(crate) const CLOSE: u32 = 3;
-    pub(crate) const TIMER: u32 = 4;
-    pub(crate) const HTTP: u32 = 5;
-    pub(crate) const HTTP_FAILED: u32 = 6;
-    pub(crate) const VISIBILITY: u32 = 7;
-    pub(crate) const ONLINE: u32 = 8;
-    pub(crate) const WAKE: u32 = 9;
-    pub(crate) const STORAGE: u32 = 10;
-    pub(crate) const STORAGE_CHANGED: u32 = 11;
-    pub(crate) const LOCK: u32 = 12;
-    pub(crate) const TAB: u32 = 13;
-    pub(crate) const DIGEST: u32 = 14;
-    pub(crate) const VERIFIED: u32 = 15;
-    pub(crate) const ACCESS_TOKEN: u32 = 16;
-}
-
-/// Error class selector for [`make_error`].
-pub(crate) mod error_kind {
-    pub(crate) const REALTIME: u32 = 2;
-    pub(crate) const BASE: u32 = 0;
-}
+use crate::driver::{self, Inner};
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
-    /// The JS object that runs side work.
+    /// The JS object that runs side work and reports to a [`HostEvents`].
+    #[derive(Clone)]
     pub(crate) type Host;
 
     #[wasm_bindgen(constructor)]
-    pub(crate) fn new(emit: &Function, use_worker: bool) -> Host;
+    pub(crate) fn new(events: HostEvents, use_worker: bool) -> Host;
     #[wasm_bindgen(method)]
     pub(crate) fn connect(this: &Host, conn: u32, url: &str);
     #[wasm_bindgen(method, js_name = send)]
@@ -46,8 +30,9 @@ extern "C" {
     pub(crate) fn send_bytes(this: &Host, conn: u32, data: &[u8]);
     #[wasm_bindgen(method)]
     pub(crate) fn close(this: &Host, conn: u32, code: u16, reason: &str);
+    /// Arms the one host timer in `ms`, or disarms it (`None`).
     #[wasm_bindgen(method, js_name = setTimer)]
-    pub(crate) fn set_timer(this: &Host, ms: f64);
+    pub(crate) fn set_timer(this: &Host, ms: Option<f64>);
     #[wasm_bindgen(method)]
     pub(crate) fn fetch(
         this: &Host,
@@ -62,8 +47,12 @@ extern "C" {
     pub(crate) fn dispose(this: &Host);
     #[wasm_bindgen(method)]
     pub(crate) fn auth(this: &Host, storage: &JsValue, storage_key: &str, persist: bool);
-    #[wasm_bindgen(method)]
-    pub(crate) fn storage(this: &Host, id: f64, op: u32, key: &str, value: Option<String>);
+    #[wasm_bindgen(method, js_name = storageGet)]
+    pub(crate) fn storage_get(this: &Host, id: f64, key: &str);
+    #[wasm_bindgen(method, js_name = storageSet)]
+    pub(crate) fn storage_set(this: &Host, id: f64, key: &str, value: &str);
+    #[wasm_bindgen(method, js_name = storageRemove)]
+    pub(crate) fn storage_remove(this: &Host, id: f64, key: &str);
     #[wasm_bindgen(method)]
     pub(crate) fn lock(this: &Host, id: f64, name: &str, timeout_ms: f64);
     #[wasm_bindgen(method)]
@@ -79,12 +68,25 @@ extern "C" {
     #[wasm_bindgen(method, js_name = accessToken)]
     pub(crate) fn access_token(this: &Host, f: &Function);
 
-    #[wasm_bindgen(js_name = makeError)]
-    pub(crate) fn make_error(kind: u32, code: &str, message: &str, status: i32) -> JsValue;
-    #[wasm_bindgen(js_name = authError)]
-    pub(crate) fn auth_error(name: &str, code: &str, message: &str, status: i32) -> JsValue;
+    /// `AuthwireError` (a refused configuration).
+    type AuthwireError;
+    #[wasm_bindgen(constructor)]
+    fn new(code: &str, message: &str) -> AuthwireError;
+    /// `AuthError`, named as auth-js names its classes.
+    #[wasm_bindgen(js_name = AuthError)]
+    type JsAuthError;
+    #[wasm_bindgen(constructor, js_class = AuthError)]
+    fn new(name: &str, code: &str, message: &str, status: Option<u16>) -> JsAuthError;
+    /// `RealtimeError`.
+    type RealtimeError;
+    #[wasm_bindgen(constructor)]
+    fn new(code: &str, message: &str) -> RealtimeError;
+
+    /// `isAuthError(e)`: the marker test, defined next to the class that sets the marker.
+    #[wasm_bindgen(js_name = isAuthError)]
+    pub(crate) fn is_auth_error(e: &JsValue) -> bool;
     #[wasm_bindgen(js_name = authResult)]
-    pub(crate) fn auth_result(data: Option<String>, error: &JsValue) -> JsValue;
+    pub(crate) fn auth_result(data: &str, error: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = authedFetch)]
     pub(crate) fn authed_fetch(
         fetch_impl: &JsValue,
@@ -93,15 +95,35 @@ extern "C" {
         apikey: &str,
         token: Option<String>,
     ) -> JsValue;
-    #[wasm_bindgen(js_name = makeSubscription)]
-    pub(crate) fn make_subscription(api: JsValue, id: u32, cb: &Function) -> JsValue;
+    /// `{ data: { subscription } }` for `onAuthStateChange`.
+    #[wasm_bindgen(js_name = authSubscription)]
+    pub(crate) fn auth_subscription(api: JsValue, id: u32, cb: &Function) -> JsValue;
     #[wasm_bindgen(js_name = navigate)]
     pub(crate) fn navigate(url: &str);
     #[wasm_bindgen(js_name = pageUrl)]
     pub(crate) fn page_url() -> Option<String>;
-    pub(crate) fn deliver(fns: &Array, mode: u32, json: Option<String>, extra: &JsValue);
+
+    /// Calls each of `fns` with `(status, detail)`: subscribe statuses (with a
+    /// `RealtimeError` or `undefined`) and heartbeats (with the latency or `undefined`).
+    #[wasm_bindgen(js_name = deliverStatus)]
+    pub(crate) fn deliver_status(fns: &Array, status: &str, detail: &JsValue);
+    /// Calls each of `fns` with the parsed JSON payload (presence, system).
+    #[wasm_bindgen(js_name = deliverJson)]
+    pub(crate) fn deliver_json(fns: &Array, json: &str);
+    /// Calls each of `fns` with a Postgres change, its values typed by column.
+    #[wasm_bindgen(js_name = deliverChange)]
+    pub(crate) fn deliver_change(fns: &Array, json: &str);
+    /// Calls each of `fns` with a broadcast; binary user data becomes its `payload`.
+    #[wasm_bindgen(js_name = deliverBroadcast)]
+    pub(crate) fn deliver_broadcast(fns: &Array, json: &str, binary: Option<&[u8]>);
+    /// Calls each of `fns` with `(event, session)`.
+    #[wasm_bindgen(js_name = deliverAuth)]
+    pub(crate) fn deliver_auth(fns: &Array, event: &str, session: Option<String>);
+    /// Calls the app's `realtime.logger` with `(kind, msg)`.
+    pub(crate) fn log(logger: &Function, kind: &str, msg: &str);
     #[wasm_bindgen(js_name = resolveWith)]
     pub(crate) fn resolve_with(f: &Function, value: &JsValue);
+
     #[wasm_bindgen(js_name = parseJson)]
     pub(crate) fn parse_json(text: &str) -> JsValue;
     #[wasm_bindgen(js_name = toJson)]
@@ -125,11 +147,138 @@ extern "C" {
     #[wasm_bindgen(js_name = nowMono)]
     pub(crate) fn now_mono() -> f64;
     #[wasm_bindgen(js_name = nowWall)]
-    pub(crate) fn now_wall() -> f64;
+    fn now_wall() -> f64;
     pub(crate) fn seed() -> f64;
 }
 
 /// Both clocks now.
 pub(crate) fn now() -> authwire_core::Now {
     authwire_core::Now::new(now_mono() as u64, now_wall() as u64)
+}
+
+/// An `AuthwireError` for a refused configuration.
+pub(crate) fn config_error(e: &authwire_core::ConfigError) -> JsValue {
+    AuthwireError::new(e.code(), e.message()).into()
+}
+
+/// An `AuthError` with auth-js's class name, the code and the HTTP status (if any).
+pub(crate) fn auth_error(e: &authwire_core::error::AuthError) -> JsValue {
+    JsAuthError::new(e.name(), e.code(), e.message(), e.status()).into()
+}
+
+/// A `RealtimeError` (a channel status's reason, or a refused channel call).
+pub(crate) fn realtime_error(code: &str, message: &str) -> JsValue {
+    RealtimeError::new(code, message).into()
+}
+
+/// What the host reports, one method per kind of report; `js/glue.js` holds the one object
+/// of a client and drops it on `dispose()`. Reports for a client that is gone are ignored.
+#[wasm_bindgen(skip_typescript)]
+pub struct HostEvents {
+    pub(crate) shared: Weak<RefCell<Inner>>,
+}
+
+impl HostEvents {
+    fn feed(&self, input: Input) {
+        if let Some(shared) = self.shared.upgrade() {
+            driver::feed(&shared, input);
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl HostEvents {
+    /// The WebSocket of `conn` opened.
+    pub fn opened(&self, conn: u32) {
+        self.feed(Input::SocketOpened { conn: ConnId(conn) });
+    }
+    /// A text frame arrived on `conn`.
+    pub fn message(&self, conn: u32, text: String) {
+        self.feed(Input::SocketMessage { conn: ConnId(conn), msg: WireMsg::Text(text) });
+    }
+    /// A binary frame arrived on `conn`.
+    #[wasm_bindgen(js_name = binaryMessage)]
+    pub fn binary_message(&self, conn: u32, bytes: Vec<u8>) {
+        self.feed(Input::SocketMessage { conn: ConnId(conn), msg: WireMsg::Binary(bytes) });
+    }
+    /// `conn` closed, or failed to open (1006).
+    pub fn closed(&self, conn: u32, code: u16, reason: String) {
+        self.feed(Input::SocketClosed { conn: ConnId(conn), code, reason });
+    }
+    /// The host timer fired.
+    pub fn timer(&self) {
+        if let Some(shared) = self.shared.upgrade() {
+            driver::timer_fired(&shared);
+        }
+    }
+    /// An HTTP response, any status.
+    #[wasm_bindgen(js_name = httpResponse)]
+    pub fn http_response(&self, id: f64, status: u16, body: String) {
+        self.feed(Input::HttpResponse { id: RequestId(id as u64), status, body });
+    }
+    /// A fetch failed without a response.
+    #[wasm_bindgen(js_name = httpFailed)]
+    pub fn http_failed(&self, id: f64, message: String) {
+        self.feed(Input::HttpFailed { id: RequestId(id as u64), message });
+    }
+    /// A storage operation succeeded: the value read (`None` when absent, or for a write).
+    #[wasm_bindgen(js_name = storageValue)]
+    pub fn storage_value(&self, id: f64, value: Option<String>) {
+        self.feed(Input::Storage { id: RequestId(id as u64), result: Ok(value) });
+    }
+    /// A storage operation threw.
+    #[wasm_bindgen(js_name = storageFailed)]
+    pub fn storage_failed(&self, id: f64, message: String) {
+        self.feed(Input::Storage { id: RequestId(id as u64), result: Err(message) });
+    }
+    /// Another tab wrote the session key (a `storage` event).
+    #[wasm_bindgen(js_name = storageChanged)]
+    pub fn storage_changed(&self, value: Option<String>) {
+        self.feed(Input::StorageChanged { value });
+    }
+    /// A lock request was granted.
+    #[wasm_bindgen(js_name = lockGranted)]
+    pub fn lock_granted(&self, id: f64) {
+        self.feed(Input::LockGranted { id: RequestId(id as u64) });
+    }
+    /// A lock request timed out, or there are no Web Locks.
+    #[wasm_bindgen(js_name = lockUnavailable)]
+    pub fn lock_unavailable(&self, id: f64) {
+        self.feed(Input::LockUnavailable { id: RequestId(id as u64) });
+    }
+    /// A message from another tab (JSON text).
+    #[wasm_bindgen(js_name = tabMessage)]
+    pub fn tab_message(&self, data: String) {
+        self.feed(Input::TabMessage { data });
+    }
+    /// A SHA-256 digest, base64url, or `None` without WebCrypto.
+    pub fn digest(&self, id: f64, b64url: Option<String>) {
+        self.feed(Input::Digest { id: RequestId(id as u64), b64url });
+    }
+    /// A signature check.
+    pub fn verified(&self, id: f64, ok: bool) {
+        self.feed(Input::Verified { id: RequestId(id as u64), ok });
+    }
+    /// The app's `accessToken()` resolved.
+    #[wasm_bindgen(js_name = accessToken)]
+    pub fn access_token(&self, token: Option<String>) {
+        self.feed(Input::AccessToken { token });
+    }
+    /// The app's `accessToken()` threw.
+    #[wasm_bindgen(js_name = accessTokenFailed)]
+    pub fn access_token_failed(&self, message: String) {
+        self.feed(Input::AccessTokenFailed { message });
+    }
+    /// Page visibility changed.
+    pub fn visibility(&self, visible: bool) {
+        self.feed(Input::Visibility { visible });
+    }
+    /// `online` / `offline`.
+    pub fn online(&self, online: bool) {
+        self.feed(Input::Online { online });
+    }
+    /// The page came back from the back/forward cache.
+    pub fn wake(&self) {
+        self.feed(Input::Wake);
+    }
 }

@@ -81,3 +81,35 @@ fn an_empty_channel_name_is_a_typed_error() {
     assert_eq!(code.as_deref(), Some("empty_topic"));
     client.destroy();
 }
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &key.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn a_refused_channel_call_throws_a_realtime_error() {
+    let client = authwire::create_client(url(), anon_key(), None).unwrap();
+    let channel = client.channel("room3", None).unwrap();
+    let on: Function = get(&channel, "on").into();
+    // Any function will do as the callback: the call is refused before it is kept.
+    let err = on.call3(&channel, &"nope".into(), &js_sys::Object::new(), &on).err().expect("refused");
+    assert_eq!(get(&err, "name").as_string().as_deref(), Some("RealtimeError"));
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("unknown_listener_type"));
+    assert_eq!(get(&err, "message").as_string().as_deref(), Some("unknown listener type"));
+    assert!(get(&err, "status").is_undefined());
+    assert!(!authwire::is_auth_error(&err));
+    client.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn an_out_of_scope_call_resolves_with_an_auth_error() {
+    let client = authwire::create_client(url(), anon_key(), None).unwrap();
+    let result = JsFuture::from(client.auth().sign_in_with_sso()).await.unwrap();
+    assert!(get(&result, "data").is_null());
+    let err = get(&result, "error");
+    assert!(authwire::is_auth_error(&err));
+    assert_eq!(get(&err, "name").as_string().as_deref(), Some("AuthError"));
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("not_supported"));
+    assert!(get(&err, "status").is_undefined());
+    client.destroy();
+}

@@ -1,6 +1,17 @@
 // Type tests: the generated .d.ts must describe the API precisely. Each `@ts-expect-error`
 // line must fail to type-check, or `tsc` reports the directive as unused.
-import { createClient, isAuthError, type AuthChangeEvent, type RealtimeChannel, type Session, type SubscribeStatus } from '../../pkg/authwire.js'
+import {
+  createClient,
+  isAuthError,
+  type AuthChangeEvent,
+  type AuthErrorCode,
+  type RealtimeChannel,
+  type RealtimeChannelSendResponse,
+  type RealtimeConnectionState,
+  type RealtimeErrorCode,
+  type Session,
+  type SubscribeStatus,
+} from '../../pkg/authwire.js'
 
 declare const url: string
 declare const key: string
@@ -36,6 +47,8 @@ ch.on('postgres_changes', { event: 'TRUNCATE', schema: 'public' }, () => {})
 
 ch.subscribe((status: SubscribeStatus, err) => {
   if (status === 'RECOVERING' && err) {
+    const typed: RealtimeErrorCode = err.code
+    void typed
     const code: string = err.code
     void code
   }
@@ -54,12 +67,24 @@ async function sends(): Promise<void> {
   void all
   const conn: 'connecting' | 'open' | 'closing' | 'closed' = client.realtime.connectionState()
   void conn
+  // The named unions are the same literals (checked against the core by ts_contract.rs).
+  const named: RealtimeConnectionState = conn
+  const pushed: RealtimeChannelSendResponse = r
+  void named
+  void pushed
+  // @ts-expect-error: not a connection state
+  const notState: RealtimeConnectionState = 'joined'
+  void notState
+  const removed: RealtimeChannelSendResponse[] = await client.removeAllChannels()
+  void removed
 }
 void sends
 
 async function auth(): Promise<void> {
   const { data, error } = await client.auth.signInWithPassword({ email: 'a@b.c', password: 'pw' })
   if (error) {
+    const typed: AuthErrorCode = error.code
+    void typed
     const code: string = error.code
     const isAuth: boolean = isAuthError(error)
     void code

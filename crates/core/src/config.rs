@@ -18,14 +18,23 @@ pub enum ConfigError {
     },
     /// The API key is empty.
     MissingKey,
+    /// An option has a value authwire does not accept (checked by the shell).
+    InvalidOption {
+        /// Which option, and what it accepts.
+        reason: &'static str,
+    },
 }
 
 impl ConfigError {
+    /// Every code, in declaration order (the README's code table is checked against it).
+    pub const CODES: &'static [&'static str] = &["invalid_url", "missing_key", "invalid_option"];
+
     /// A stable code.
     pub fn code(&self) -> &'static str {
         match self {
             ConfigError::InvalidUrl { .. } => "invalid_url",
             ConfigError::MissingKey => "missing_key",
+            ConfigError::InvalidOption { .. } => "invalid_option",
         }
     }
     /// The human text.
@@ -33,6 +42,7 @@ impl ConfigError {
         match self {
             ConfigError::InvalidUrl { reason } => reason,
             ConfigError::MissingKey => "an API key is required",
+            ConfigError::InvalidOption { reason } => reason,
         }
     }
 }
@@ -243,5 +253,22 @@ mod tests {
         let c = ClientConfig::new("https://x.co", "sb_publishable_abc").unwrap();
         assert!(!c.key_is_jwt);
         assert_eq!(c.auth.storage_key, "sb-x-auth-token");
+    }
+
+    #[test]
+    fn config_codes_list_every_variant() {
+        let all = [
+            ConfigError::InvalidUrl { reason: "" },
+            ConfigError::MissingKey,
+            ConfigError::InvalidOption { reason: "" },
+        ];
+        // Exhaustive on purpose: a new variant does not compile until it is added to `all`.
+        for e in &all {
+            match e {
+                ConfigError::InvalidUrl { .. } | ConfigError::MissingKey | ConfigError::InvalidOption { .. } => {}
+            }
+        }
+        let codes: Vec<&str> = all.iter().map(ConfigError::code).collect();
+        assert_eq!(codes, ConfigError::CODES);
     }
 }

@@ -73,6 +73,27 @@ pub enum ChannelError {
 }
 
 impl ChannelError {
+    /// Every code of the variants authwire names itself, in declaration order (the TS union
+    /// `RealtimeErrorCode` and the README's code table are checked against it).
+    pub const CODES: &'static [&'static str] = &[
+        "join_timeout",
+        "unauthorized",
+        "token_expired",
+        "invalid_jwt",
+        "rate_limited",
+        "channel_closed",
+        "channel_error",
+        "socket_closed",
+        "heartbeat_timeout",
+        "binding_mismatch",
+        "signed_out",
+        "apikey_not_jwt",
+    ];
+    /// The codes a [`ChannelError::Refused`] carries: the auth server's own (passed through,
+    /// so others can appear), or `unknown` when its answer had none.
+    pub const REFUSED_CODES: &'static [&'static str] =
+        &["user_not_found", "session_not_found", "user_banned", "bad_jwt", "unknown"];
+
     /// A stable code.
     pub fn code(&self) -> &str {
         match self {
@@ -173,6 +194,10 @@ pub enum PushError {
 }
 
 impl PushError {
+    /// Every code, in declaration order (reported to the `realtime.logger` as `push`).
+    pub const CODES: &'static [&'static str] =
+        &["push_rejected", "channel_closed", "push_buffer_overflow", "http_error"];
+
     /// A stable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -207,9 +232,31 @@ pub enum ChannelOpError {
     EmptyTopic,
     /// The client was destroyed.
     Destroyed,
+    /// A payload or presence state that cannot be sent as JSON (the shell serialises it).
+    PayloadNotJson {
+        /// What was expected.
+        reason: &'static str,
+    },
+    /// `channel.on(type, …)` with a type other than `broadcast`, `presence`,
+    /// `postgres_changes` or `system`.
+    UnknownListenerType,
 }
 
 impl ChannelOpError {
+    /// Every code, in declaration order.
+    pub const CODES: &'static [&'static str] = &[
+        "unknown_channel",
+        "already_subscribed",
+        "binding_after_subscribe",
+        "invalid_filter",
+        "replay_on_public_channel",
+        "topic_too_long",
+        "empty_topic",
+        "destroyed",
+        "payload_not_json",
+        "unknown_listener_type",
+    ];
+
     /// A stable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -221,6 +268,8 @@ impl ChannelOpError {
             ChannelOpError::TopicTooLong => "topic_too_long",
             ChannelOpError::EmptyTopic => "empty_topic",
             ChannelOpError::Destroyed => "destroyed",
+            ChannelOpError::PayloadNotJson { .. } => "payload_not_json",
+            ChannelOpError::UnknownListenerType => "unknown_listener_type",
         }
     }
     /// The human text.
@@ -236,34 +285,9 @@ impl ChannelOpError {
             ChannelOpError::TopicTooLong => "the channel topic is longer than 255 bytes",
             ChannelOpError::EmptyTopic => "a channel name is required",
             ChannelOpError::Destroyed => "the client was destroyed",
+            ChannelOpError::PayloadNotJson { reason } => reason,
+            ChannelOpError::UnknownListenerType => "unknown listener type",
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::string::ToString;
-
-    #[test]
-    fn join_reasons_are_typed() {
-        let c = |r: &str| ChannelError::from_join_reason(r.to_string()).code().to_string();
-        assert_eq!(c("InvalidJWTToken: Token has expired 3 seconds ago"), "token_expired");
-        assert_eq!(c("MalformedJWT: The token provided is not a valid JWT"), "invalid_jwt");
-        assert_eq!(c("Unauthorized: You do not have permissions to read from this Channel topic: x"), "unauthorized");
-        assert_eq!(c("ChannelRateLimitReached: Too many channels"), "rate_limited");
-        assert_eq!(c("PrivateOnly: This project only allows private channels"), "channel_error");
-        let e = ChannelError::from_join_reason("Unauthorized: nope".to_string());
-        assert_eq!(e.message(), "Unauthorized: nope");
-    }
-
-    #[test]
-    fn system_messages_are_typed() {
-        let c = |r: &str| ChannelError::from_system_message(r.to_string()).code().to_string();
-        assert_eq!(c("Token has expired 0 seconds ago"), "token_expired");
-        assert_eq!(c("You no longer have permission to read from this Channel topic: a"), "unauthorized");
-        assert_eq!(c("Client presence rate limit exceeded"), "rate_limited");
-        assert_eq!(c("Server requested disconnect"), "channel_closed");
     }
 }
 
@@ -325,6 +349,48 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// The codes authwire gives itself, in declaration order, plus `unknown` for an
+    /// [`AuthError::Api`] whose body had no code.
+    pub const CODES: &'static [&'static str] = &[
+        "weak_password",
+        "network_error",
+        "server_error",
+        "session_missing",
+        "invalid_jwt",
+        "pkce_code_verifier_not_found",
+        "invalid_response",
+        "storage_error",
+        "not_supported",
+        "destroyed",
+        "superseded",
+        "unknown",
+    ];
+    /// GoTrue's codes that matter to sessions, passed through in [`AuthError::Api`]. GoTrue
+    /// has more; these are the ones the TS union `AuthErrorCode` names.
+    pub const GOTRUE_CODES: &'static [&'static str] = &[
+        "invalid_credentials",
+        "email_not_confirmed",
+        "phone_not_confirmed",
+        "user_already_exists",
+        "refresh_token_not_found",
+        "refresh_token_already_used",
+        "session_not_found",
+        "session_expired",
+        "user_not_found",
+        "user_banned",
+        "bad_jwt",
+        "no_authorization",
+        "validation_failed",
+        "conflict",
+        "over_request_rate_limit",
+        "flow_state_not_found",
+        "flow_state_expired",
+        "bad_code_verifier",
+        "otp_expired",
+        "anonymous_provider_disabled",
+        "unexpected_failure",
+    ];
+
     /// A stable code: GoTrue's own for API errors, authwire's otherwise.
     pub fn code(&self) -> &str {
         match self {
@@ -402,5 +468,178 @@ impl AuthError {
                 | "user_not_found"
                 | "validation_failed"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn join_reasons_are_typed() {
+        let c = |r: &str| ChannelError::from_join_reason(r.to_string()).code().to_string();
+        assert_eq!(c("InvalidJWTToken: Token has expired 3 seconds ago"), "token_expired");
+        assert_eq!(c("MalformedJWT: The token provided is not a valid JWT"), "invalid_jwt");
+        assert_eq!(c("Unauthorized: You do not have permissions to read from this Channel topic: x"), "unauthorized");
+        assert_eq!(c("ChannelRateLimitReached: Too many channels"), "rate_limited");
+        assert_eq!(c("PrivateOnly: This project only allows private channels"), "channel_error");
+        let e = ChannelError::from_join_reason("Unauthorized: nope".to_string());
+        assert_eq!(e.message(), "Unauthorized: nope");
+    }
+
+    #[test]
+    fn system_messages_are_typed() {
+        let c = |r: &str| ChannelError::from_system_message(r.to_string()).code().to_string();
+        assert_eq!(c("Token has expired 0 seconds ago"), "token_expired");
+        assert_eq!(c("You no longer have permission to read from this Channel topic: a"), "unauthorized");
+        assert_eq!(c("Client presence rate limit exceeded"), "rate_limited");
+        assert_eq!(c("Server requested disconnect"), "channel_closed");
+    }
+
+    /// The set of `code()`s of `all`, which must equal `listed` (both ways, so neither a
+    /// variant nor a listed code is left over).
+    fn codes_match<'a>(all: impl IntoIterator<Item = &'a str>, listed: &[&str]) {
+        let mut got: alloc::vec::Vec<&str> = all.into_iter().collect();
+        got.sort_unstable();
+        got.dedup();
+        let mut want = listed.to_vec();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn channel_error_codes_list_every_variant() {
+        let s = String::new;
+        let all = [
+            ChannelError::JoinTimeout,
+            ChannelError::Unauthorized { reason: s() },
+            ChannelError::TokenExpired { reason: s() },
+            ChannelError::InvalidJwt { reason: s() },
+            ChannelError::RateLimited { reason: s() },
+            ChannelError::ChannelClosed { reason: s() },
+            ChannelError::Server { reason: s() },
+            ChannelError::SocketClosed { code: 1006, reason: s() },
+            ChannelError::HeartbeatTimeout,
+            ChannelError::BindingMismatch,
+            ChannelError::SignedOut,
+            ChannelError::ApikeyNotJwt,
+        ];
+        // Exhaustive on purpose: a new variant does not compile here until it is added to
+        // `all` above (and its code to `CODES`). `Refused` passes the auth server's code.
+        for e in &all {
+            match e {
+                ChannelError::JoinTimeout
+                | ChannelError::Unauthorized { .. }
+                | ChannelError::TokenExpired { .. }
+                | ChannelError::InvalidJwt { .. }
+                | ChannelError::RateLimited { .. }
+                | ChannelError::ChannelClosed { .. }
+                | ChannelError::Server { .. }
+                | ChannelError::SocketClosed { .. }
+                | ChannelError::HeartbeatTimeout
+                | ChannelError::BindingMismatch
+                | ChannelError::SignedOut
+                | ChannelError::ApikeyNotJwt => {}
+                ChannelError::Refused { .. } => unreachable!(),
+            }
+        }
+        codes_match(all.iter().map(ChannelError::code), ChannelError::CODES);
+        for code in ChannelError::REFUSED_CODES {
+            let e = ChannelError::Refused { code: code.to_string(), reason: s() };
+            assert_eq!(e.code(), *code);
+        }
+    }
+
+    #[test]
+    fn channel_op_error_codes_list_every_variant() {
+        let all = [
+            ChannelOpError::UnknownChannel,
+            ChannelOpError::AlreadySubscribed,
+            ChannelOpError::BindingAfterSubscribe,
+            ChannelOpError::InvalidFilter { reason: "" },
+            ChannelOpError::ReplayOnPublicChannel,
+            ChannelOpError::TopicTooLong,
+            ChannelOpError::EmptyTopic,
+            ChannelOpError::Destroyed,
+            ChannelOpError::PayloadNotJson { reason: "" },
+            ChannelOpError::UnknownListenerType,
+        ];
+        // Exhaustive on purpose: a new variant does not compile until it is added to `all`.
+        for e in &all {
+            match e {
+                ChannelOpError::UnknownChannel
+                | ChannelOpError::AlreadySubscribed
+                | ChannelOpError::BindingAfterSubscribe
+                | ChannelOpError::InvalidFilter { .. }
+                | ChannelOpError::ReplayOnPublicChannel
+                | ChannelOpError::TopicTooLong
+                | ChannelOpError::EmptyTopic
+                | ChannelOpError::Destroyed
+                | ChannelOpError::PayloadNotJson { .. }
+                | ChannelOpError::UnknownListenerType => {}
+            }
+        }
+        codes_match(all.iter().map(ChannelOpError::code), ChannelOpError::CODES);
+    }
+
+    #[test]
+    fn push_error_codes_list_every_variant() {
+        let all = [
+            PushError::Rejected { reason: String::new() },
+            PushError::ChannelClosed,
+            PushError::BufferOverflow,
+            PushError::Http { status: 0 },
+        ];
+        // Exhaustive on purpose: a new variant does not compile until it is added to `all`.
+        for e in &all {
+            match e {
+                PushError::Rejected { .. }
+                | PushError::ChannelClosed
+                | PushError::BufferOverflow
+                | PushError::Http { .. } => {}
+            }
+        }
+        codes_match(all.iter().map(PushError::code), PushError::CODES);
+    }
+
+    #[test]
+    fn auth_error_codes_list_every_variant() {
+        let s = String::new;
+        let all = [
+            AuthError::Api { status: 400, code: "unknown".to_string(), message: s() },
+            AuthError::WeakPassword { message: s(), reasons: alloc::vec::Vec::new() },
+            AuthError::RetryableFetch { status: 0, message: s() },
+            AuthError::RetryableFetch { status: 503, message: s() },
+            AuthError::SessionMissing,
+            AuthError::InvalidJwt { message: "" },
+            AuthError::PkceVerifierMissing,
+            AuthError::InvalidResponse,
+            AuthError::Storage { message: s() },
+            AuthError::NotSupported { what: "" },
+            AuthError::Destroyed,
+            AuthError::Superseded,
+        ];
+        // Exhaustive on purpose: a new variant does not compile until it is added to `all`.
+        // `Api` passes GoTrue's code (`unknown` when the body had none).
+        for e in &all {
+            match e {
+                AuthError::Api { .. }
+                | AuthError::WeakPassword { .. }
+                | AuthError::RetryableFetch { .. }
+                | AuthError::SessionMissing
+                | AuthError::InvalidJwt { .. }
+                | AuthError::PkceVerifierMissing
+                | AuthError::InvalidResponse
+                | AuthError::Storage { .. }
+                | AuthError::NotSupported { .. }
+                | AuthError::Destroyed
+                | AuthError::Superseded => {}
+            }
+        }
+        codes_match(all.iter().map(AuthError::code), AuthError::CODES);
+        for code in AuthError::GOTRUE_CODES {
+            assert!(!AuthError::CODES.contains(code), "{code} is listed twice");
+        }
     }
 }

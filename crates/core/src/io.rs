@@ -193,6 +193,8 @@ pub enum HeartbeatStatus {
 }
 
 impl HeartbeatStatus {
+    /// Every name, in declaration order (the TS union `HeartbeatStatus` is checked against it).
+    pub const NAMES: &'static [&'static str] = &["sent", "ok", "error", "timeout"];
     /// The realtime-js name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -221,6 +223,8 @@ pub enum SubscribeStatus {
 }
 
 impl SubscribeStatus {
+    /// Every name, in declaration order (the TS union `SubscribeStatus` is checked against it).
+    pub const NAMES: &'static [&'static str] = &["SUBSCRIBED", "TIMED_OUT", "CLOSED", "CHANNEL_ERROR", "RECOVERING"];
     /// The status string given to `subscribe` callbacks.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -246,6 +250,9 @@ pub enum PushOutcome {
 }
 
 impl PushOutcome {
+    /// Every name, in declaration order (the TS union `RealtimeChannelSendResponse`).
+    pub const NAMES: &'static [&'static str] = &["ok", "timed out", "error"];
+
     /// `'ok'`, `'timed out'` or `'error'`.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -310,6 +317,9 @@ pub enum AuthEvent {
 }
 
 impl AuthEvent {
+    /// Every name, in declaration order (the TS union `AuthChangeEvent` is checked against it).
+    pub const NAMES: &'static [&'static str] =
+        &["INITIAL_SESSION", "SIGNED_IN", "SIGNED_OUT", "TOKEN_REFRESHED", "USER_UPDATED", "PASSWORD_RECOVERY"];
     /// The supabase-js event name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -333,6 +343,18 @@ impl AuthEvent {
             _ => return None,
         })
     }
+}
+
+// Realtime's state names are listed here, with the other names that cross the JS boundary,
+// so one file holds every string the TS unions are checked against.
+impl crate::realtime::channel::ChannelState {
+    /// Every name, in declaration order (the TS union `RealtimeChannelState`).
+    pub const NAMES: &'static [&'static str] = &["closed", "joining", "joined", "leaving", "errored"];
+}
+
+impl crate::realtime::ConnectionState {
+    /// Every name, in declaration order (the TS union `RealtimeConnectionState`).
+    pub const NAMES: &'static [&'static str] = &["closed", "connecting", "open"];
 }
 
 /// An `onAuthStateChange` listener.
@@ -555,4 +577,94 @@ pub fn concat(parts: &[&str]) -> String {
         s.push_str(p);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::realtime::channel::ChannelState;
+    use crate::realtime::ConnectionState;
+
+    /// `name` of every value of `all`, in order, must be `names`.
+    fn names_match<T: Copy>(all: &[T], name: fn(T) -> &'static str, names: &[&str]) {
+        let got: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+        assert_eq!(got, names);
+    }
+
+    // Each test matches every variant exhaustively on purpose: a new variant does not compile
+    // until it is added to the test's list, which then fails until `NAMES` has its name.
+
+    #[test]
+    fn heartbeat_names_list_every_variant() {
+        use HeartbeatStatus as H;
+        let all = [H::Sent, H::Ok, H::Error, H::Timeout];
+        for h in all {
+            match h {
+                H::Sent | H::Ok | H::Error | H::Timeout => {}
+            }
+        }
+        names_match(&all, H::as_str, H::NAMES);
+    }
+
+    #[test]
+    fn subscribe_names_list_every_variant() {
+        use SubscribeStatus as S;
+        let all = [S::Subscribed, S::TimedOut, S::Closed, S::ChannelError, S::Recovering];
+        for s in all {
+            match s {
+                S::Subscribed | S::TimedOut | S::Closed | S::ChannelError | S::Recovering => {}
+            }
+        }
+        names_match(&all, S::as_str, S::NAMES);
+    }
+
+    #[test]
+    fn push_outcome_names_list_every_variant() {
+        let all = [PushOutcome::Ok, PushOutcome::TimedOut, PushOutcome::Error(PushError::ChannelClosed)];
+        for o in &all {
+            match o {
+                PushOutcome::Ok | PushOutcome::TimedOut | PushOutcome::Error(_) => {}
+            }
+        }
+        let got: Vec<&str> = all.iter().map(PushOutcome::as_str).collect();
+        assert_eq!(got, PushOutcome::NAMES);
+    }
+
+    #[test]
+    fn auth_event_names_list_every_variant() {
+        use AuthEvent as A;
+        let all =
+            [A::InitialSession, A::SignedIn, A::SignedOut, A::TokenRefreshed, A::UserUpdated, A::PasswordRecovery];
+        for a in all {
+            match a {
+                A::InitialSession
+                | A::SignedIn
+                | A::SignedOut
+                | A::TokenRefreshed
+                | A::UserUpdated
+                | A::PasswordRecovery => {}
+            }
+            assert_eq!(A::parse(a.as_str()), Some(a));
+        }
+        names_match(&all, A::as_str, A::NAMES);
+    }
+
+    #[test]
+    fn realtime_state_names_list_every_variant() {
+        use ChannelState as C;
+        let all = [C::Closed, C::Joining, C::Joined, C::Leaving, C::Errored];
+        for c in all {
+            match c {
+                C::Closed | C::Joining | C::Joined | C::Leaving | C::Errored => {}
+            }
+        }
+        names_match(&all, C::as_str, C::NAMES);
+        let all = [ConnectionState::Closed, ConnectionState::Connecting, ConnectionState::Open];
+        for c in all {
+            match c {
+                ConnectionState::Closed | ConnectionState::Connecting | ConnectionState::Open => {}
+            }
+        }
+        names_match(&all, ConnectionState::as_str, ConnectionState::NAMES);
+    }
 }

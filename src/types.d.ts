@@ -1,0 +1,200 @@
+/** Subscribe statuses; `RECOVERING` is authwire's (the server closed the channel because its token expired and authwire is refreshing and rejoining). */
+export type SubscribeStatus = 'SUBSCRIBED' | 'TIMED_OUT' | 'CLOSED' | 'CHANNEL_ERROR' | 'RECOVERING';
+export type RealtimeChannelState = 'closed' | 'joining' | 'joined' | 'leaving' | 'errored';
+/** Socket states of `realtime.connectionState()`. authwire never reports `'closing'` (a close is immediate); it stays in the union because apps written for supabase-js compare against it. */
+export type RealtimeConnectionState = 'connecting' | 'open' | 'closing' | 'closed';
+export type HeartbeatStatus = 'sent' | 'ok' | 'error' | 'timeout';
+/** How a push (`send`, `track`, `untrack`, `unsubscribe`, `removeChannel`) resolved. */
+export type RealtimeChannelSendResponse = 'ok' | 'timed out' | 'error';
+/** Stable error codes of RealtimeError. */
+export type RealtimeErrorCode =
+  | 'join_timeout' | 'unauthorized' | 'token_expired' | 'invalid_jwt' | 'rate_limited'
+  | 'channel_closed' | 'channel_error' | 'socket_closed' | 'heartbeat_timeout' | 'binding_mismatch'
+  | 'signed_out' | 'apikey_not_jwt' | 'user_not_found' | 'session_not_found' | 'user_banned' | 'bad_jwt' | 'unknown'
+  | 'unknown_channel' | 'already_subscribed' | 'binding_after_subscribe' | 'invalid_filter'
+  | 'replay_on_public_channel' | 'topic_too_long' | 'empty_topic' | 'destroyed' | 'payload_not_json'
+  | 'unknown_listener_type' | (string & {});
+/** Every error authwire throws or returns. */
+export interface AuthwireError extends Error {
+  code: string;
+  status?: number;
+}
+/** Realtime errors: channel statuses and refused channel operations. */
+export interface RealtimeError extends AuthwireError {
+  name: 'RealtimeError';
+  code: RealtimeErrorCode;
+}
+/** GoTrue's error codes that matter to sessions, plus authwire's own; open-ended. */
+export type AuthErrorCode =
+  | 'invalid_credentials' | 'email_not_confirmed' | 'phone_not_confirmed' | 'user_already_exists' | 'weak_password'
+  | 'refresh_token_not_found' | 'refresh_token_already_used' | 'session_not_found' | 'session_expired'
+  | 'user_not_found' | 'user_banned' | 'bad_jwt' | 'no_authorization' | 'validation_failed' | 'conflict'
+  | 'over_request_rate_limit' | 'flow_state_not_found' | 'flow_state_expired' | 'bad_code_verifier' | 'otp_expired'
+  | 'anonymous_provider_disabled' | 'unexpected_failure'
+  | 'network_error' | 'server_error' | 'session_missing' | 'invalid_jwt' | 'pkce_code_verifier_not_found'
+  | 'invalid_response' | 'storage_error' | 'not_supported' | 'destroyed' | 'superseded' | 'unknown' | (string & {});
+/** Auth errors; `name` is auth-js's class name (`AuthApiError`, `AuthRetryableFetchError`, …). */
+export interface AuthError extends AuthwireError {
+  code: AuthErrorCode;
+  __isAuthError: true;
+}
+/** `true` for errors from `client.auth`, even across bundle copies. */
+export function isAuthError(e: unknown): e is AuthError;
+/** Auth state changes. authwire never emits `'MFA_CHALLENGE_VERIFIED'` (MFA is out of scope); it stays in the union because apps written for supabase-js compare against it. */
+export type AuthChangeEvent = 'INITIAL_SESSION' | 'SIGNED_IN' | 'SIGNED_OUT' | 'TOKEN_REFRESHED' | 'USER_UPDATED' | 'PASSWORD_RECOVERY' | 'MFA_CHALLENGE_VERIFIED';
+export interface User {
+  id: string;
+  aud: string;
+  role?: string;
+  email?: string;
+  phone?: string;
+  is_anonymous?: boolean;
+  app_metadata: Record<string, unknown>;
+  user_metadata: Record<string, unknown>;
+  identities?: Record<string, unknown>[];
+  created_at: string;
+  updated_at?: string;
+  last_sign_in_at?: string;
+  [key: string]: unknown;
+}
+export interface Session {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  expires_at?: number;
+  token_type: string;
+  user: User;
+  provider_token?: string | null;
+  provider_refresh_token?: string | null;
+}
+export type AuthResponse = { data: { user: User | null; session: Session | null }; error: AuthError | null };
+export type UserResponse = { data: { user: User | null }; error: AuthError | null };
+export interface SupportedStorage {
+  getItem(key: string): string | null | Promise<string | null>;
+  setItem(key: string, value: string): void | Promise<void>;
+  removeItem(key: string): void | Promise<void>;
+}
+export type SignOutReason = { reason: 'user' | 'refresh_failed' | 'session_revoked' | 'other_tab'; code?: string };
+export interface Subscription { id: number; callback: (event: AuthChangeEvent, session: Session | null) => void; unsubscribe(): void }
+type EmailOrPhone = { email: string; phone?: never } | { phone: string; email?: never };
+export interface AuthApi {
+  signUp(credentials: EmailOrPhone & { password: string; options?: { data?: Record<string, unknown>; emailRedirectTo?: string; captchaToken?: string } }): Promise<AuthResponse>;
+  signInWithPassword(credentials: EmailOrPhone & { password: string; options?: { captchaToken?: string } }): Promise<AuthResponse>;
+  signInAnonymously(credentials?: { options?: { data?: Record<string, unknown>; captchaToken?: string } }): Promise<AuthResponse>;
+  signInWithOtp(credentials: EmailOrPhone & { options?: { data?: Record<string, unknown>; emailRedirectTo?: string; shouldCreateUser?: boolean; captchaToken?: string; channel?: 'sms' | 'whatsapp' } }): Promise<AuthResponse>;
+  verifyOtp(params: (EmailOrPhone & { token: string; type: 'signup' | 'invite' | 'magiclink' | 'recovery' | 'email_change' | 'email' | 'sms' | 'phone_change' }) | { token_hash: string; type: 'signup' | 'invite' | 'magiclink' | 'recovery' | 'email_change' | 'email' }): Promise<AuthResponse>;
+  signInWithOAuth(credentials: { provider: string; options?: { redirectTo?: string; scopes?: string; queryParams?: Record<string, string>; skipBrowserRedirect?: boolean } }): Promise<{ data: { provider: string; url: string } | { provider: null; url: null }; error: AuthError | null }>;
+  exchangeCodeForSession(authCode: string): Promise<AuthResponse>;
+  signInWithIdToken(credentials: { provider: string; token: string; access_token?: string; nonce?: string }): Promise<AuthResponse>;
+  signOut(options?: { scope?: 'global' | 'local' | 'others' }): Promise<{ data: null | Record<string, never>; error: AuthError | null }>;
+  getSession(): Promise<{ data: { session: Session | null }; error: AuthError | null }>;
+  getUser(jwt?: string): Promise<UserResponse>;
+  getClaims(jwt?: string): Promise<{ data: { claims: Record<string, unknown>; header: Record<string, unknown>; signature: string } | null; error: AuthError | null }>;
+  refreshSession(current?: { refresh_token: string }): Promise<AuthResponse>;
+  setSession(tokens: { access_token: string; refresh_token: string }): Promise<AuthResponse>;
+  updateUser(attributes: { email?: string; phone?: string; password?: string; nonce?: string; data?: Record<string, unknown> }): Promise<UserResponse>;
+  onAuthStateChange(callback: (event: AuthChangeEvent, session: Session | null) => void): { data: { subscription: Subscription } };
+  /** (authwire) Why the last sign-out happened, or `null`. */
+  signOutReason(): SignOutReason | null;
+  signInWithSSO(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  signInWithWeb3(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  linkIdentity(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  unlinkIdentity(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  readonly mfa: NotSupported;
+  readonly admin: NotSupported;
+}
+/** Out-of-scope APIs: every method resolves with a `not_supported` error. */
+export interface NotSupported {
+  enroll(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  challenge(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  verify(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  listFactors(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  listUsers(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+  createUser(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+}
+export interface AuthwireDiagnosis {
+  auth: {
+    mode: 'session' | 'third_party';
+    ready: boolean;
+    refreshing: boolean;
+    session: null | { userId: string | null; role: string | null; isAnonymous: boolean; expiresAt: number; expiresInSeconds: number; clockSkewSeconds: number; accessToken: string };
+    signOutReason: SignOutReason['reason'] | null;
+    storageError: string | null;
+    lastRefreshError: { code: string; message: string } | null;
+  };
+  realtime: {
+    connectionState: RealtimeConnectionState;
+    apikeyMode: 'project' | 'session';
+    projectKeyIsJwt: boolean;
+    socketKey: string;
+    tokenRole: string | null;
+    lastClose: { code: number; reason: string } | null;
+    refusal: { code: string; message: string } | null;
+    channels: { topic: string; state: RealtimeChannelState; private: boolean; effectiveRole: string | null; recovering: boolean; bufferedPushes: number }[];
+  };
+}
+export interface AuthwireClientOptions {
+  auth?: {
+    persistSession?: boolean;
+    autoRefreshToken?: boolean;
+    storage?: SupportedStorage;
+    storageKey?: string;
+    flowType?: 'implicit' | 'pkce';
+    detectSessionInUrl?: boolean;
+  };
+  /** Third-party auth: authwire then owns no session and asks this for tokens. */
+  accessToken?: () => Promise<string | null>;
+  realtime?: {
+    vsn?: '1.0.0' | '2.0.0';
+    apikey?: 'project' | 'session';
+    heartbeatIntervalMs?: number;
+    timeout?: number;
+    /** Reconnect delay for try `tries` (1, 2, …); evaluated for the first 16 tries, the last repeating. Default: full jitter from 1 s, capped at 5 s. */
+    reconnectAfterMs?: (tries: number) => number;
+    worker?: boolean;
+    params?: Record<string, string>;
+    logger?: (kind: string, msg: string, data?: unknown) => void;
+    logLevel?: 'info' | 'warn' | 'error';
+  };
+  global?: { headers?: Record<string, string>; fetch?: typeof fetch };
+}
+export interface RealtimeChannelOptions {
+  config?: {
+    broadcast?: { self?: boolean; ack?: boolean; replay?: { since: number; limit?: number } };
+    presence?: { key?: string; enabled?: boolean };
+    private?: boolean;
+  };
+}
+export type RealtimePresence<T extends Record<string, unknown> = Record<string, unknown>> = T & { presence_ref: string };
+export interface PresenceJoinPayload { event: 'join'; key: string; currentPresences: RealtimePresence[]; newPresences: RealtimePresence[] }
+export interface PresenceLeavePayload { event: 'leave'; key: string; currentPresences: RealtimePresence[]; leftPresences: RealtimePresence[] }
+export interface PresenceUpdatePayload { event: 'update'; key: string; newPresences: RealtimePresence[]; oldPresences: RealtimePresence[] }
+export interface BroadcastPayload<T = Record<string, unknown>> { type: 'broadcast'; event: string; payload: T | ArrayBuffer; meta?: { id?: string; replayed?: boolean } }
+export interface PostgresChangesPayload<T extends Record<string, unknown> = Record<string, unknown>> {
+  schema: string; table: string; commit_timestamp: string;
+  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
+  new: Partial<T>; old: Partial<T>; errors: string[] | null;
+}
+export interface SystemPayload { extension: 'system' | 'postgres_changes'; status: 'ok' | 'error'; message: string; channel?: string }
+export interface PostgresChangesFilter { event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; schema: string; table?: string; filter?: string }
+/** Creates a client. Throws an `AuthwireError` (`invalid_url`, `missing_key`, `invalid_option`) for a bad configuration. */
+export function createClient(url: string, key: string, options?: AuthwireClientOptions): AuthwireClient;
+export interface AuthwireClient {
+  /** The channel for `realtime:<name>` (the same object for the same name while it is registered). */
+  channel(name: string, opts?: RealtimeChannelOptions): RealtimeChannel;
+  /** (authwire) `fetch` with `apikey` and the session's `Authorization`, refreshed first if due. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+}
+export interface RealtimeChannel {
+  /** Joins the channel; `cb` receives every status change. Returns the channel. */
+  subscribe(cb?: (status: SubscribeStatus, err?: RealtimeError) => void, timeout?: number): RealtimeChannel;
+  /** Tracks this client's presence with `state`. */
+  track(state: Record<string, unknown>): Promise<RealtimeChannelSendResponse>;
+  on(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload) => void): RealtimeChannel;
+  on(type: 'presence', filter: { event: 'sync' }, cb: () => void): RealtimeChannel;
+  on(type: 'presence', filter: { event: 'join' }, cb: (payload: PresenceJoinPayload) => void): RealtimeChannel;
+  on(type: 'presence', filter: { event: 'leave' }, cb: (payload: PresenceLeavePayload) => void): RealtimeChannel;
+  on(type: 'presence', filter: { event: 'update' }, cb: (payload: PresenceUpdatePayload) => void): RealtimeChannel;
+  on<T extends Record<string, unknown>>(type: 'postgres_changes', filter: PostgresChangesFilter, cb: (payload: PostgresChangesPayload<T>) => void): RealtimeChannel;
+  on(type: 'system', filter: Record<string, never>, cb: (payload: SystemPayload) => void): RealtimeChannel;
+}
