@@ -29,9 +29,10 @@
 //!    token must not be presented again, so the session ends here. Unreadable storage shows no
 //!    other tab's work: go on with this tab's token.
 //! 3. **Newest token, request** (`send_refresh`, `on_refresh_response`). Present the newest
-//!    refresh token known (`Refresh::token`, which step 2 updates). A failure that would end
-//!    the session first reads storage again (`on_refresh_failed_reread`): another tab may have
-//!    used this token and stored its successor, which is then adopted instead of signing out.
+//!    refresh token known (`Refresh::token`, which step 2 updates). A failure that says the
+//!    token is dead (`AuthError::ends_session`) first reads storage again
+//!    (`on_refresh_failed_reread`): another tab may have used this token and stored its
+//!    successor, which is then adopted instead of signing out.
 //! 4. **Commit guard** (`on_read_after`). Read storage once more: if it no longer holds the
 //!    token this flight presented (another tab got in without the lock, or a sign-out), the
 //!    response is discarded and what is stored is taken (or the session ends), so new tokens
@@ -48,10 +49,10 @@
 //!   lock (`SessionWrite`, `persist.rs`), so none lands between another tab's steps 4 and 5.
 //!   A session replaced while this tab's flight holds the lock takes the lock over for its
 //!   write (`take_over_refresh_lock`) instead of releasing it in between.
-//! - While the request of step 3 is out, the flight keeps the lock whatever happens here (a
-//!   sign-out from another tab, an adopted session): the next holder could otherwise present
-//!   the same token while this presentation is outstanding. The commit guard then discards
-//!   the answer.
+//! - While the request of step 3 is out, the flight keeps the lock until the answer, even if
+//!   another tab's sign-out ends the session here or another tab's session is adopted: the
+//!   next holder could otherwise present the same token while this presentation is
+//!   outstanding. The commit guard then discards the answer.
 //! - Tab messages and `storage` events may arrive after this tab's own later write: they only
 //!   make this tab read storage again (`tabs.rs`).
 //! - Without persistence no other tab shares the token: the flight goes straight to the
