@@ -1,0 +1,471 @@
+//! The application's commands (`signUp`, `signInWith*`, `verifyOtp`, `signOut`,
+//! `getSession`, `refreshSession`, `setSession`, `getUser`, `updateUser`, auto-refresh on and
+//! off, `destroy`) and the replies to their GoTrue requests. Each command answers its ticket
+//! with `AppEvent::Done`; after `destroy` every command fails with `destroyed`. The PKCE steps
+//! are in `pkce.rs`, `getClaims` in `claims.rs`; the session a sign-in returns is installed by
+//! `persist.rs`.
+
+use alloc::string::String;
+
+use authwire_wire::json::{ObjectWriter, Value};
+use authwire_wire::jwt;
+
+use super::claims::claims_data;
+use super::persist::{Intent, Saved};
+use super::pkce::PkceFlow;
+use super::refresh::Waiter;
+use super::requests::{self, cred};
+use super::session::Session;
+use super::{classify, data_session, Auth, HttpOp, SignInKind, SignOutReason, Timer, UserPurpose};
+use crate::error::AuthError;
+use crate::io::{concat, AppEvent, AuthEvent, Level, LockOp, Outbox, Output, Ticket};
+use crate::time::{Now, UnixTime};
+use crate::timer::TimerTable;
+
+impl Auth {
+    /// `false` once destroyed, having failed the ticket.
+    pub(super) fn alive(&self, ticket: Ticket, out: &mut Outbox) -> bool {
+        if self.destroyed {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::Destroyed) });
+        }
+        !self.destroyed
+    }
+
+    /// `signUp`.
+    pub fn sign_up(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        if self.cfg.pkce && cred(&c, "email").is_some() {
+            self.pkce_then(ticket, creds, PkceFlow::SignUp, out);
+            return;
+        }
+        self.signup_request(ticket, &c, None, now, out);
+    }
+
+    /// `POST /signup` (a session, or the bare user without autoconfirm).
+    pub(super) fn signup_request(
+        &mut self,
+        ticket: Ticket,
+        c: &Value,
+        pkce: Option<(&str, &str)>,
+        now: Now,
+        out: &mut Outbox,
+    ) {
+        let mut path = String::from("/signup");
+        path.push_str(&requests::redirect_query(c, "emailRedirectTo"));
+        self.post(&path, requests::signup_body(c, pkce), signed_in(ticket), now, out);
+    }
+
+    /// `POST /otp` (no session: the code is mailed).
+    pub(super) fn otp_request(
+        &mut self,
+        ticket: Ticket,
+        c: &Value,
+        pkce: Option<(&str, &str)>,
+        now: Now,
+        out: &mut Outbox,
+    ) {
+        let mut path = String::from("/otp");
+        path.push_str(&requests::redirect_query(c, "emailRedirectTo"));
+        self.post(&path, requests::otp_body(c, pkce), HttpOp::NoSession { ticket }, now, out);
+    }
+
+    /// A refresh-token grant outside the refresh protocol (`refreshSession` with a given token,
+    /// `setSession` with an expired access token): answered as TOKEN_REFRESHED.
+    fn grant_refresh(&mut self, ticket: Ticket, rt: &str, now: Now, out: &mut Outbox) {
+        let op = HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false };
+        self.post("/token?grant_type=refresh_token", requests::refresh_body(rt), op, now, out);
+    }
+
+    /// A key-level `POST` whose answer is handled as `op`.
+    fn post(&mut self, path: &str, body: String, op: HttpOp, now: Now, out: &mut Outbox) {
+        let req = self.gotrue().request("POST", path, None, Some(body));
+        self.send(req, op, now, out);
+    }
+
+    /// `signInWithPassword`.
+    pub fn sign_in_with_password(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if self.alive(ticket, out) {
+            let body = requests::password_body(&requests::parse_creds(creds));
+            self.post("/token?grant_type=password", body, signed_in(ticket), now, out);
+        }
+    }
+
+    /// `signInAnonymously`: a sign-up without credentials (only `options` is kept).
+    pub fn sign_in_anonymously(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let options = requests::parse_creds(creds).get("options").cloned();
+        let c = Value::Obj(options.map(|o| alloc::vec![(String::from("options"), o)]).unwrap_or_default());
+        self.signup_request(ticket, &c, None, now, out);
+    }
+
+    /// `signInWithOtp`.
+    pub fn sign_in_with_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        if self.cfg.pkce && cred(&c, "email").is_some() {
+            self.pkce_then(ticket, creds, PkceFlow::Otp, out);
+            return;
+        }
+        self.otp_request(ticket, &c, None, now, out);
+    }
+
+    /// `verifyOtp`.
+    pub fn verify_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let c = requests::parse_creds(creds);
+        let kind = if cred(&c, "type") == Some("recovery") { SignInKind::Recovery } else { SignInKind::SignIn };
+        let mut path = String::from("/verify");
+        path.push_str(&requests::redirect_query(&c, "redirectTo"));
+        self.post(
+            &path,
+            requests::verify_body(&c),
+            HttpOp::SignIn { ticket: Some(ticket), kind, verifier: false },
+            now,
+            out,
+        );
+    }
+
+    /// `signInWithIdToken`.
+    pub fn sign_in_with_id_token(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        if self.alive(ticket, out) {
+            let body = requests::id_token_body(&requests::parse_creds(creds));
+            self.post("/token?grant_type=id_token", body, signed_in(ticket), now, out);
+        }
+    }
+
+    /// `signInWithOAuth`: `{ provider, url }` (the shell navigates unless told not to). With
+    /// PKCE a verifier is stored first.
+    pub fn sign_in_with_oauth(&mut self, ticket: Ticket, creds: &str, _now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        if self.cfg.pkce {
+            self.pkce_then(ticket, creds, PkceFlow::OAuth, out);
+            return;
+        }
+        self.oauth_done(ticket, &requests::parse_creds(creds), None, out);
+    }
+
+    /// Answers `signInWithOAuth` with `{ provider, url }`, the authorize URL (with its PKCE
+    /// challenge, if any).
+    pub(super) fn oauth_done(&self, ticket: Ticket, c: &Value, pkce: Option<(&str, &str)>, out: &mut Outbox) {
+        let url = requests::authorize_url(&self.cfg.base_url, c, pkce);
+        let mut w = ObjectWriter::new();
+        w.str("provider", cred(c, "provider").unwrap_or("")).str("url", &url);
+        out.event(AppEvent::Done { ticket, result: Ok(w.finish()) });
+    }
+
+    /// `signOut({ scope })`. `global` and `local` end the session here at once (guarantee
+    /// G5); the server call's result resolves the ticket.
+    pub fn sign_out(&mut self, ticket: Ticket, scope: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let scope = match scope {
+            "local" | "others" => scope,
+            _ => "global",
+        };
+        let Some(at) = self.session.as_ref().map(|s| s.access_token.clone()) else {
+            out.event(AppEvent::Done { ticket, result: Ok(String::from("{}")) });
+            return;
+        };
+        let mut path = String::from("/logout?scope=");
+        path.push_str(scope);
+        let req = self.gotrue().request("POST", &path, Some(&at), None);
+        self.send(req, HttpOp::Logout { ticket }, now, out);
+        if scope != "others" {
+            self.end_session(SignOutReason::User, true, true, out);
+        }
+    }
+
+    /// `getSession()`: waits for a refresh when the token is expired or one is in flight.
+    pub fn get_session(&mut self, ticket: Ticket, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        self.ensure_fresh(now, out);
+        let expired = self.session.as_ref().is_none_or(|s| s.is_expired(now.wall));
+        // Wait for start-up, or for a refresh when the current token is no longer usable.
+        if !self.loaded || self.init_busy || (self.refresh.is_some() && expired) {
+            self.refresh_waiters.push((ticket, Waiter::Session));
+            return;
+        }
+        let s = self.session.as_ref().map(Session::to_js);
+        out.event(AppEvent::Done { ticket, result: Ok(data_session(s.as_deref())) });
+    }
+
+    /// `refreshSession({ refresh_token? })`: always refreshes.
+    pub fn refresh_session(&mut self, ticket: Ticket, refresh_token: Option<&str>, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        if let Some(rt) = refresh_token {
+            if self.session.as_ref().is_none_or(|s| s.refresh_token != rt) {
+                self.grant_refresh(ticket, rt, now, out);
+                return;
+            }
+        }
+        if self.session.is_none() {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
+            return;
+        }
+        self.refresh_waiters.push((ticket, Waiter::UserSession));
+        if self.refresh.is_none() {
+            self.timers.stop(Timer::Retry);
+            self.start_refresh(now, out);
+        }
+    }
+
+    /// `setSession({ access_token, refresh_token })`.
+    pub fn set_session_cmd(&mut self, ticket: Ticket, at: &str, rt: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let Ok(claims) = jwt::decode(at) else {
+            out.event(AppEvent::Done {
+                ticket,
+                result: Err(AuthError::InvalidJwt { message: "Invalid JWT structure" }),
+            });
+            return;
+        };
+        let expired = claims.exp.is_none_or(|e| e <= now.wall.as_secs() as i64);
+        if expired {
+            self.grant_refresh(ticket, rt, now, out);
+        } else {
+            let req = self.gotrue().request("GET", "/user", Some(at), None);
+            let purpose = UserPurpose::SetSession(String::from(at), String::from(rt));
+            self.send(req, HttpOp::User { ticket: Some(ticket), own: false, purpose }, now, out);
+        }
+    }
+
+    /// `getUser(jwt?)`.
+    pub fn get_user(&mut self, ticket: Ticket, jwt: Option<&str>, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let own = jwt.is_none();
+        let Some(token) = jwt.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone()))
+        else {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
+            return;
+        };
+        let req = self.gotrue().request("GET", "/user", Some(&token), None);
+        self.send(req, HttpOp::User { ticket: Some(ticket), own, purpose: UserPurpose::Command }, now, out);
+    }
+
+    /// `updateUser(attributes)`.
+    pub fn update_user(&mut self, ticket: Ticket, attrs: &str, now: Now, out: &mut Outbox) {
+        if !self.alive(ticket, out) {
+            return;
+        }
+        let Some(at) = self.session.as_ref().map(|s| s.access_token.clone()) else {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
+            return;
+        };
+        let body = requests::parse_creds(attrs).to_json();
+        let req = self.gotrue().request("PUT", "/user", Some(&at), Some(body));
+        self.send(req, HttpOp::UpdateUser { ticket }, now, out);
+    }
+
+    /// `startAutoRefresh()`.
+    pub fn start_auto_refresh(&mut self, now: Now) {
+        self.auto_refresh = true;
+        self.schedule_refresh(now);
+    }
+
+    /// `stopAutoRefresh()` (G4 still refreshes on demand before socket use).
+    pub fn stop_auto_refresh(&mut self) {
+        self.auto_refresh = false;
+        self.timers.stop(Timer::Refresh);
+    }
+
+    /// Forget everything; later commands fail with `destroyed`.
+    pub fn destroy(&mut self, out: &mut Outbox) {
+        self.abort_refresh(out, AuthError::Destroyed);
+        if let Some(w) = self.write.take() {
+            // Release the lock, or stop waiting for it.
+            let id = out.request_id();
+            out.push(Output::Lock { id, op: LockOp::Release { of: w.lock } });
+        }
+        self.destroyed = true;
+        self.timers = TimerTable::default();
+        self.listeners.clear();
+    }
+}
+
+/// The replies to the commands' GoTrue requests (routed here by `inputs.rs`).
+impl Auth {
+    /// The answer to a grant that signs in: the session, or the error to the caller (or, for a
+    /// code from the page URL, the end of start-up).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_sign_in_answer(
+        &mut self,
+        ticket: Option<Ticket>,
+        kind: SignInKind,
+        verifier: bool,
+        status: u16,
+        body: &str,
+        sent: UnixTime,
+        now: Now,
+        out: &mut Outbox,
+    ) {
+        if verifier && self.cfg.persist {
+            // The verifier is single-use, whatever the outcome.
+            self.remove_verifier(out);
+        }
+        if (200..300).contains(&status) {
+            self.on_signed_in(body, ticket, kind, sent, now, out);
+        } else {
+            match ticket {
+                Some(t) => out.event(AppEvent::Done { ticket: t, result: Err(classify(status, body)) }),
+                None => {
+                    // A code from the page URL that did not exchange: start-up is over.
+                    out.log(
+                        Level::Warn,
+                        concat(&["the auth code in the page URL failed: ", classify(status, body).code()]),
+                    );
+                    self.init_busy = false;
+                    self.flush_initial(out);
+                }
+            }
+        }
+    }
+
+    /// The answer to a request that signs nobody in (`signUp` without autoconfirm, an OTP).
+    pub(super) fn on_no_session(&mut self, ticket: Ticket, status: u16, body: &str, out: &mut Outbox) {
+        let result = if (200..300).contains(&status) {
+            // signUp without autoconfirm returns the bare user; OTP returns `{}`.
+            let user = if body.trim_start().starts_with('{') && body.contains("\"id\"") { body } else { "null" };
+            Ok(requests::user_session_data(user, None))
+        } else {
+            Err(classify(status, body))
+        };
+        out.event(AppEvent::Done { ticket, result });
+    }
+
+    /// The answer to `updateUser`: the session takes the new user, persisted before the
+    /// caller hears.
+    pub(super) fn on_user_updated(&mut self, ticket: Ticket, status: u16, body: String, out: &mut Outbox) {
+        if (200..300).contains(&status) {
+            if let Some(s) = &mut self.session {
+                s.user = body.clone();
+                let data = requests::user_data(&body);
+                self.save(
+                    Intent::Amend,
+                    Saved { announce: Some(AuthEvent::UserUpdated), ticket: Some((ticket, data)), post: true },
+                    out,
+                );
+            } else {
+                out.event(AppEvent::Done { ticket, result: Ok(requests::user_data(&body)) });
+            }
+        } else {
+            out.event(AppEvent::Done { ticket, result: Err(classify(status, &body)) });
+        }
+    }
+
+    /// The answer to `signOut` (the session here ended already, unless the scope is `others`).
+    pub(super) fn on_logout(&mut self, ticket: Ticket, status: u16, body: &str, out: &mut Outbox) {
+        // 401/403/404 mean the session is gone already: that is a successful sign-out.
+        let result = if (200..300).contains(&status) || matches!(status, 401 | 403 | 404) {
+            Ok(String::from("{}"))
+        } else {
+            Err(classify(status, body))
+        };
+        out.event(AppEvent::Done { ticket, result });
+    }
+
+    /// A `GET /user` answer, by what it was for.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_user(
+        &mut self,
+        ticket: Option<Ticket>,
+        own: bool,
+        purpose: UserPurpose,
+        status: u16,
+        body: String,
+        now: Now,
+        out: &mut Outbox,
+    ) {
+        let ok = (200..300).contains(&status);
+        match purpose {
+            UserPurpose::Command | UserPurpose::Claims(_) if !ok => {
+                let error = classify(status, &body);
+                // The server no longer knows this session or user: it is over (auth-js does the
+                // same for session_not_found).
+                if own
+                    && matches!(
+                        error.code(),
+                        "session_not_found" | "session_missing" | "user_not_found" | "user_banned"
+                    )
+                {
+                    let code = String::from(if error.code() == "session_missing" {
+                        "session_not_found"
+                    } else {
+                        error.code()
+                    });
+                    self.end_session(SignOutReason::SessionRevoked(code), true, true, out);
+                }
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Err(error) });
+                }
+            }
+            UserPurpose::Command => {
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Ok(requests::user_data(&body)) });
+                }
+            }
+            UserPurpose::Claims(token) => {
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: claims_data(&token) });
+                }
+            }
+            UserPurpose::SetSession(at, rt) | UserPurpose::FromUrl { at, rt, .. } if !ok => {
+                let _ = (at, rt);
+                self.init_busy = false;
+                self.flush_initial(out);
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) });
+                }
+            }
+            UserPurpose::SetSession(at, rt) => {
+                let exp = jwt::decode(&at).ok().and_then(|c| c.exp).unwrap_or(0).max(0) as u64;
+                let expires_in = exp.saturating_sub(now.wall.as_secs());
+                let resp = token_response(&at, &rt, expires_in, &body);
+                self.on_signed_in(&resp, ticket, SignInKind::SignIn, now.wall, now, out);
+            }
+            UserPurpose::FromUrl { at, rt, expires_in, recovery } => {
+                let resp = token_response(&at, &rt, expires_in, &body);
+                let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
+                // INITIAL_SESSION carries the URL session (start-up ends in `on_signed_in`).
+                self.on_signed_in(&resp, None, kind, now.wall, now, out);
+            }
+        }
+    }
+}
+
+/// The operation for a grant whose answer signs the user in.
+fn signed_in(ticket: Ticket) -> HttpOp {
+    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }
+}
+
+/// A token response assembled from a token pair and a user (sessions from the URL and from
+/// `setSession`).
+fn token_response(at: &str, rt: &str, expires_in: u64, user: &str) -> String {
+    let exp = jwt::decode(at).ok().and_then(|c| c.exp);
+    let mut w = ObjectWriter::new();
+    w.str("access_token", at).str("token_type", "bearer").u64("expires_in", expires_in);
+    if let Some(e) = exp {
+        w.i64("expires_at", e);
+    }
+    w.str("refresh_token", rt).raw("user", if user.trim_start().starts_with('{') { user } else { "null" });
+    w.finish()
+}
