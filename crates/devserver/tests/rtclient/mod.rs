@@ -87,6 +87,17 @@ pub fn join_payload(config: Value, access_token: Option<&str>) -> Value {
     p
 }
 
+/// Matches the `phx_reply` to `msg_ref`.
+fn is_reply_to(msg_ref: &str) -> impl Fn(&Frame) -> bool + '_ {
+    move |f| f.event == "phx_reply" && f.msg_ref.as_deref() == Some(msg_ref)
+}
+
+/// A reply's (status, response, frame).
+fn reply_parts(f: Frame) -> (String, Value, Frame) {
+    let p = payload(&f);
+    (p["status"].as_str().unwrap_or_default().to_owned(), p["response"].clone(), f)
+}
+
 /// A received frame's JSON payload.
 pub fn payload(f: &Frame) -> Value {
     match &f.payload {
@@ -206,13 +217,8 @@ impl Ws {
 
     /// Waits for the reply to `msg_ref`.
     pub async fn reply(&mut self, msg_ref: &str) -> (String, Value, Frame) {
-        let f = self
-            .expect(&format!("reply to {msg_ref}"), Duration::from_secs(10), |f| {
-                f.event == "phx_reply" && f.msg_ref.as_deref() == Some(msg_ref)
-            })
-            .await;
-        let p = payload(&f);
-        (p["status"].as_str().unwrap_or_default().to_owned(), p["response"].clone(), f)
+        let f = self.expect(&format!("reply to {msg_ref}"), Duration::from_secs(10), is_reply_to(msg_ref)).await;
+        reply_parts(f)
     }
 
     /// Waits for `event` on `topic`.
@@ -250,13 +256,9 @@ impl Ws {
 
     /// The next frame is the reply to `msg_ref`: (status, response, frame).
     pub async fn next_reply(&mut self, msg_ref: &str) -> (String, Value, Frame) {
-        let f = self
-            .expect_next(&format!("the reply to {msg_ref}"), Duration::from_secs(10), |f| {
-                f.event == "phx_reply" && f.msg_ref.as_deref() == Some(msg_ref)
-            })
-            .await;
-        let p = payload(&f);
-        (p["status"].as_str().unwrap_or_default().to_owned(), p["response"].clone(), f)
+        let f =
+            self.expect_next(&format!("the reply to {msg_ref}"), Duration::from_secs(10), is_reply_to(msg_ref)).await;
+        reply_parts(f)
     }
 
     /// A heartbeat whose reply must be the next frame. The server handles a socket's frames in
