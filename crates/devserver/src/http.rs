@@ -36,6 +36,8 @@ pub(crate) struct AppState {
     pub(crate) realtime: Arc<crate::realtime::Realtime>,
     pub(crate) started: Instant,
     pub(crate) requests: AtomicU64,
+    /// `/_dev/events`: what the server received and sent.
+    pub(crate) events: crate::events::Events,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -52,6 +54,7 @@ pub(crate) fn router(state: Shared) -> Router {
     Router::new()
         .route("/_dev/config", get(dev_config))
         .route("/_dev/stats", get(dev_stats))
+        .route("/_dev/events", get(crate::events::get).delete(crate::events::delete))
         .route("/auth/v1/health", get(health))
         .route("/auth/v1/.well-known/jwks.json", get(jwks))
         .route(
@@ -63,6 +66,8 @@ pub(crate) fn router(state: Shared) -> Router {
         .merge(crate::rest::router())
         .merge(crate::realtime::router())
         .fallback(not_found)
+        // Inside the guard: the record sees what the auth routes answered.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::events::record_http))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
 }

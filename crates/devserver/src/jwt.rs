@@ -157,6 +157,10 @@ impl Claims {
     pub fn exp(&self) -> Option<i64> {
         self.0.get("exp").and_then(number_secs)
     }
+    /// `iat` rounded to whole seconds.
+    pub fn iat(&self) -> Option<i64> {
+        self.0.get("iat").and_then(number_secs)
+    }
 }
 
 fn number_secs(v: &Value) -> Option<i64> {

@@ -16,6 +16,7 @@ mod auth;
 pub mod config;
 mod db;
 mod dev_faults;
+mod events;
 mod http;
 pub mod jwt;
 pub mod keys;
@@ -152,6 +153,7 @@ impl DevServer {
             IpAddr::V4(v4) => vec![v4.to_string()],
             IpAddr::V6(v6) => vec![format!("[{v6}]")],
         };
+        let serving_since = Instant::now();
         let state = Arc::new(http::AppState {
             config,
             keys,
@@ -161,8 +163,9 @@ impl DevServer {
             pool: db::Pool::new(pg_config.clone()),
             auth: auth::AuthState::default(),
             realtime: realtime.clone(),
-            started: Instant::now(),
+            started: serving_since,
             requests: AtomicU64::new(0),
+            events: events::Events::new(serving_since),
         });
         let project = state.keys.project.clone();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();

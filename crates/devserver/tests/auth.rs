@@ -2,52 +2,18 @@
 
 mod common;
 
-use common::{claims, email, Ctx};
+use common::{claims, email, Ctx, Fixture};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gotrue() {
-    common::run(
-        "authwire-dev-auth",
-        |c| {
-            c.seed = authwire_devserver::Seed::Demo;
-            c.refresh_reuse_interval = 10;
-        },
-        vec![
-            scenario!(signup_returns_a_session),
-            scenario!(signup_errors),
-            scenario!(api_keys),
-            scenario!(error_shapes),
-            scenario!(anonymous_sign_in),
-            scenario!(password_grant_with_seeded_user),
-            scenario!(password_grant_errors),
-            scenario!(wrong_password_rate_limit),
-            scenario!(refresh_rotates),
-            scenario!(refresh_parent_of_active_returns_active),
-            scenario!(refresh_reuse_within_interval),
-            scenario!(refresh_reuse_outside_interval_revokes_family),
-            scenario!(refresh_errors),
-            scenario!(concurrent_refresh),
-            scenario!(refresh_lock_contention_is_409),
-            scenario!(get_and_update_user),
-            scenario!(logout_scopes),
-            scenario!(strict_sessions),
-            scenario!(admin_users),
-            scenario!(admin_ban),
-            scenario!(settings_and_discovery),
-            scenario!(authorize_pkce),
-            scenario!(authorize_implicit_and_errors),
-            scenario!(pkce_exchange_errors),
-            scenario!(otp_via_mailbox),
-            scenario!(verify_types_and_errors),
-            scenario!(email_link_pkce),
-            scenario!(id_token_grant),
-            scenario!(refresh_faults),
-        ],
-    )
-    .await;
-}
+/// The server these tests share (`--seed demo`, a 10 s refresh-token reuse interval).
+static AUTH: Fixture = Fixture::new(
+    "authwire-dev-auth",
+    |c| {
+        c.seed = authwire_devserver::Seed::Demo;
+        c.refresh_reuse_interval = 10;
+    },
+    None,
+);
 
 fn check_session(t: &Value, email: Option<&str>) {
     for k in ["access_token", "refresh_token", "expires_in", "expires_at", "user"] {
@@ -106,7 +72,9 @@ fn check_session(t: &Value, email: Option<&str>) {
     }
 }
 
-async fn signup_returns_a_session(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn signup_returns_a_session() {
+    let ctx = AUTH.shared().await;
     let e = email("signup");
     let r = ctx
         .anon("POST", "/auth/v1/signup")
@@ -140,7 +108,9 @@ async fn signup_returns_a_session(ctx: Arc<Ctx>) {
     assert_eq!(ctx.password(&e, "hunter22").await.status, 200);
 }
 
-async fn signup_errors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn signup_errors() {
+    let ctx = AUTH.shared().await;
     let e = email("dup");
     ctx.signup(&e, "hunter22").await;
     let r =
@@ -176,7 +146,9 @@ async fn signup_errors(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (400, "bad_json".into()));
 }
 
-async fn api_keys(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn api_keys() {
+    let ctx = AUTH.shared().await;
     // No key: the gateway's 401.
     let r = ctx.req("POST", "/auth/v1/signup").json(json!({})).send().await;
     assert_eq!(r.status, 401);
@@ -194,7 +166,9 @@ async fn api_keys(ctx: Arc<Ctx>) {
     assert_eq!(r.status, 200);
 }
 
-async fn error_shapes(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn error_shapes() {
+    let ctx = AUTH.shared().await;
     let body = json!({ "email": "alice@example.com", "password": "wrong-password" });
     let legacy = ctx.anon("POST", "/auth/v1/token?grant_type=password").json(body.clone()).send().await;
     assert_eq!(legacy.status, 400);
@@ -217,7 +191,9 @@ async fn error_shapes(ctx: Arc<Ctx>) {
     assert_eq!(r.json(), json!({ "code": "invalid_credentials", "message": "unsupported_grant_type" }));
 }
 
-async fn anonymous_sign_in(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn anonymous_sign_in() {
+    let ctx = AUTH.shared().await;
     let r = ctx.anon("POST", "/auth/v1/signup").json(json!({ "data": { "color": "blue" } })).send().await;
     assert_eq!(r.status, 200, "{}", r.text);
     let t = r.json();
@@ -245,7 +221,9 @@ async fn anonymous_sign_in(ctx: Arc<Ctx>) {
     assert_eq!(ctx.password(&e, "hunter22").await.status, 200);
 }
 
-async fn password_grant_with_seeded_user(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn password_grant_with_seeded_user() {
+    let ctx = AUTH.shared().await;
     // The demo users were hashed by pgcrypto's crypt(): bcrypt verification accepts them.
     let r = ctx.password("alice@example.com", "password123").await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -264,7 +242,9 @@ async fn password_grant_with_seeded_user(ctx: Arc<Ctx>) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-async fn password_grant_errors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn password_grant_errors() {
+    let ctx = AUTH.shared().await;
     for body in [
         json!({ "email": "alice@example.com", "password": "nope-nope" }),
         json!({ "email": "nobody@example.com", "password": "password123" }),
@@ -285,7 +265,9 @@ async fn password_grant_errors(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (400, "validation_failed".into()));
 }
 
-async fn wrong_password_rate_limit(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn wrong_password_rate_limit() {
+    let ctx = AUTH.shared().await;
     let e = email("limited");
     ctx.signup(&e, "right-password").await;
     for i in 0..10 {
@@ -316,7 +298,9 @@ fn at(v: &Value) -> String {
     v["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn refresh_rotates(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn refresh_rotates() {
+    let ctx = AUTH.shared().await;
     let (e, t0) = session_for(&ctx, "rotate").await;
     let r = ctx.refresh(&rt(&t0)).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -339,7 +323,9 @@ async fn refresh_rotates(ctx: Arc<Ctx>) {
     assert_eq!(row.get::<_, Option<String>>(1), Some(rt(&t1)));
 }
 
-async fn refresh_parent_of_active_returns_active(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn refresh_parent_of_active_returns_active() {
+    let ctx = AUTH.shared().await;
     let (_, t0) = session_for(&ctx, "parent").await;
     let t1 = ctx.refresh(&rt(&t0)).await.json();
     // Long after the reuse interval, the parent of the active token still gets the active one.
@@ -355,7 +341,9 @@ async fn refresh_parent_of_active_returns_active(ctx: Arc<Ctx>) {
     assert_eq!(ctx.refresh(&rt(&t1)).await.status, 200);
 }
 
-async fn refresh_reuse_within_interval(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn refresh_reuse_within_interval() {
+    let ctx = AUTH.shared().await;
     let (_, t0) = session_for(&ctx, "reuse").await;
     let t1 = ctx.refresh(&rt(&t0)).await.json();
     let t2 = ctx.refresh(&rt(&t1)).await.json();
@@ -369,7 +357,9 @@ async fn refresh_reuse_within_interval(ctx: Arc<Ctx>) {
     assert_eq!(ctx.refresh(&rt(&t3)).await.status, 200);
 }
 
-async fn refresh_reuse_outside_interval_revokes_family(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn refresh_reuse_outside_interval_revokes_family() {
+    let ctx = AUTH.shared().await;
     let (_, t0) = session_for(&ctx, "family").await;
     let t1 = ctx.refresh(&rt(&t0)).await.json();
     let t2 = ctx.refresh(&rt(&t1)).await.json();
@@ -403,7 +393,9 @@ async fn refresh_reuse_outside_interval_revokes_family(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (400, "refresh_token_already_used".into()), "{}", r.text);
 }
 
-async fn refresh_errors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn refresh_errors() {
+    let ctx = AUTH.shared().await;
     let r = ctx.refresh("short").await;
     assert_eq!((r.status, r.code()), (400, "validation_failed".into()));
     let r = ctx.refresh("ABCDEFGHIJKL").await;
@@ -424,12 +416,14 @@ async fn refresh_errors(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (400, "session_not_found".into()), "{}", r.text);
 }
 
-async fn concurrent_refresh(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn concurrent_refresh() {
+    let ctx = AUTH.shared().await;
     let (_, t0) = session_for(&ctx, "concurrent").await;
     let token = rt(&t0);
     let mut tasks = Vec::new();
     for _ in 0..6 {
-        let (c, t) = (ctx.clone(), token.clone());
+        let (c, t) = (ctx.ctx(), token.clone());
         tasks.push(tokio::spawn(async move { c.refresh(&t).await }));
     }
     let mut issued = std::collections::HashSet::new();
@@ -444,7 +438,9 @@ async fn concurrent_refresh(ctx: Arc<Ctx>) {
     assert_eq!(n.get::<_, i64>(0), 1);
 }
 
-async fn refresh_lock_contention_is_409(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn refresh_lock_contention_is_409() {
+    let ctx = AUTH.shared().await;
     let (_, t0) = session_for(&ctx, "locked").await;
     let sid = claims(&at(&t0))["session_id"].as_str().unwrap().to_owned();
     let (mut other, conn) = ctx.server.database().connect(tokio_postgres::NoTls).await.unwrap();
@@ -459,7 +455,9 @@ async fn refresh_lock_contention_is_409(ctx: Arc<Ctx>) {
     assert_eq!(ctx.refresh(&rt(&t0)).await.status, 200);
 }
 
-async fn get_and_update_user(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn get_and_update_user() {
+    let ctx = AUTH.shared().await;
     let (e, t) = session_for(&ctx, "me").await;
     let r = ctx.user("GET", "/auth/v1/user", &at(&t)).send().await;
     assert_eq!(r.status, 200);
@@ -503,7 +501,9 @@ async fn get_and_update_user(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (403, "bad_jwt".into()));
 }
 
-async fn logout_scopes(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn logout_scopes() {
+    let ctx = AUTH.shared().await;
     let e = email("logout");
     let a = ctx.signup(&e, "hunter22").await;
     let b = ctx.password(&e, "hunter22").await.json();
@@ -546,7 +546,10 @@ async fn logout_scopes(ctx: Arc<Ctx>) {
     assert_eq!(n.get::<_, i64>(0), 0);
 }
 
-async fn strict_sessions(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn strict_sessions() {
+    // Exclusive: the `tokenTtl` fault applies to the next token the server issues, anyone's.
+    let ctx = AUTH.exclusive().await;
     // An expired token.
     let r = ctx
         .service("POST", "/_dev/faults")
@@ -621,7 +624,9 @@ async fn strict_sessions(ctx: Arc<Ctx>) {
     ctx.service("DELETE", "/_dev/faults").send().await;
 }
 
-async fn admin_users(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn admin_users() {
+    let ctx = AUTH.shared().await;
     let e = email("admin");
     // Not with the anon key or a user token.
     let r = ctx.anon("POST", "/auth/v1/admin/users").v2024().json(json!({ "email": e })).send().await;
@@ -677,7 +682,9 @@ async fn admin_users(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (404, "user_not_found".into()));
 }
 
-async fn admin_ban(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn admin_ban() {
+    let ctx = AUTH.shared().await;
     let (e, t) = session_for(&ctx, "banned").await;
     let id = t["user"]["id"].as_str().unwrap().to_owned();
     let r = ctx
@@ -709,7 +716,9 @@ async fn admin_ban(ctx: Arc<Ctx>) {
     assert_eq!(ctx.refresh(&rt(&t)).await.status, 200);
 }
 
-async fn settings_and_discovery(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn settings_and_discovery() {
+    let ctx = AUTH.shared().await;
     let r = ctx.anon("GET", "/auth/v1/settings").send().await;
     assert_eq!(r.status, 200);
     let s = r.json();
@@ -741,7 +750,9 @@ fn query_of(location: &str, sep: char) -> std::collections::HashMap<String, Stri
     form_urlencoded::parse(part.as_bytes()).into_owned().collect()
 }
 
-async fn authorize_pkce(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn authorize_pkce() {
+    let ctx = AUTH.shared().await;
     let (verifier, challenge) = pkce_pair();
     let e = email("oauth");
     let path = format!(
@@ -803,7 +814,9 @@ async fn authorize_pkce(ctx: Arc<Ctx>) {
     assert!(r.text.contains("name=\"login_hint\"") && r.text.contains("value=\"http://localhost/cb\""), "{}", r.text);
 }
 
-async fn authorize_implicit_and_errors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn authorize_implicit_and_errors() {
+    let ctx = AUTH.shared().await;
     let e = email("implicit");
     let r = ctx
         .req(
@@ -880,7 +893,9 @@ async fn authorize_implicit_and_errors(ctx: Arc<Ctx>) {
     assert_eq!((f["error"].as_str(), f["error_code"].as_str()), ("access_denied", "user_banned"));
 }
 
-async fn pkce_exchange_errors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn pkce_exchange_errors() {
+    let ctx = AUTH.shared().await;
     let (verifier, challenge) = pkce_pair();
     let path = format!("/auth/v1/authorize?provider=dev&redirect_to={}&code_challenge={challenge}&code_challenge_method=s256&login_hint={}", enc("http://localhost/cb"), enc(&email("pkce-err")));
     let code = query_of(ctx.req("GET", &path).send().await.header("location").unwrap(), '?')["code"].clone();
@@ -916,7 +931,9 @@ async fn mailbox(ctx: &Ctx, email: &str) -> Vec<Value> {
     r.json()["messages"].as_array().unwrap().clone()
 }
 
-async fn otp_via_mailbox(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn otp_via_mailbox() {
+    let ctx = AUTH.shared().await;
     // /_dev/mail is service-role only.
     assert_eq!(ctx.anon("GET", "/_dev/mail?email=x%40y.z").send().await.status, 403);
     let e = email("otp");
@@ -974,7 +991,9 @@ async fn otp_via_mailbox(ctx: Arc<Ctx>) {
     assert_eq!((f["error"].as_str(), f["error_code"].as_str()), ("access_denied", "otp_expired"));
 }
 
-async fn verify_types_and_errors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn verify_types_and_errors() {
+    let ctx = AUTH.shared().await;
     let (e, _) = session_for(&ctx, "recover").await;
     let r = ctx.anon("POST", "/auth/v1/recover").json(json!({ "email": e })).send().await;
     assert_eq!(r.status, 200);
@@ -1052,7 +1071,9 @@ fn unsigned(claims: Value) -> String {
     format!("{}.{}.", b.encode(r#"{"alg":"none","typ":"JWT"}"#), b.encode(claims.to_string()))
 }
 
-async fn id_token_grant(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn id_token_grant() {
+    let ctx = AUTH.shared().await;
     let e = email("idtoken");
     let sub = format!("dev-sub-{e}");
     let signed = sign_hs256(&ctx.jwt_secret, json!({ "sub": sub, "email": e, "name": "Ida", "nonce": "n-1" }));
@@ -1093,7 +1114,10 @@ async fn id_token_grant(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (400, "validation_failed".into()));
 }
 
-async fn refresh_faults(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn refresh_faults() {
+    // Exclusive: `failRefresh` and `delayToken` apply to every refresh and token request.
+    let ctx = AUTH.exclusive().await;
     let (_, t) = session_for(&ctx, "faults").await;
     // Only the service role may set faults.
     let r = ctx.anon("POST", "/_dev/faults").json(json!({ "auth": { "failRefresh": { "count": 1 } } })).send().await;
@@ -1128,7 +1152,9 @@ async fn refresh_faults(ctx: Arc<Ctx>) {
     assert_eq!(r.json()["auth"]["failRefresh"], Value::Null);
 }
 
-async fn email_link_pkce(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn email_link_pkce() {
+    let ctx = AUTH.shared().await;
     let (verifier, challenge) = pkce_pair();
     let e = email("link-pkce");
     let r = ctx

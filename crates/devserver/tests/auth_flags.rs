@@ -3,32 +3,25 @@
 
 mod common;
 
-use common::{claims, email, Ctx};
+use common::{claims, email, wait_for, Fixture};
 use serde_json::json;
-use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn flags() {
-    common::run(
-        "authwire-dev-auth-flags",
-        |c| {
-            c.jwt_alg = authwire_devserver::JwtAlg::Hs256;
-            c.limits = false;
-            c.strict_sessions = false;
-            c.refresh_reuse_interval = 0;
-            c.token_ttl = 5;
-        },
-        vec![
-            scenario!(hs256_tokens),
-            scenario!(limits_off),
-            scenario!(strict_sessions_off),
-            scenario!(zero_reuse_interval),
-        ],
-    )
-    .await;
-}
+/// The server these tests share, with the flags under test.
+static FLAGS: Fixture = Fixture::new(
+    "authwire-dev-auth-flags",
+    |c| {
+        c.jwt_alg = authwire_devserver::JwtAlg::Hs256;
+        c.limits = false;
+        c.strict_sessions = false;
+        c.refresh_reuse_interval = 0;
+        c.token_ttl = 5;
+    },
+    None,
+);
 
-async fn hs256_tokens(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn hs256_tokens() {
+    let ctx = FLAGS.shared().await;
     let t = ctx.signup(&email("hs"), "hunter22").await;
     let at = t["access_token"].as_str().unwrap();
     let (h, _) = authwire_devserver::jwt::decode_unverified(at).unwrap();
@@ -45,7 +38,9 @@ async fn hs256_tokens(ctx: Arc<Ctx>) {
     assert_eq!(ctx.user("GET", "/auth/v1/user", at).send().await.status, 200);
 }
 
-async fn limits_off(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn limits_off() {
+    let ctx = FLAGS.shared().await;
     let e = email("nolimit");
     ctx.signup(&e, "right-password").await;
     for _ in 0..12 {
@@ -54,7 +49,9 @@ async fn limits_off(ctx: Arc<Ctx>) {
     assert_eq!(ctx.password(&e, "right-password").await.status, 200);
 }
 
-async fn strict_sessions_off(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn strict_sessions_off() {
+    let ctx = FLAGS.shared().await;
     let t = ctx.signup(&email("lax"), "hunter22").await;
     let at = t["access_token"].as_str().unwrap();
     assert_eq!(ctx.user("POST", "/auth/v1/logout", at).send().await.status, 204);
@@ -76,7 +73,9 @@ async fn strict_sessions_off(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.code()), (403, "user_not_found".into()));
 }
 
-async fn zero_reuse_interval(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn zero_reuse_interval() {
+    let ctx = FLAGS.shared().await;
     let t0 = ctx.signup(&email("zero"), "hunter22").await;
     let rt0 = t0["refresh_token"].as_str().unwrap().to_owned();
     let t1 = ctx.refresh(&rt0).await.json();
@@ -89,7 +88,16 @@ async fn zero_reuse_interval(ctx: Arc<Ctx>) {
         claims(t0["access_token"].as_str().unwrap())["session_id"]
     );
     // t0 is now neither active nor the active token's parent: with no reuse window the family dies.
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // (Once the database clock is past t0's revocation, the next grant's `now()` is too.)
+    wait_for("the database clock to pass t0's revocation", std::time::Duration::from_secs(5), || async {
+        let r = ctx
+            .db
+            .query_one("select clock_timestamp() > updated_at from auth.refresh_tokens where token = $1", &[&rt0])
+            .await
+            .unwrap();
+        r.get::<_, bool>(0).then_some(())
+    })
+    .await;
     let r = ctx.refresh(&rt0).await;
     assert_eq!((r.status, r.code()), (400, "refresh_token_already_used".into()), "{}", r.text);
     assert_eq!(ctx.refresh(t2["refresh_token"].as_str().unwrap()).await.code(), "refresh_token_already_used");

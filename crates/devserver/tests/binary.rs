@@ -54,26 +54,25 @@ fn try_start(mut cmd: Command, data_dir: &Path, extra: &[&str]) -> Result<Server
             }
         }
     });
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => {
-                let url =
-                    line.strip_prefix("authwire-dev ready ").unwrap_or_else(|| panic!("unexpected stdout: {line}"));
-                let port = url.rsplit(':').next().unwrap().parse().unwrap();
-                assert_eq!(url, format!("http://127.0.0.1:{port}"));
-                return Ok(Server { child, url: url.to_string(), port, stderr_path });
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return Err(std::fs::read_to_string(&stderr_path).unwrap_or_default());
-                }
-            }
-            Err(_) => {
+    // The ready line, or the end of stdout (the server exited), or the deadline.
+    match rx.recv_timeout(READY_TIMEOUT) {
+        Ok(line) => {
+            let url = line.strip_prefix("authwire-dev ready ").unwrap_or_else(|| panic!("unexpected stdout: {line}"));
+            let port = url.rsplit(':').next().unwrap().parse().unwrap();
+            assert_eq!(url, format!("http://127.0.0.1:{port}"));
+            Ok(Server { child, url: url.to_string(), port, stderr_path })
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if !wait_pid(child.id(), Duration::from_secs(10)) {
                 child.kill().ok();
-                child.wait().ok();
-                return Err(std::fs::read_to_string(&stderr_path).unwrap_or_default());
             }
+            child.wait().ok();
+            Err(std::fs::read_to_string(&stderr_path).unwrap_or_default())
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            child.kill().ok();
+            child.wait().ok();
+            Err(std::fs::read_to_string(&stderr_path).unwrap_or_default())
         }
     }
 }
@@ -82,18 +81,40 @@ fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }
 
-fn wait_exit(child: &mut Child, limit: Duration) -> ExitStatus {
+/// Waits until process `pid` has exited — any process, not only a child of ours — for at
+/// most `limit`; false when it is still running. A Linux pidfd becomes readable when its
+/// process ends, so this waits for the exit itself rather than polling for it.
+#[allow(unsafe_code)]
+fn wait_pid(pid: u32, limit: Duration) -> bool {
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    let Ok(raw_pid) = libc::pid_t::try_from(pid) else { return false };
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, raw_pid, 0) };
+    if fd < 0 {
+        // No such process: it has exited (and been reaped) already.
+        return std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    }
+    // SAFETY: `fd` is the new descriptor pidfd_open returned; OwnedFd closes it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as std::os::fd::RawFd) };
     let deadline = Instant::now() + limit;
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd for the duration of the call.
+        let rc = unsafe { libc::poll(&mut p, 1, left.as_millis().min(i32::MAX as u128) as i32) };
+        if rc < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
         }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            panic!("process did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+        return rc > 0;
     }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> ExitStatus {
+    if !wait_pid(child.id(), limit) {
+        child.kill().ok();
+        panic!("process did not exit within {limit:?}");
+    }
+    child.wait().unwrap()
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -158,17 +179,28 @@ fn cluster_dir(data_dir: &Path) -> PathBuf {
     PathBuf::from(rec["pgdata"].as_str().unwrap())
 }
 
+/// The postmaster's pid, from its pid file (first line), while the file exists.
+fn pid_file_pid(pgdata: &Path) -> Option<u32> {
+    std::fs::read_to_string(pgdata.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
+}
+
 /// No process mentions the cluster dir any more, and PostgreSQL removed its pid file.
+/// Waits for the exit of each process still running (see [`wait_pid`]), up to 15 s.
 fn assert_cluster_stopped(pgdata: &Path) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let out = Command::new("pgrep").arg("-f").arg(pgdata).output().unwrap();
         let running = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if running.is_empty() && !pgdata.join("postmaster.pid").exists() {
+        let mut pids: Vec<u32> = running.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        pids.extend(pid_file_pid(pgdata));
+        if pids.is_empty() {
+            assert!(!pgdata.join("postmaster.pid").exists(), "postgres left its pid file in {}", pgdata.display());
             return;
         }
-        assert!(Instant::now() < deadline, "postgres still running for {}: {running}", pgdata.display());
-        std::thread::sleep(Duration::from_millis(50));
+        for pid in pids {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(wait_pid(pid, left), "postgres still running for {}: {running}", pgdata.display());
+        }
     }
 }
 
@@ -435,28 +467,44 @@ fn postgres_user() -> Option<(u32, u32)> {
 fn the_server_stops_when_its_parent_dies() {
     let tmp = private_dir();
     let data = tmp.path().join("data");
-    let out = tmp.path().join("stdout");
-    let script = format!("{BIN} --port 0 --data-dir '{}' > '{}' 2>&1 & wait", data.display(), out.display());
-    let mut parent = Command::new("sh").arg("-c").arg(&script).stdin(Stdio::null()).spawn().unwrap();
+    // The devserver writes to our pipe (sh hands it down); the script reports its pid.
+    let script = format!("{BIN} --port 0 --data-dir '{}' 2>&1 & echo \"devserver pid $!\"; wait", data.display());
+    let mut parent =
+        Command::new("sh").arg("-c").arg(&script).stdin(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
+    let (tx, lines) = mpsc::channel();
+    let stdout = parent.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = String::new();
+    let mut devserver = None;
     let deadline = Instant::now() + READY_TIMEOUT;
-    while !std::fs::read_to_string(&out).unwrap_or_default().contains("authwire-dev ready") {
-        assert!(Instant::now() < deadline, "not ready: {}", std::fs::read_to_string(&out).unwrap_or_default());
-        std::thread::sleep(Duration::from_millis(50));
+    while !out.contains("authwire-dev ready") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines.recv_timeout(left).unwrap_or_else(|e| panic!("not ready ({e}): {out}"));
+        if let Some(pid) = line.strip_prefix("devserver pid ") {
+            devserver = pid.trim().parse::<u32>().ok();
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
+    let devserver = devserver.expect("the script printed the devserver's pid");
     let pgdata = cluster_dir(&data);
     signal(&parent, "KILL");
     parent.wait().unwrap();
     // The orphaned devserver polls its parent id; then it stops PostgreSQL and exits.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let running = Command::new("pgrep").arg("-f").arg(format!("data-dir {}", data.display())).output().unwrap();
-        if running.stdout.is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "devserver still running after its parent died");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(wait_pid(devserver, Duration::from_secs(20)), "devserver still running after its parent died");
     assert_cluster_stopped(&pgdata);
     remove_cluster(&pgdata);
-    assert!(std::fs::read_to_string(&out).unwrap().contains("parent process exited"));
+    // Everything it wrote, up to the end of the pipe (it has exited, so the end comes).
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(10)) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    assert!(out.contains("parent process exited"), "{out}");
 }

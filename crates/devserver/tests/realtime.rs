@@ -5,53 +5,28 @@ mod common;
 mod rtclient;
 
 use authwire_wire::frame::{Payload, UserData, Vsn};
-use common::Ctx;
+use common::{Ctx, Fixture};
 use rtclient::{connect, connect_raw, join_payload, payload, Minter};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(5);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn realtime() {
-    common::run(
-        "authwire-dev-rt",
-        |_| {},
-        vec![
-            scenario!(handshake_gateway_mode),
-            scenario!(heartbeat_v1_and_v2),
-            scenario!(join_reply_leave_and_close),
-            scenario!(unmatched_and_malformed_frames),
-            scenario!(duplicate_join_closes_the_old_one),
-            scenario!(broadcast_self_and_ack),
-            scenario!(broadcast_binary_kinds),
-            scenario!(broadcast_payload_too_large),
-            scenario!(presence_state_diff_update),
-            scenario!(presence_errors_and_rate_limit),
-            scenario!(oversized_frame_closes_the_socket),
-            scenario!(stats_count_sockets),
-            scenario!(http_broadcast_batch),
-            scenario!(http_broadcast_single),
-            scenario!(channels_per_client_limit),
-            // Last: it trips the tenant-wide events/second limit for 5 s.
-            scenario!(events_per_second_limit),
-        ],
-    )
-    .await;
-}
-
+/// The server these tests share (gateway mode, the real limits).
+static RT: Fixture = Fixture::new("authwire-dev-rt", |_| {}, None);
+/// A server of its own for the test that trips the tenant-wide events/second limit (which
+/// then holds for 5 s, for every channel of the server).
+static FLOOD: Fixture = Fixture::new("authwire-dev-rt-flood", |_| {}, None);
 /// `--limits off` lifts the limits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn realtime_limits_off() {
-    common::run("authwire-dev-rt-nolimits", |c| c.limits = false, vec![scenario!(no_channel_limit)]).await;
-}
+static NO_LIMITS: Fixture = Fixture::new("authwire-dev-rt-nolimits", |c| c.limits = false, None);
 
 fn addr(c: &Ctx) -> std::net::SocketAddr {
     c.server.addr()
 }
 
-async fn handshake_gateway_mode(c: Arc<Ctx>) {
+#[tokio::test]
+async fn handshake_gateway_mode() {
+    let c = RT.shared().await;
     let a = addr(&c);
     // Invalid vsn: Phoenix's 403 with an empty body.
     let r = connect_raw(a, &format!("/realtime/v1/websocket?apikey={}&vsn=3.0.0", c.anon), &[], Vsn::V1)
@@ -111,7 +86,9 @@ async fn handshake_gateway_mode(c: Arc<Ctx>) {
     assert!(ok.is_ok());
 }
 
-async fn heartbeat_v1_and_v2(c: Arc<Ctx>) {
+#[tokio::test]
+async fn heartbeat_v1_and_v2() {
+    let c = RT.shared().await;
     // No vsn means 1.0.0.
     let mut v1 =
         connect_raw(addr(&c), &format!("/realtime/v1/websocket?apikey={}", c.anon), &[], Vsn::V1).await.unwrap();
@@ -126,7 +103,9 @@ async fn heartbeat_v1_and_v2(c: Arc<Ctx>) {
     assert_eq!(payload(&f), json!({ "status": "ok", "response": {} }));
 }
 
-async fn join_reply_leave_and_close(c: Arc<Ctx>) {
+#[tokio::test]
+async fn join_reply_leave_and_close() {
+    let c = RT.shared().await;
     for vsn in [Vsn::V1, Vsn::V2] {
         let mut ws = connect(addr(&c), &c.anon, vsn).await.unwrap();
         let (jr, status, resp) = ws.join("realtime:room-a", join_payload(json!({}), None)).await;
@@ -152,7 +131,9 @@ async fn join_reply_leave_and_close(c: Arc<Ctx>) {
     }
 }
 
-async fn unmatched_and_malformed_frames(c: Arc<Ctx>) {
+#[tokio::test]
+async fn unmatched_and_malformed_frames() {
+    let c = RT.shared().await;
     for vsn in [Vsn::V1, Vsn::V2] {
         let mut ws = connect(addr(&c), &c.anon, vsn).await.unwrap();
         // Malformed frames are dropped; the socket stays.
@@ -200,7 +181,9 @@ async fn unmatched_and_malformed_frames(c: Arc<Ctx>) {
     }
 }
 
-async fn duplicate_join_closes_the_old_one(c: Arc<Ctx>) {
+#[tokio::test]
+async fn duplicate_join_closes_the_old_one() {
+    let c = RT.shared().await;
     let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let jr1 = ws.join_ok("realtime:dup", join_payload(json!({}), None)).await;
     let (jr2, status, _) = ws.join("realtime:dup", join_payload(json!({}), None)).await;
@@ -221,7 +204,9 @@ fn bcast(event: &str, p: Value) -> Value {
     json!({ "type": "broadcast", "event": event, "payload": p })
 }
 
-async fn broadcast_self_and_ack(c: Arc<Ctx>) {
+#[tokio::test]
+async fn broadcast_self_and_ack() {
+    let c = RT.shared().await;
     let topic = "realtime:bc-json";
     let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let mut b = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
@@ -239,16 +224,20 @@ async fn broadcast_self_and_ack(c: Arc<Ctx>) {
     assert_eq!(got.msg_ref, None);
     let got = s.event(topic, "broadcast").await;
     assert_eq!((got.join_ref.as_deref(), payload(&got)), (None, body));
-    a.expect_silence(Duration::from_millis(300)).await;
     // self: true receives its own; no ack means no reply.
     s.push(Some(&js), topic, "broadcast", bcast("mine", json!({ "n": 2 }))).await;
     let own = s.event(topic, "broadcast").await;
     assert_eq!(payload(&own)["event"], "mine");
-    assert_eq!(payload(&a.event(topic, "broadcast").await)["payload"], json!({ "n": 2 }));
-    s.expect_silence(Duration::from_millis(300)).await;
+    // `a` got nothing of its own (self: false): s's later broadcast, queued for `a` after any
+    // copy of a's own, is the next frame `a` sees.
+    assert_eq!(payload(&a.next_event(topic, "broadcast").await)["payload"], json!({ "n": 2 }));
+    // And `s` got no reply to its un-acked broadcast.
+    s.heartbeat_barrier().await;
 }
 
-async fn broadcast_binary_kinds(c: Arc<Ctx>) {
+#[tokio::test]
+async fn broadcast_binary_kinds() {
+    let c = RT.shared().await;
     let topic = "realtime:bc-bin";
     let mut sender = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let mut v2 = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
@@ -270,10 +259,15 @@ async fn broadcast_binary_kinds(c: Arc<Ctx>) {
     let f = v2.event(topic, "broadcast").await;
     let Payload::UserBroadcast(ub) = &f.payload else { panic!("kind 4 expected") };
     assert_eq!(ub.data, UserData::Binary(vec![0, 1, 2, 255]));
-    v1.expect_silence(Duration::from_millis(300)).await;
+    // Not to V1: a later JSON broadcast on the same fan-out path is the next thing v1 sees.
+    let r = sender.push_user_broadcast(&js, topic, "after", UserData::Json("{}".into())).await;
+    assert_eq!(sender.reply(&r).await.0, "ok");
+    assert_eq!(payload(&v1.next_event(topic, "broadcast").await)["event"], "after");
 }
 
-async fn broadcast_payload_too_large(c: Arc<Ctx>) {
+#[tokio::test]
+async fn broadcast_payload_too_large() {
+    let c = RT.shared().await;
     let topic = "realtime:bc-big";
     let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let mut b = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
@@ -283,10 +277,15 @@ async fn broadcast_payload_too_large(c: Arc<Ctx>) {
     let r = a.push(Some(&ja), topic, "broadcast", bcast("big", json!({ "s": big }))).await;
     let (status, resp, _) = a.reply(&r).await;
     assert_eq!((status.as_str(), resp), ("error", json!("payload_size_exceeded")));
-    b.expect_silence(Duration::from_millis(300)).await;
+    // Not delivered: a later small broadcast on the same fan-out path is the next thing b sees.
+    let r = a.push(Some(&ja), topic, "broadcast", bcast("small", json!({}))).await;
+    assert_eq!(a.reply(&r).await.0, "ok");
+    assert_eq!(payload(&b.next_event(topic, "broadcast").await)["event"], "small");
 }
 
-async fn presence_state_diff_update(c: Arc<Ctx>) {
+#[tokio::test]
+async fn presence_state_diff_update() {
+    let c = RT.shared().await;
     let topic = "realtime:pres";
     let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let mut b = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
@@ -368,7 +367,9 @@ async fn presence_state_diff_update(c: Arc<Ctx>) {
     assert!(seen_bob_leave);
 }
 
-async fn presence_errors_and_rate_limit(c: Arc<Ctx>) {
+#[tokio::test]
+async fn presence_errors_and_rate_limit() {
+    let c = RT.shared().await;
     let topic = "realtime:pres-err";
     let mut a = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let ja = a.join_ok(topic, join_payload(json!({}), None)).await;
@@ -398,7 +399,9 @@ async fn presence_errors_and_rate_limit(c: Arc<Ctx>) {
     a.heartbeat().await;
 }
 
-async fn oversized_frame_closes_the_socket(c: Arc<Ctx>) {
+#[tokio::test]
+async fn oversized_frame_closes_the_socket() {
+    let c = RT.shared().await;
     let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let big = format!(r#"[null,"1","phoenix","heartbeat",{{"x":"{}"}}]"#, "y".repeat(5_000_100));
     // The server closes with 1009 as soon as it reads the header; the client may see the
@@ -408,7 +411,13 @@ async fn oversized_frame_closes_the_socket(c: Arc<Ctx>) {
     assert!(code == Some(1009) || (!sent && code.is_none()), "sent {sent}, close {code:?}");
 }
 
-async fn stats_count_sockets(c: Arc<Ctx>) {
+#[tokio::test]
+async fn stats_count_sockets() {
+    let c = RT.shared().await;
+    // The refused handshakes counted below are this test's own.
+    let r = connect_raw(addr(&c), &format!("/realtime/v1/websocket?apikey={}&vsn=3.0.0", c.anon), &[], Vsn::V1).await;
+    assert_eq!(r.err().map(|r| r.status), Some(403));
+    assert_eq!(connect(addr(&c), "potato", Vsn::V2).await.err().map(|r| r.status), Some(401));
     let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     ws.join_ok("realtime:stats", join_payload(json!({}), None)).await;
     let s = c.service("GET", "/_dev/stats").send().await;
@@ -421,7 +430,9 @@ async fn stats_count_sockets(c: Arc<Ctx>) {
     assert!(rt["rejectedHandshakes"]["malformed_jwt"].as_u64().unwrap() >= 1, "{rt}");
 }
 
-async fn no_channel_limit(c: Arc<Ctx>) {
+#[tokio::test]
+async fn no_channel_limit() {
+    let c = NO_LIMITS.shared().await;
     let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     for i in 0..101 {
         ws.join_ok(&format!("realtime:free-{i}"), join_payload(json!({}), None)).await;
@@ -430,7 +441,9 @@ async fn no_channel_limit(c: Arc<Ctx>) {
     assert_eq!(s["realtime"]["settings"]["limits"]["maxChannelsPerClient"], Value::Null);
 }
 
-async fn channels_per_client_limit(c: Arc<Ctx>) {
+#[tokio::test]
+async fn channels_per_client_limit() {
+    let c = RT.shared().await;
     let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     for i in 0..100 {
         ws.join_ok(&format!("realtime:many-{i}"), join_payload(json!({}), None)).await;
@@ -441,7 +454,9 @@ async fn channels_per_client_limit(c: Arc<Ctx>) {
     ws.join_ok("realtime:many-5", join_payload(json!({}), None)).await;
 }
 
-async fn events_per_second_limit(c: Arc<Ctx>) {
+#[tokio::test]
+async fn events_per_second_limit() {
+    let c = FLOOD.shared().await;
     let topic = "realtime:flood";
     let mut ws = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let jr = ws.join_ok(topic, join_payload(json!({}), None)).await;
@@ -461,7 +476,9 @@ async fn events_per_second_limit(c: Arc<Ctx>) {
     assert_eq!((r.status, r.json()), (429, json!({ "message": "You have exceeded your rate limit" })));
 }
 
-async fn http_broadcast_batch(c: Arc<Ctx>) {
+#[tokio::test]
+async fn http_broadcast_batch() {
+    let c = RT.shared().await;
     let mut ws = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
     ws.join_ok("realtime:http-b", join_payload(json!({}), None)).await;
     let body = json!({ "messages": [
@@ -482,8 +499,15 @@ async fn http_broadcast_batch(c: Arc<Ctx>) {
     assert_eq!(one, json!({ "type": "broadcast", "event": "one", "payload": { "n": 1 } }));
     let two = payload(&ws.event("realtime:http-b", "broadcast").await);
     assert_eq!(two["meta"], json!({ "id": "0b9c54f2-7f4b-4c55-9b45-6c7a0d0e7d11" }));
-    // The private one went to the private topic (anon cannot write there anyway).
-    ws.expect_silence(Duration::from_millis(300)).await;
+    // The private one went to the private topic (anon cannot write there anyway): a later
+    // public message, fanned out after it, is the next thing the public channel sees.
+    let r = c
+        .anon("POST", "/realtime/v1/api/broadcast")
+        .json(json!({ "messages": [{ "topic": "http-b", "event": "after", "payload": {} }] }))
+        .send()
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(payload(&ws.next_event("realtime:http-b", "broadcast").await)["event"], "after");
     // Errors.
     let r = c.req("POST", "/realtime/v1/api/broadcast").json(body.clone()).send().await;
     assert_eq!((r.status, r.json()), (401, json!({ "message": "Unauthorized" })));
@@ -502,7 +526,9 @@ async fn http_broadcast_batch(c: Arc<Ctx>) {
     assert_eq!(r.status, 422);
 }
 
-async fn http_broadcast_single(c: Arc<Ctx>) {
+#[tokio::test]
+async fn http_broadcast_single() {
+    let c = RT.shared().await;
     let mut v2 = connect(addr(&c), &c.anon, Vsn::V2).await.unwrap();
     let mut v1 = connect(addr(&c), &c.anon, Vsn::V1).await.unwrap();
     v2.join_ok("realtime:http-s", join_payload(json!({}), None)).await;
@@ -523,7 +549,10 @@ async fn http_broadcast_single(c: Arc<Ctx>) {
     let f = v2.event("realtime:http-s", "broadcast").await;
     let Payload::UserBroadcast(ub) = &f.payload else { panic!("kind 4 expected") };
     assert_eq!((ub.event.as_str(), &ub.data), ("blob", &UserData::Binary(vec![1, 2])));
-    v1.expect_silence(Duration::from_millis(300)).await;
+    // Not to V1: a later JSON broadcast on the same fan-out path is the next thing v1 sees.
+    let r = c.anon("POST", "/realtime/v1/api/broadcast/http-s/events/after").json(json!({})).send().await;
+    assert_eq!(r.status, 202);
+    assert_eq!(payload(&v1.next_event("realtime:http-s", "broadcast").await)["event"], "after");
     let r = c
         .anon("POST", "/realtime/v1/api/broadcast/http-s/events/x")
         .header("Content-Type", "text/plain")

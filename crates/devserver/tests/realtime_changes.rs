@@ -6,38 +6,22 @@ mod common;
 mod rtclient;
 
 use authwire_wire::frame::{Payload, Vsn};
-use common::Ctx;
+use common::{wait_for, Ctx, Fixture};
 use rtclient::{connect, join_payload, payload, Minter, Ws};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const ALICE: &str = "a1111111-1111-4111-8111-111111111111";
 const BOB: &str = "b2222222-2222-4222-8222-222222222222";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_changes() {
-    common::run(
-        "authwire-dev-rt-changes",
-        |_| {},
-        vec![
-            scenario!(setup),
-            scenario!(join_reply_and_subscribed),
-            scenario!(subscription_errors),
-            scenario!(rls_per_subscriber),
-            scenario!(filters_and_events),
-            scenario!(access_token_resubscribes),
-            scenario!(no_primary_key),
-            scenario!(database_broadcasts),
-            scenario!(pause_and_resume),
-            scenario!(insert_to_event_latency),
-        ],
-    )
-    .await;
-}
+/// The server these tests share, with [`setup_sql`] applied.
+static CHANGES: Fixture = Fixture::new("authwire-dev-rt-changes", |_| {}, Some(setup_sql));
 
-async fn setup(c: Arc<Ctx>) {
-    c.db.batch_execute(&format!(
+/// Two users and the tables of the tests. A test that inserts rows has tables of its own
+/// (`notes`/`notes_switch`, `open`/`open_pause`/`open_latency`), so no test sees another's
+/// changes.
+fn setup_sql() -> String {
+    format!(
         "insert into auth.users (id, aud, role, email) values
            ('{ALICE}', 'authenticated', 'authenticated', 'pg-alice@example.com'),
            ('{BOB}', 'authenticated', 'authenticated', 'pg-bob@example.com');
@@ -45,14 +29,18 @@ async fn setup(c: Arc<Ctx>) {
                                     meta jsonb, created_at timestamptz not null default now());
          alter table public.notes enable row level security;
          create policy own on public.notes for select to authenticated using (owner = auth.uid());
+         create table public.notes_switch (id bigserial primary key, owner uuid not null, body text);
+         alter table public.notes_switch enable row level security;
+         create policy own on public.notes_switch for select to authenticated using (owner = auth.uid());
          create table public.open (id int primary key, v text, at date);
+         create table public.open_pause (id int primary key, v text);
+         create table public.open_latency (id int primary key, v text);
          create table public.hidden (id int primary key);
          create table public.nopk (v text);
-         grant select on public.open, public.nopk to anon;
-         alter publication supabase_realtime add table public.notes, public.open, public.nopk;"
-    ))
-    .await
-    .unwrap();
+         grant select on public.open, public.open_pause, public.open_latency, public.nopk to anon;
+         alter publication supabase_realtime add table public.notes, public.notes_switch, public.open,
+           public.open_pause, public.open_latency, public.nopk;"
+    )
 }
 
 async fn user_socket(c: &Ctx, sub: &str) -> (Ws, String) {
@@ -82,7 +70,14 @@ async fn change(ws: &mut Ws, topic: &str) -> Value {
     payload(&ws.event(topic, "postgres_changes").await)
 }
 
-async fn join_reply_and_subscribed(c: Arc<Ctx>) {
+/// The next frame is a change on `topic` (nothing else arrived first).
+async fn next_change(ws: &mut Ws, topic: &str) -> Value {
+    payload(&ws.next_event(topic, "postgres_changes").await)
+}
+
+#[tokio::test]
+async fn join_reply_and_subscribed() {
+    let c = CHANGES.shared().await;
     let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
     let bindings = json!([
         { "event": "INSERT", "schema": "public", "table": "open", "filter": "id=eq.1" },
@@ -105,7 +100,9 @@ async fn join_reply_and_subscribed(c: Arc<Ctx>) {
     );
 }
 
-async fn subscription_errors(c: Arc<Ctx>) {
+#[tokio::test]
+async fn subscription_errors() {
+    let c = CHANGES.shared().await;
     let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
     let cases = [
         (json!({ "event": "*", "schema": "public", "table": "hidden" }),
@@ -136,7 +133,9 @@ async fn subscription_errors(c: Arc<Ctx>) {
     }
 }
 
-async fn rls_per_subscriber(c: Arc<Ctx>) {
+#[tokio::test]
+async fn rls_per_subscriber() {
+    let c = CHANGES.shared().await;
     let (mut a, at) = user_socket(&c, ALICE).await;
     let (mut b, bt) = user_socket(&c, BOB).await;
     let topic = "realtime:pg-notes";
@@ -196,18 +195,28 @@ async fn rls_per_subscriber(c: Arc<Ctx>) {
         assert_eq!(ev["data"]["old_record"], json!({ "id": id }));
         assert!(ev["data"].get("record").is_none());
     }
-    // Nothing else leaked to either side.
-    a.expect_silence(Duration::from_millis(300)).await;
-    b.expect_silence(Duration::from_millis(100)).await;
+    // Nothing else leaked to either side: the change feed delivers in commit order, so a
+    // later change each may see is the next frame each gets ('x' for a, 'y' for b).
     // anon sees no notes at all (no SELECT privilege or policy): only the DELETE.
     let mut anon = connect(c.server.addr(), &c.anon, Vsn::V1).await.unwrap();
     join_changes(&mut anon, topic, json!([{ "event": "*", "schema": "public", "table": "notes" }]), None).await;
-    c.db.execute("insert into public.notes (owner, body) values ($1::text::uuid, 'x')", &[&ALICE]).await.unwrap();
-    assert_eq!(change(&mut a, topic).await["data"]["record"]["body"], "x");
-    anon.expect_silence(Duration::from_millis(300)).await;
+    let x: i64 =
+        c.db.query_one("insert into public.notes (owner, body) values ($1::text::uuid, 'x') returning id", &[&ALICE])
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(next_change(&mut a, topic).await["data"]["record"]["body"], "x");
+    c.db.execute("insert into public.notes (owner, body) values ($1::text::uuid, 'y')", &[&BOB]).await.unwrap();
+    assert_eq!(next_change(&mut b, topic).await["data"]["record"]["body"], "y");
+    // anon got neither insert: the DELETE of 'x', committed after them, is its next frame.
+    c.db.execute("delete from public.notes where id = $1", &[&x]).await.unwrap();
+    let ev = next_change(&mut anon, topic).await;
+    assert_eq!((ev["data"]["type"].as_str(), &ev["data"]["old_record"]), (Some("DELETE"), &json!({ "id": x })));
 }
 
-async fn filters_and_events(c: Arc<Ctx>) {
+#[tokio::test]
+async fn filters_and_events() {
+    let c = CHANGES.shared().await;
     let mut ws = connect(c.server.addr(), &c.anon, Vsn::V1).await.unwrap();
     let topic = "realtime:pg-open";
     let ids = join_changes(
@@ -245,33 +254,53 @@ async fn filters_and_events(c: Arc<Ctx>) {
     let ev = change(&mut ws, topic).await;
     assert_eq!(ev["data"]["record"], json!({ "id": 10, "v": null, "at": "1999-12-31" }));
     assert_eq!(ev["ids"], json!([ids[4]]));
-    ws.expect_silence(Duration::from_millis(300)).await;
     c.db.batch_execute("delete from public.open").await.unwrap();
-    let _ = change(&mut ws, topic).await; // id 4 (gte.3)
-    let _ = change(&mut ws, topic).await; // id 10
-    let _ = change(&mut ws, topic).await; // id 11
-    ws.expect_silence(Duration::from_millis(200)).await;
+    // Nothing for the insert of 11: the changes committed after it come next, in order.
+    let ev = next_change(&mut ws, topic).await; // id 4 (gte.3)
+    assert_eq!(ev["data"]["type"], "DELETE");
+    let _ = next_change(&mut ws, topic).await; // id 10
+    let _ = next_change(&mut ws, topic).await; // id 11
+                                               // Nothing for the delete of 1 (not gte.3): a later matching insert is the next frame.
+    c.db.batch_execute("insert into public.open (id, v) values (1, 'again')").await.unwrap();
+    let ev = next_change(&mut ws, topic).await;
+    assert_eq!((ev["data"]["type"].as_str(), ev["data"]["record"]["id"].as_i64()), (Some("INSERT"), Some(1)));
 }
 
-async fn access_token_resubscribes(c: Arc<Ctx>) {
+#[tokio::test]
+async fn access_token_resubscribes() {
+    let c = CHANGES.shared().await;
     let m = Minter::new(&c.jwt_secret);
     let (mut ws, at) = user_socket(&c, ALICE).await;
     let topic = "realtime:pg-switch";
-    join_changes(&mut ws, topic, json!([{ "event": "INSERT", "schema": "public", "table": "notes" }]), Some(&at)).await;
+    join_changes(
+        &mut ws,
+        topic,
+        json!([{ "event": "INSERT", "schema": "public", "table": "notes_switch" }]),
+        Some(&at),
+    )
+    .await;
     let jr = ws.push(None, topic, "access_token", json!({ "access_token": m.user(BOB, None, 600) })).await;
     let _ = jr;
     let sys = subscribed(&mut ws, topic).await;
     assert_eq!(sys["message"], "Subscribed to PostgreSQL");
-    c.db.execute("insert into public.notes (owner, body) values ($1::text::uuid, 'for alice')", &[&ALICE])
+    c.db.execute("insert into public.notes_switch (owner, body) values ($1::text::uuid, 'for alice')", &[&ALICE])
         .await
         .unwrap();
-    c.db.execute("insert into public.notes (owner, body) values ($1::text::uuid, 'for bob')", &[&BOB]).await.unwrap();
+    c.db.execute("insert into public.notes_switch (owner, body) values ($1::text::uuid, 'for bob')", &[&BOB])
+        .await
+        .unwrap();
     let ev = change(&mut ws, topic).await;
     assert_eq!(ev["data"]["record"]["body"], "for bob");
-    ws.expect_silence(Duration::from_millis(300)).await;
+    // And not 'for alice' afterwards: a later row for bob is the next frame.
+    c.db.execute("insert into public.notes_switch (owner, body) values ($1::text::uuid, 'bob again')", &[&BOB])
+        .await
+        .unwrap();
+    assert_eq!(next_change(&mut ws, topic).await["data"]["record"]["body"], "bob again");
 }
 
-async fn no_primary_key(c: Arc<Ctx>) {
+#[tokio::test]
+async fn no_primary_key() {
+    let c = CHANGES.shared().await;
     let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
     let topic = "realtime:pg-nopk";
     join_changes(&mut ws, topic, json!([{ "event": "*", "schema": "public", "table": "nopk" }]), None).await;
@@ -281,7 +310,9 @@ async fn no_primary_key(c: Arc<Ctx>) {
     assert_eq!(ev["data"]["record"], json!({}));
 }
 
-async fn database_broadcasts(c: Arc<Ctx>) {
+#[tokio::test]
+async fn database_broadcasts() {
+    let c = CHANGES.shared().await;
     let mut v2 = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
     let mut v1 = connect(c.server.addr(), &c.anon, Vsn::V1).await.unwrap();
     v2.join_ok("realtime:dbb", join_payload(json!({}), None)).await;
@@ -306,30 +337,61 @@ async fn database_broadcasts(c: Arc<Ctx>) {
     );
 }
 
-async fn pause_and_resume(c: Arc<Ctx>) {
+#[tokio::test]
+async fn pause_and_resume() {
+    // Exclusive: the pause holds the feed of the whole server.
+    let c = CHANGES.exclusive().await;
     let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
     let topic = "realtime:pg-pause";
-    join_changes(&mut ws, topic, json!([{ "event": "INSERT", "schema": "public", "table": "open" }]), None).await;
+    join_changes(&mut ws, topic, json!([{ "event": "INSERT", "schema": "public", "table": "open_pause" }]), None).await;
     let r = c.service("POST", "/_dev/faults").json(json!({ "realtime": { "pauseChanges": true } })).send().await;
     assert_eq!(r.status, 200);
-    c.db.batch_execute("insert into public.open (id) values (500)").await.unwrap();
-    ws.expect_silence(Duration::from_millis(400)).await;
+    // From the first paused tick on, the feed reads nothing (its ticks run one after another).
+    paused_tick(&c).await;
+    let before = c.realtime_stats().await;
+    c.db.batch_execute("insert into public.open_pause (id) values (500)").await.unwrap();
+    // Decoding sees flushed WAL only: once the insert is flushed, a tick that read the slot
+    // would get it. The feed passed over it: a paused tick came after the flush, and the
+    // server's counters say no tick read the slot and no change was delivered meanwhile.
+    let lsn: String = c.db.query_one("select pg_current_wal_insert_lsn()::text", &[]).await.unwrap().get(0);
+    wait_for("the insert to be flushed", Duration::from_secs(10), || async {
+        let r = c.db.query_one("select pg_current_wal_flush_lsn() >= $1::text::pg_lsn", &[&lsn]).await.unwrap();
+        r.get::<_, bool>(0).then_some(())
+    })
+    .await;
+    paused_tick(&c).await;
+    let after = c.realtime_stats().await;
+    assert_eq!((&after["feedPolls"], &after["changesDelivered"]), (&before["feedPolls"], &before["changesDelivered"]));
     c.service("POST", "/_dev/faults").json(json!({ "realtime": { "pauseChanges": false } })).send().await;
-    assert_eq!(change(&mut ws, topic).await["data"]["record"]["id"], 500);
+    assert_eq!(next_change(&mut ws, topic).await["data"]["record"]["id"], 500);
 }
 
-async fn insert_to_event_latency(c: Arc<Ctx>) {
+/// Waits for a tick of the change feed that the `pauseChanges` fault made skip the slot.
+async fn paused_tick(c: &Ctx) {
+    let paused = c.realtime_stats().await["feedPollsPaused"].as_u64().unwrap();
+    wait_for("a paused tick of the change feed", Duration::from_secs(10), || async {
+        (c.realtime_stats().await["feedPollsPaused"].as_u64().unwrap() > paused).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn insert_to_event_latency() {
+    // Exclusive: the latency is that of an idle server.
+    let c = CHANGES.exclusive().await;
     let mut ws = connect(c.server.addr(), &c.anon, Vsn::V2).await.unwrap();
     let topic = "realtime:pg-latency";
-    join_changes(&mut ws, topic, json!([{ "event": "INSERT", "schema": "public", "table": "open" }]), None).await;
+    join_changes(&mut ws, topic, json!([{ "event": "INSERT", "schema": "public", "table": "open_latency" }]), None)
+        .await;
     let mut ms = Vec::new();
     for i in 0..50 {
         let t = Instant::now();
-        c.db.execute("insert into public.open (id, v) values ($1, 'lat')", &[&(1000 + i)]).await.unwrap();
+        c.db.execute("insert into public.open_latency (id, v) values ($1, 'lat')", &[&(1000 + i)]).await.unwrap();
         let ev = change(&mut ws, topic).await;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(ev["data"]["record"]["id"], 1000 + i);
-        // Spread the inserts over the poll interval.
+        // Spread the inserts over the poll interval (the jitter is the point: a measurement,
+        // not a wait for anything).
         tokio::time::sleep(Duration::from_millis((i % 7) as u64 * 9)).await;
     }
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap());

@@ -3,28 +3,15 @@
 
 mod common;
 
-use common::{email, Ctx};
+use common::{email, Ctx, Fixture};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgrest() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rest.sql");
-    common::run(
-        "authwire-dev-rest",
-        move |c| c.sql = vec![fixture],
-        vec![
-            scenario!(rls_with_two_users),
-            scenario!(query_grammar),
-            scenario!(writes),
-            scenario!(errors),
-            scenario!(claims_reach_sql),
-            scenario!(injection_attempts_are_harmless),
-            scenario!(postgrest_js),
-        ],
-    )
-    .await;
-}
+/// The server these tests share, with the REST fixture migration (`tests/fixtures/rest.sql`).
+static REST: Fixture = Fixture::new(
+    "authwire-dev-rest",
+    |c| c.sql = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rest.sql")],
+    None,
+);
 
 struct User {
     id: String,
@@ -36,7 +23,10 @@ async fn user(ctx: &Ctx, tag: &str) -> User {
     User { id: t["user"]["id"].as_str().unwrap().into(), at: t["access_token"].as_str().unwrap().into() }
 }
 
-async fn rls_with_two_users(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn rls_with_two_users() {
+    // Exclusive: it compares two service-role reads of the whole `todos` table.
+    let ctx = REST.exclusive().await;
     let (a, b) = (user(&ctx, "rls-a").await, user(&ctx, "rls-b").await);
     let r = ctx
         .user("POST", "/rest/v1/todos", &a.at)
@@ -91,7 +81,9 @@ async fn rls_with_two_users(ctx: Arc<Ctx>) {
     assert_eq!(r.json().as_array().unwrap().len(), 3);
 }
 
-async fn query_grammar(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn query_grammar() {
+    let ctx = REST.shared().await;
     let get = |p: &str| ctx.anon("GET", p).send();
     assert_eq!(get("/rest/v1/notices?id=eq.2").await.json(), json!([{ "id": 2, "body": "world" }]));
     assert_eq!(
@@ -137,7 +129,9 @@ async fn query_grammar(ctx: Arc<Ctx>) {
     assert_eq!(r.json(), json!([{ "title": "m" }]));
 }
 
-async fn writes(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn writes() {
+    let ctx = REST.shared().await;
     let a = user(&ctx, "writes").await;
     let post = |body: Value| {
         ctx.user("POST", "/rest/v1/todos", &a.at).header("Prefer", "return=representation").json(body).send()
@@ -205,20 +199,23 @@ async fn writes(ctx: Arc<Ctx>) {
     }
     // The service role writes where RLS would refuse.
     let r = ctx
-        .service("POST", "/rest/v1/notices")
+        .service("POST", "/rest/v1/notices_w")
         .header("Prefer", "return=representation")
         .json(json!({ "id": 9, "body": "svc" }))
         .send()
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let r = ctx.anon("POST", "/rest/v1/notices").json(json!({ "id": 10, "body": "anon" })).send().await;
+    let r = ctx.anon("POST", "/rest/v1/notices_w").json(json!({ "id": 10, "body": "anon" })).send().await;
     assert_eq!(r.status, 401);
-    let r = ctx.service("POST", "/rest/v1/notices").json(json!({ "id": 9, "body": "dup" })).send().await;
+    let r = ctx.service("POST", "/rest/v1/notices_w").json(json!({ "id": 9, "body": "dup" })).send().await;
     assert_eq!((r.status, r.json()["code"].clone()), (409, json!("23505")));
-    ctx.service("DELETE", "/rest/v1/notices?id=eq.9").send().await;
+    ctx.service("DELETE", "/rest/v1/notices_w?id=eq.9").send().await;
 }
 
-async fn errors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn errors() {
+    // Exclusive: the `tokenTtl` fault applies to the next token the server issues, anyone's.
+    let ctx = REST.exclusive().await;
     let r = ctx.anon("GET", "/rest/v1/nope").send().await;
     assert_eq!(r.status, 404);
     let j = r.json();
@@ -266,7 +263,9 @@ async fn errors(ctx: Arc<Ctx>) {
     assert_eq!((r.status, r.json()["code"].clone()), (401, json!("42501")), "{}", r.text);
 }
 
-async fn claims_reach_sql(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn claims_reach_sql() {
+    let ctx = REST.shared().await;
     let e = email("whoami");
     let t = ctx.signup(&e, "hunter22").await;
     let at = t["access_token"].as_str().unwrap();
@@ -283,22 +282,24 @@ async fn claims_reach_sql(ctx: Arc<Ctx>) {
     assert_eq!((&r[0]["uid"], &r[0]["role"], &r[0]["db_role"]), (&Value::Null, &json!("anon"), &json!("anon")));
 }
 
-async fn injection_attempts_are_harmless(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn injection_attempts_are_harmless() {
+    let ctx = REST.shared().await;
     let attempts = [
-        "/rest/v1/notices%3Bdrop%20table%20notices",
-        "/rest/v1/notices%22%3B%20drop%20table%20notices%3B%20--",
-        "/rest/v1/notices?select=id%3Bdrop%20table%20notices",
-        "/rest/v1/notices?select=id,body%22)%20from%20notices%3Bdrop%20table%20notices%3B--",
-        "/rest/v1/notices?id=eq.1%3Bdrop%20table%20notices",
-        "/rest/v1/notices?id=eq.1'%20or%20'1'='1",
-        "/rest/v1/notices?body=eq.x'%3B%20drop%20table%20notices%3B%20--",
-        "/rest/v1/notices?body=in.(a,b)%3Bdrop%20table%20notices",
-        "/rest/v1/notices?body=in.(%22a%22)%3B%20drop%20table%20notices",
-        "/rest/v1/notices?order=id%3Bdrop%20table%20notices",
-        "/rest/v1/notices?order=id.desc%3Bdrop",
-        "/rest/v1/notices?id%3D1%20or%201%3D1=eq.1",
-        "/rest/v1/notices?limit=1%3Bdrop%20table%20notices",
-        "/rest/v1/notices?body=like.%25'%20or%201=1--",
+        "/rest/v1/notices_i%3Bdrop%20table%20notices_i",
+        "/rest/v1/notices_i%22%3B%20drop%20table%20notices_i%3B%20--",
+        "/rest/v1/notices_i?select=id%3Bdrop%20table%20notices_i",
+        "/rest/v1/notices_i?select=id,body%22)%20from%20notices_i%3Bdrop%20table%20notices_i%3B--",
+        "/rest/v1/notices_i?id=eq.1%3Bdrop%20table%20notices_i",
+        "/rest/v1/notices_i?id=eq.1'%20or%20'1'='1",
+        "/rest/v1/notices_i?body=eq.x'%3B%20drop%20table%20notices_i%3B%20--",
+        "/rest/v1/notices_i?body=in.(a,b)%3Bdrop%20table%20notices_i",
+        "/rest/v1/notices_i?body=in.(%22a%22)%3B%20drop%20table%20notices_i",
+        "/rest/v1/notices_i?order=id%3Bdrop%20table%20notices_i",
+        "/rest/v1/notices_i?order=id.desc%3Bdrop",
+        "/rest/v1/notices_i?id%3D1%20or%201%3D1=eq.1",
+        "/rest/v1/notices_i?limit=1%3Bdrop%20table%20notices_i",
+        "/rest/v1/notices_i?body=like.%25'%20or%201=1--",
         "/rest/v1/pg_catalog.pg_authid",
         "/rest/v1/..%2Fauth.users",
     ];
@@ -313,34 +314,36 @@ async fn injection_attempts_are_harmless(ctx: Arc<Ctx>) {
         assert!(r.status < 500, "{path}: {} {}", r.status, r.text);
     }
     let r = ctx
-        .service("POST", "/rest/v1/notices")
-        .json(json!({ "id": 20, "body\"); drop table notices; --": "x" }))
+        .service("POST", "/rest/v1/notices_i")
+        .json(json!({ "id": 20, "body\"); drop table notices_i; --": "x" }))
         .send()
         .await;
     assert_eq!(r.status, 400);
     let r = ctx
-        .service("POST", "/rest/v1/notices?columns=id,body%22)%3Bdrop%20table%20notices%3B--")
+        .service("POST", "/rest/v1/notices_i?columns=id,body%22)%3Bdrop%20table%20notices_i%3B--")
         .json(json!({ "id": 21 }))
         .send()
         .await;
     assert_eq!(r.status, 400);
     let r = ctx
-        .service("POST", "/rest/v1/notices")
+        .service("POST", "/rest/v1/notices_i")
         .header("Prefer", "return=representation")
         .json(json!({ "id": 22, "body": "'); drop table notices; --" }))
         .send()
         .await;
     assert_eq!(r.json()[0]["body"], "'); drop table notices; --");
     // Still there, with its rows; auth.users is not reachable through /rest/v1.
-    let r = ctx.anon("GET", "/rest/v1/notices?select=id&id=lt.4").send().await;
+    let r = ctx.anon("GET", "/rest/v1/notices_i?select=id&id=lt.4").send().await;
     assert_eq!(r.json().as_array().unwrap().len(), 3, "{}", r.text);
-    let n = ctx.db.query_one("select count(*) from public.notices", &[]).await.unwrap();
+    let n = ctx.db.query_one("select count(*) from public.notices_i", &[]).await.unwrap();
     assert!(n.get::<_, i64>(0) >= 4);
     let r = ctx.service("GET", "/rest/v1/users").send().await;
     assert_eq!(r.status, 404);
 }
 
-async fn postgrest_js(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn postgrest_js() {
+    let ctx = REST.shared().await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/postgrest.mjs");
     let has_client =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/@supabase/postgrest-js").exists();

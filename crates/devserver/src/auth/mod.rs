@@ -37,6 +37,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 pub(crate) use access::bearer;
 pub(crate) use faults::AuthFaults;
+pub(crate) use refresh::presented as presented_refresh_token;
 
 /// Per-server auth state besides the database.
 #[derive(Debug, Default)]

@@ -44,6 +44,12 @@ fn validate(token: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The refresh token a refresh grant's body presents, if any (for `/_dev/events`, which
+/// records its fingerprint).
+pub(crate) fn presented(body: &[u8]) -> Option<String> {
+    super::parse_body::<Params>(body).ok().map(|p| p.refresh_token).filter(|t| !t.is_empty())
+}
+
 /// The error an injected `failRefresh` fault answers with.
 fn injected(status: u16, body: Option<serde_json::Value>) -> ApiError {
     if let Some(body) = body {

@@ -7,6 +7,7 @@
 use super::authz::{self, StrictRefusal};
 use super::{socket, ConnInfo};
 use crate::config::Mode;
+use crate::events::{By, Event, TokenInfo};
 use crate::http::{is_loopback_origin, unix_now, Shared};
 use crate::jwt::JwtError;
 use authwire_wire::frame::Vsn;
@@ -15,7 +16,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::header::{self, HeaderMap};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -119,7 +120,7 @@ pub(crate) async fn authenticate(state: &Shared, raw: Option<&str>) -> Result<Co
     if rt.joins.exceeded(limits.max_joins_per_second, std::time::Instant::now()) {
         return Err(Refusal::realtime("too_many_joins", 429, "Too many joins per second"));
     }
-    Ok(ConnInfo { vsn: Vsn::V1, token, claims, headers: String::from("{}") })
+    Ok(ConnInfo { id: 0, vsn: Vsn::V1, token, claims, headers: String::from("{}") })
 }
 
 /// The `x-*` request headers (except the key) as a JSON object, for `request.headers`.
@@ -136,9 +137,16 @@ fn x_headers(headers: &HeaderMap) -> String {
     Value::Object(m).to_string()
 }
 
+/// The text of a refusal body for `/_dev/events` (`error`, else `message`).
+fn refusal_text(body: Option<&Value>) -> Option<Box<str>> {
+    let b = body?;
+    b.get("error").or_else(|| b.get("message")).and_then(Value::as_str).map(Into::into)
+}
+
 /// `GET /realtime/v1/websocket`, `GET /socket/websocket`.
 pub(super) async fn websocket(
     State(state): State<Shared>,
+    uri: Uri,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -148,16 +156,31 @@ pub(super) async fn websocket(
         Err(rejection) => return rejection.into_response(),
     };
     let rt = state.realtime.clone();
+    let path = if uri.path() == "/socket/websocket" { "/socket/websocket" } else { "/realtime/v1/websocket" };
+    let params = query.map(|q| q.0).unwrap_or_default();
+    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let header_token = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    let raw = header_token.or(param("apikey"));
+    // What `/_dev/events` records of a refusal: status, body text, the presented token.
+    let refused = |status: StatusCode, body: Option<&Value>| {
+        let token = raw.and_then(TokenInfo::of);
+        state.events.record(Event::WsRefused {
+            path,
+            status: status.as_u16(),
+            error: refusal_text(body),
+            user: token.as_ref().and_then(|t| t.user()),
+            token,
+        });
+    };
     // A page from a foreign origin may not open a socket to a development server.
     if let Some(origin) = headers.get(header::ORIGIN) {
         if !origin.to_str().is_ok_and(is_loopback_origin) {
             rt.stats.rejected("origin_not_allowed");
-            return (StatusCode::FORBIDDEN, Json(json!({ "message": "WebSocket allowed for loopback origins only" })))
-                .into_response();
+            let body = json!({ "message": "WebSocket allowed for loopback origins only" });
+            refused(StatusCode::FORBIDDEN, Some(&body));
+            return (StatusCode::FORBIDDEN, Json(body)).into_response();
         }
     }
-    let params = query.map(|q| q.0).unwrap_or_default();
-    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     // Serializer negotiation comes before the socket's own checks: 403, empty body.
     let vsn = match param("vsn") {
         None => Vsn::V1,
@@ -165,24 +188,40 @@ pub(super) async fn websocket(
             Some(v) => v,
             None => {
                 rt.stats.rejected("invalid_vsn");
+                refused(StatusCode::FORBIDDEN, None);
                 return StatusCode::FORBIDDEN.into_response();
             }
         },
     };
-    let header_token = headers.get("x-api-key").and_then(|v| v.to_str().ok());
-    let raw = header_token.or(param("apikey"));
     match authenticate(&state, raw).await {
         Ok(mut conn) => {
+            conn.id = rt.next_id();
             conn.vsn = vsn;
             conn.headers = x_headers(&headers);
             rt.stats.connections_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // Recorded before the upgrade answer, so a client that sees its socket open finds it.
+            let token = TokenInfo::with_claims(&conn.token, &conn.claims);
+            state.events.record(Event::WsOpen {
+                conn: conn.id,
+                path,
+                vsn: vsn.as_str(),
+                mode: rt.settings.mode.as_str(),
+                apikey_role: conn.claims.role().map(Into::into),
+                user: token.user(),
+                token: Some(token),
+            });
+            let (id, events_state) = (conn.id, state.clone());
             ws.max_frame_size(MAX_FRAME_BYTES)
                 .max_message_size(MAX_FRAME_BYTES)
+                .on_failed_upgrade(move |_| {
+                    events_state.events.record(Event::WsClose { conn: id, by: By::Client, code: None, reason: None });
+                })
                 .on_upgrade(move |socket| socket::run(state, socket, conn))
         }
         Err(refusal) => {
             rt.stats.rejected(refusal.code);
             tracing::info!(code = refusal.code, "socket handshake refused");
+            refused(refusal.status, refusal.body.as_ref());
             tokio::time::sleep(rt.settings.connect_error_backoff).await;
             refusal.into_response()
         }

@@ -5,10 +5,9 @@
 //! The lock is never held across an `.await`: fan-out only queues messages on the
 //! sockets' outboxes.
 
-use super::presence::{Diff, Presence};
+use super::presence::{Diff, Meta, Presence};
 use super::socket::{FanMsg, Outbound, SocketHandle};
 use super::ChanId;
-use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -105,7 +104,7 @@ impl Hub {
 
     /// Tracks `chan`'s meta; the diff goes to every member that may read presence. False
     /// when the same meta was already tracked (nothing sent).
-    pub(crate) fn track(&self, key: &TopicKey, chan: ChanId, pkey: &str, meta: Map<String, Value>) -> bool {
+    pub(crate) fn track(&self, key: &TopicKey, chan: ChanId, pkey: &str, meta: Meta) -> bool {
         let mut topics = self.lock();
         let t = topics.entry(key.clone()).or_default();
         match t.presence.track(chan, pkey, meta) {

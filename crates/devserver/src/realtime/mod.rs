@@ -77,6 +77,8 @@ impl Settings {
 /// What the handshake established for a socket.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnInfo {
+    /// The socket's id (`conn` in `/_dev/events`), given when the handshake is accepted.
+    pub(crate) id: SocketId,
     pub(crate) vsn: Vsn,
     /// The connect token: the JWT the socket authenticated with (after gateway mapping).
     pub(crate) token: String,

@@ -1,11 +1,64 @@
 //! Presence state of one topic: key → metas, each meta tagged with the server's `phx_ref`
 //! (protocol reference §7). Pure data; the hub fans the diffs out.
+//!
+//! Metas are held as serde_json maps because presence state is rendered the way the real
+//! server renders its Elixir maps: keys sorted, a repeated key keeping its last value,
+//! numbers re-encoded. A tracked payload arrives as the frame codec's
+//! `authwire_wire::json::Value` and becomes a [`Meta`] here, once.
 
+use authwire_wire::json::Value as WireValue;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::ChanId;
+
+/// serde_json's nesting limit (containers), which a tracked payload must respect to be kept.
+const SERDE_MAX_NESTING: usize = 127;
+
+/// A tracked meta (without `phx_ref`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Meta(Map<String, Value>);
+
+impl Meta {
+    /// The meta of a `track` payload object. The result is what serde_json reads from the
+    /// payload's compact text: a number it cannot represent (beyond `f64`) or nesting past its
+    /// limit makes the meta empty.
+    pub(crate) fn from_wire(payload: &WireValue) -> Meta {
+        match to_serde(payload, 0) {
+            Some(Value::Object(m)) => Meta(m),
+            _ => Meta::default(),
+        }
+    }
+
+    /// The length of the meta's JSON text (what the payload size limit measures).
+    pub(crate) fn encoded_len(&self) -> usize {
+        serde_json::to_string(&self.0).map_or(0, |s| s.len())
+    }
+}
+
+/// Converts a wire value, member by member: numbers through serde_json's own number reader,
+/// objects into maps (the last of a repeated key wins, as when serde_json parses text).
+fn to_serde(v: &WireValue, nesting: usize) -> Option<Value> {
+    let inner = nesting + 1;
+    Some(match v {
+        WireValue::Null => Value::Null,
+        WireValue::Bool(b) => Value::Bool(*b),
+        WireValue::Num(text) => Value::Number(text.parse().ok()?),
+        WireValue::Str(s) => Value::String(s.clone()),
+        WireValue::Arr(items) if inner <= SERDE_MAX_NESTING => {
+            Value::Array(items.iter().map(|i| to_serde(i, inner)).collect::<Option<_>>()?)
+        }
+        WireValue::Obj(members) if inner <= SERDE_MAX_NESTING => {
+            let mut m = Map::new();
+            for (k, v) in members {
+                m.insert(k.clone(), to_serde(v, inner)?);
+            }
+            Value::Object(m)
+        }
+        WireValue::Arr(_) | WireValue::Obj(_) => return None,
+    })
+}
 
 /// One tracked meta.
 #[derive(Debug, Clone)]
@@ -14,12 +67,12 @@ struct Entry {
     phx_ref: String,
     phx_ref_prev: Option<String>,
     /// The tracked object, without `phx_ref`.
-    meta: Map<String, Value>,
+    meta: Meta,
 }
 
 impl Entry {
     fn to_json(&self, with_prev: bool) -> Value {
-        let mut m = self.meta.clone();
+        let mut m = self.meta.0.clone();
         m.insert("phx_ref".into(), Value::String(self.phx_ref.clone()));
         if with_prev {
             if let Some(p) = &self.phx_ref_prev {
@@ -94,7 +147,7 @@ impl Presence {
 
     /// Tracks (or updates) `chan`'s meta under `key`. `None` when nothing changed (same meta
     /// tracked again).
-    pub(crate) fn track(&mut self, chan: ChanId, key: &str, meta: Map<String, Value>) -> Option<Diff> {
+    pub(crate) fn track(&mut self, chan: ChanId, key: &str, meta: Meta) -> Option<Diff> {
         let mut diff = Diff::default();
         let mut prev = None;
         if let Some((ki, ei)) = self.find(chan) {
@@ -145,11 +198,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
+    fn obj(v: Value) -> Meta {
+        Meta::from_wire(&authwire_wire::json::parse(&v.to_string()).unwrap())
     }
 
     #[test]
@@ -179,6 +229,33 @@ mod tests {
         p.untrack(2);
         assert!(p.is_empty());
         assert_eq!(p.state_json(), "{}");
+    }
+
+    /// `Meta::from_wire` equals what the old path produced: the wire value written back to
+    /// text and parsed by serde_json (an unparsable text gave an empty meta).
+    #[test]
+    fn meta_is_what_serde_json_reads_from_the_compact_text() {
+        let deep = |n: usize| format!("{{\"d\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+        let mut cases = vec![
+            r#"{"b":1,"a":{"z":[1,2.50,-0,1e2,1E+21,12345678901234567890123],"y":null},"c":"\ud800x\u00e9"}"#
+                .to_owned(),
+            r#"{"k":1,"k":2,"k":{"x":true}}"#.to_owned(),
+            r#"{"big":1e400}"#.to_owned(),
+            r#"{"n":-12345678901234567890}"#.to_owned(),
+            "{}".to_owned(),
+        ];
+        for n in [120, 125, 126, 127] {
+            cases.push(deep(n));
+        }
+        for text in cases {
+            let wire = authwire_wire::json::parse(&text).unwrap();
+            let old = match serde_json::from_str::<Value>(&wire.to_json()) {
+                Ok(Value::Object(m)) => m,
+                _ => Map::new(),
+            };
+            assert_eq!(Meta::from_wire(&wire).0, old, "{text}");
+            assert_eq!(Meta::from_wire(&wire).encoded_len(), Value::Object(old).to_string().len(), "{text}");
+        }
     }
 
     #[test]

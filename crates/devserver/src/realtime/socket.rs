@@ -4,12 +4,16 @@
 //!
 //! Like a Phoenix socket, frames are handled one at a time: a join (with its policy checks
 //! and its error delay) holds up the frames behind it.
+//!
+//! Every decoded frame in, frame out and the close are recorded in `/_dev/events` — before
+//! the frame is handled or written, so a client that saw a frame finds its record.
 
 use super::channel::Channel;
 use super::{ChanId, ConnInfo, Realtime, SocketId};
+use crate::events::{self, By, TokenInfo};
 use crate::http::Shared;
 use authwire_wire::frame::{self, Frame, Payload, Side, UserBroadcast, UserData, Vsn, WireMsg};
-use authwire_wire::json::ObjectWriter;
+use authwire_wire::json::{self, ObjectWriter};
 use authwire_wire::realtime::{reply_payload, Event, PHOENIX_TOPIC, TOPIC_PREFIX};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use std::collections::HashMap;
@@ -128,6 +132,10 @@ pub(super) struct Session {
     pub(super) closing: watch::Receiver<Option<CloseHow>>,
     /// Set when the loop must end after the current step.
     pub(super) ended: bool,
+    /// The connect token's `sub` (who frames outside a joined channel are for).
+    user: Option<Arc<str>>,
+    /// Set once the socket's end is in `/_dev/events`.
+    close_recorded: bool,
 }
 
 impl Session {
@@ -142,7 +150,7 @@ pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
     let (tx, mut rx) = mpsc::channel(OUTBOX);
     let (close_tx, close_rx) = watch::channel(None);
     let handle = Arc::new(SocketHandle {
-        id: rt.next_id(),
+        id: conn.id,
         tx,
         close: close_tx,
         users: Mutex::new(conn.claims.sub().map(|s| vec![s.to_owned()]).unwrap_or_default()),
@@ -151,6 +159,7 @@ pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
     rt.register(handle.clone());
     let mut stop = rt.stopping();
     let mut closing = close_rx.clone();
+    let user = conn.claims.sub().map(Arc::from);
     let mut s = Session {
         state,
         handle: handle.clone(),
@@ -160,6 +169,8 @@ pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
         last_in: Instant::now(),
         closing: close_rx,
         ended: false,
+        user,
+        close_recorded: false,
     };
     tracing::debug!(socket = handle.id, vsn = s.conn.vsn.as_str(), "socket connected");
     while !s.ended {
@@ -196,6 +207,8 @@ pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
             _ = tokio::time::sleep_until(deadline) => s.on_deadline().await,
         }
     }
+    // Ended without a close frame either way (the peer went away, a read or write failed).
+    s.record_close(By::Client, None, None);
     s.teardown_all();
     s.rt().unregister(handle.id);
     tracing::debug!(socket = handle.id, "socket closed");
@@ -221,8 +234,25 @@ impl Session {
         }
     }
 
+    /// Records how the socket ended (the first cause only).
+    fn record_close(&mut self, by: By, code: Option<u16>, reason: Option<&str>) {
+        if !std::mem::replace(&mut self.close_recorded, true) {
+            let reason = reason.map(Into::into);
+            self.state.events.record(events::Event::WsClose { conn: self.handle.id, by, code, reason });
+        }
+    }
+
+    /// Who the socket acts for on `topic`: the channel's token, else the connect token.
+    fn user_on(&self, topic: &str) -> Option<Arc<str>> {
+        self.channels.get(topic).map_or_else(|| self.user.clone(), |c| c.user.clone())
+    }
+
     /// Sends a close frame (or drops the connection) and ends the loop.
     pub(super) async fn close_socket(&mut self, how: CloseHow) {
+        match &how {
+            CloseHow::Code(code, reason) => self.record_close(By::Server, Some(*code), Some(reason)),
+            CloseHow::Abrupt => self.record_close(By::Server, None, None),
+        }
         if let CloseHow::Code(code, reason) = how {
             let frame = CloseFrame { code, reason: reason.into() };
             tokio::time::timeout(Duration::from_secs(1), self.ws.send(Message::Close(Some(frame)))).await.ok();
@@ -236,7 +266,11 @@ impl Session {
             Message::Text(t) => WireMsg::Text(t.as_str().to_owned()),
             Message::Binary(b) => WireMsg::Binary(b.to_vec()),
             Message::Ping(_) | Message::Pong(_) => return,
-            Message::Close(_) => {
+            Message::Close(frame) => {
+                match frame {
+                    Some(f) => self.record_close(By::Client, Some(f.code), Some(f.reason.as_str())),
+                    None => self.record_close(By::Client, None, None),
+                }
                 self.ended = true;
                 return;
             }
@@ -247,7 +281,10 @@ impl Session {
             return;
         }
         match frame::decode(&wire, self.conn.vsn, Side::Client) {
-            Ok(f) => self.on_frame(f).await,
+            Ok(f) => {
+                self.record_in(&f);
+                self.on_frame(f).await
+            }
             Err(e) => {
                 // The socket stays open (protocol reference §2.2).
                 tracing::info!(socket = self.handle.id, code = e.code(), "MalformedWebSocketMessage: frame dropped");
@@ -285,8 +322,62 @@ impl Session {
         .await;
     }
 
-    /// Sends one frame. A failed send ends the connection.
+    /// Records a decoded client frame (`token` for joins and `access_token` pushes).
+    fn record_in(&self, f: &Frame) {
+        let token = match (&f.payload, f.event.as_str()) {
+            (Payload::Json(p), "phx_join" | "access_token") => {
+                json::field(p, "access_token").ok().flatten().and_then(json::str_of).and_then(|t| TokenInfo::of(&t))
+            }
+            _ => None,
+        };
+        self.state.events.record(events::Event::FrameIn {
+            conn: self.handle.id,
+            topic: f.topic.as_str().into(),
+            event: f.event.as_str().into(),
+            msg_ref: f.msg_ref.as_deref().map(Into::into),
+            join_ref: f.join_ref.as_deref().map(Into::into),
+            user: self.user_on(&f.topic),
+            token,
+        });
+    }
+
+    /// Records a frame about to be sent as `user`.
+    fn record_out(&self, f: &Frame, user: Option<Arc<str>>) {
+        let text = |raw: Option<&str>| raw.and_then(json::str_of).map(Into::into);
+        let (status, user_event, msg_id) = match (&f.payload, f.event.as_str()) {
+            (Payload::Json(p), "phx_reply") => (text(json::field(p, "status").ok().flatten()), None, None),
+            (Payload::Json(p), "broadcast") => {
+                let fields = json::fields(p).unwrap_or_default();
+                let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+                let id = get("meta").and_then(|m| json::field(m, "id").ok().flatten());
+                (None, text(get("event")), text(id))
+            }
+            (Payload::UserBroadcast(ub), _) => {
+                let id = json::field(&ub.metadata, "id").ok().flatten();
+                (None, Some(ub.event.as_str().into()), text(id))
+            }
+            _ => (None, None, None),
+        };
+        self.state.events.record(events::Event::FrameOut {
+            conn: self.handle.id,
+            topic: f.topic.as_str().into(),
+            event: f.event.as_str().into(),
+            msg_ref: f.msg_ref.as_deref().map(Into::into),
+            status,
+            user,
+            user_event,
+            msg_id,
+        });
+    }
+
+    /// Sends one frame for whoever the socket acts for on its topic.
     pub(super) async fn send(&mut self, f: &Frame) {
+        let user = self.user_on(&f.topic);
+        self.send_as(f, user).await;
+    }
+
+    /// Sends one frame, recorded as sent to `user`. A failed send ends the connection.
+    pub(super) async fn send_as(&mut self, f: &Frame, user: Option<Arc<str>>) {
         let msg = match frame::encode(f, self.conn.vsn, Side::Server) {
             Ok(m) => m,
             Err(e) => {
@@ -294,10 +385,20 @@ impl Session {
                 return;
             }
         };
+        self.record_out(f, user);
         self.send_wire(msg).await;
     }
 
-    pub(super) async fn send_wire(&mut self, msg: WireMsg) {
+    /// Sends a raw message (fault injection), recorded as the frame it decodes to, if any.
+    async fn send_raw(&mut self, msg: WireMsg) {
+        if let Ok(f) = frame::decode(&msg, self.conn.vsn, Side::Server) {
+            let user = self.user_on(&f.topic);
+            self.record_out(&f, user);
+        }
+        self.send_wire(msg).await;
+    }
+
+    async fn send_wire(&mut self, msg: WireMsg) {
         let m = match msg {
             WireMsg::Text(t) => Message::Text(t.into()),
             WireMsg::Binary(b) => Message::Binary(b.into()),
@@ -361,7 +462,7 @@ impl Session {
     async fn on_outbound(&mut self, out: Outbound) {
         match out {
             Outbound::Fan { chan, msg } => self.deliver(chan, &msg).await,
-            Outbound::Raw(m) => self.send_wire(m).await,
+            Outbound::Raw(m) => self.send_raw(m).await,
             Outbound::ExpireNow { sub } => {
                 let topics: Vec<String> = self
                     .channels

@@ -18,6 +18,10 @@ pub(crate) struct Stats {
     pub(crate) http_broadcasts: AtomicU64,
     pub(crate) changes_read: AtomicU64,
     pub(crate) changes_delivered: AtomicU64,
+    /// Change-feed ticks that read the slot, and ticks skipped by the `pauseChanges` fault
+    /// (a test's proof that a paused feed really passed over a change).
+    pub(crate) feed_polls: AtomicU64,
+    pub(crate) feed_polls_paused: AtomicU64,
     /// Refused handshakes by reason code.
     rejected: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -52,6 +56,8 @@ impl Stats {
             "httpBroadcasts": n(&self.http_broadcasts),
             "changesRead": n(&self.changes_read),
             "changesDelivered": n(&self.changes_delivered),
+            "feedPolls": n(&self.feed_polls),
+            "feedPollsPaused": n(&self.feed_polls_paused),
             "rejectedHandshakes": rejected,
             "settings": {
                 "mode": settings.mode.as_str(),

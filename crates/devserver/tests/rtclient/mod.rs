@@ -87,6 +87,17 @@ pub fn join_payload(config: Value, access_token: Option<&str>) -> Value {
     p
 }
 
+/// Matches the `phx_reply` to `msg_ref`.
+fn is_reply_to(msg_ref: &str) -> impl Fn(&Frame) -> bool + '_ {
+    move |f| f.event == "phx_reply" && f.msg_ref.as_deref() == Some(msg_ref)
+}
+
+/// A reply's (status, response, frame).
+fn reply_parts(f: Frame) -> (String, Value, Frame) {
+    let p = payload(&f);
+    (p["status"].as_str().unwrap_or_default().to_owned(), p["response"].clone(), f)
+}
+
 /// A received frame's JSON payload.
 pub fn payload(f: &Frame) -> Value {
     match &f.payload {
@@ -206,13 +217,8 @@ impl Ws {
 
     /// Waits for the reply to `msg_ref`.
     pub async fn reply(&mut self, msg_ref: &str) -> (String, Value, Frame) {
-        let f = self
-            .expect(&format!("reply to {msg_ref}"), Duration::from_secs(10), |f| {
-                f.event == "phx_reply" && f.msg_ref.as_deref() == Some(msg_ref)
-            })
-            .await;
-        let p = payload(&f);
-        (p["status"].as_str().unwrap_or_default().to_owned(), p["response"].clone(), f)
+        let f = self.expect(&format!("reply to {msg_ref}"), Duration::from_secs(10), is_reply_to(msg_ref)).await;
+        reply_parts(f)
     }
 
     /// Waits for `event` on `topic`.
@@ -224,14 +230,46 @@ impl Ws {
         self.expect(&format!("{event} on {topic}"), t, |f| f.topic == topic && f.event == event).await
     }
 
-    /// Asserts that no frame arrives for `d` (pending frames count).
-    pub async fn expect_silence(&mut self, d: Duration) {
+    /// Waits for the next frame and asserts that it matches `pred`: nothing else (pending
+    /// frames included) arrived before it. With a barrier frame — one the server sends on
+    /// the same ordered path after the frame that must not come — this is a sound negative
+    /// check.
+    pub async fn expect_next(&mut self, what: &str, timeout: Duration, pred: impl Fn(&Frame) -> bool) -> Frame {
         if let Some(f) = self.pending.pop_front() {
-            panic!("unexpected frame {f:?}");
+            assert!(pred(&f), "unexpected frame before {what}: {f:?}");
+            return f;
         }
-        if let Some(f) = self.recv_wire(d).await {
-            panic!("unexpected frame {f:?}");
+        match self.recv_wire(timeout).await {
+            Some(f) if pred(&f) => f,
+            Some(f) => panic!("unexpected frame before {what}: {f:?}"),
+            None => panic!("no {what} within {timeout:?} (closed: {:?})", self.closed),
         }
+    }
+
+    /// The next frame is `event` on `topic` (see [`Ws::expect_next`]).
+    pub async fn next_event(&mut self, topic: &str, event: &str) -> Frame {
+        self.expect_next(&format!("{event} on {topic}"), Duration::from_secs(10), |f| {
+            f.topic == topic && f.event == event
+        })
+        .await
+    }
+
+    /// The next frame is the reply to `msg_ref`: (status, response, frame).
+    pub async fn next_reply(&mut self, msg_ref: &str) -> (String, Value, Frame) {
+        let f =
+            self.expect_next(&format!("the reply to {msg_ref}"), Duration::from_secs(10), is_reply_to(msg_ref)).await;
+        reply_parts(f)
+    }
+
+    /// A heartbeat whose reply must be the next frame. The server handles a socket's frames in
+    /// order and sends what handling them causes (replies, `system` messages, closes) before
+    /// it reads the next one, so this is a barrier for "handling the frames sent before sent
+    /// nothing". Fan-out deliveries (broadcasts, changes) go through the socket's outbox and
+    /// are not ordered with it: their barrier is a later message on the same fan-out path.
+    pub async fn heartbeat_barrier(&mut self) {
+        let r = self.push(None, "phoenix", "heartbeat", json!({})).await;
+        let (status, _, _) = self.next_reply(&r).await;
+        assert_eq!(status, "ok");
     }
 
     /// Joins `topic` with `payload`; returns (join_ref, status, response).
@@ -279,6 +317,12 @@ impl Ws {
 
     pub async fn close(mut self) {
         self.ws.close(None).await.ok();
+    }
+
+    /// Closes with a close frame carrying `code` and `reason`.
+    pub async fn close_with(mut self, code: u16, reason: &str) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        self.ws.close(Some(CloseFrame { code: code.into(), reason: reason.to_owned().into() })).await.ok();
     }
 }
 

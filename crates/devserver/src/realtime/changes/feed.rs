@@ -66,6 +66,7 @@ async fn run(
         }
         let Some(rt) = rt.upgrade() else { break };
         if rt.faults.changes_paused() {
+            rt.stats.feed_polls_paused.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         let rows = client
@@ -86,6 +87,8 @@ async fn run(
                         None => tracing::warn!("change feed: unreadable wal2json row skipped"),
                     }
                 }
+                // Counted once everything read was dispatched.
+                rt.stats.feed_polls.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) if client.is_closed() => {
                 tracing::warn!("change feed connection lost: {e}; reconnecting");
