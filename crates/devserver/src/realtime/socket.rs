@@ -255,7 +255,21 @@ impl Session {
         }
         if let CloseHow::Code(code, reason) = how {
             let frame = CloseFrame { code, reason: reason.into() };
-            tokio::time::timeout(Duration::from_secs(1), self.ws.send(Message::Close(Some(frame)))).await.ok();
+            let sent = tokio::time::timeout(Duration::from_secs(1), self.ws.send(Message::Close(Some(frame)))).await;
+            if matches!(sent, Ok(Ok(()))) {
+                // The closing handshake (RFC 6455 §7.1.1): read until the client's close frame
+                // (or a short deadline) before the connection is dropped. Dropping it with
+                // frames still unread makes the kernel answer with a reset, and the client
+                // then loses our close frame and sees 1006 instead of the code.
+                let drain = async {
+                    while let Some(Ok(m)) = self.ws.recv().await {
+                        if matches!(m, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                };
+                tokio::time::timeout(Duration::from_secs(1), drain).await.ok();
+            }
         }
         self.ended = true;
     }
