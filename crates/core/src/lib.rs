@@ -32,7 +32,6 @@ pub mod io;
 pub mod map;
 pub mod realtime;
 pub mod rng;
-pub mod sim;
 pub mod time;
 pub mod timer;
 pub mod token;

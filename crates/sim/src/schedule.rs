@@ -34,13 +34,13 @@ use super::gotrue::{error_body, GoTrueConfig, GoTrueHandle, ModelGoTrue, RouteMa
 use super::rt_server::{ClientIdx, ConnKey, ModelRealtime};
 use super::services::AuthServices;
 use super::world::{Faults, World};
-use crate::auth::session::Session;
-use crate::client::Client;
-use crate::config::{ApikeyMode, ClientConfig};
-use crate::io::{Input, SubscribeStatus};
-use crate::realtime::ChannelOptions;
-use crate::rng::Rng;
-use crate::time::{Instant, Now, UnixTime};
+use authwire_core::auth::session::Session;
+use authwire_core::client::Client;
+use authwire_core::config::{ApikeyMode, ClientConfig};
+use authwire_core::io::{Input, SubscribeStatus};
+use authwire_core::realtime::ChannelOptions;
+use authwire_core::rng::Rng;
+use authwire_core::time::{Instant, Now, UnixTime};
 
 /// The world's wall clock at the start (2027-01-15).
 pub const T0_MS: u64 = 1_800_000_000_000;
@@ -492,7 +492,7 @@ pub fn run_with(seed: u64, steps: &[Step], opts: RunOptions) -> (Report, Vec<Str
 struct AppChan {
     chan: u8,
     private: bool,
-    id: crate::io::ChannelId,
+    id: authwire_core::io::ChannelId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1029,7 +1029,7 @@ impl Sim {
     }
 
     /// The app's channels on a tab that the app has not seen `CLOSED`.
-    pub fn wanted(&self, tab: ClientIdx) -> Vec<crate::io::ChannelId> {
+    pub fn wanted(&self, tab: ClientIdx) -> Vec<authwire_core::io::ChannelId> {
         let c = self.checks.borrow();
         self.app[tab].iter().filter(|a| c.status(tab, a.id) != Some(SubscribeStatus::Closed)).map(|a| a.id).collect()
     }

@@ -4,8 +4,8 @@
 //! also asserts that the property checkers saw no violation of G1–G8.
 
 use authwire_core::io::{AppEvent, SubscribeStatus};
-use authwire_core::sim::rt_server::Received;
-use authwire_core::sim::schedule::{RunOptions, Scope, Sim, SimConfig, Step};
+use authwire_sim::rt_server::Received;
+use authwire_sim::schedule::{RunOptions, Scope, Sim, SimConfig, Step};
 use authwire_wire::frame::Payload;
 use authwire_wire::jwt;
 use authwire_wire::realtime::parse_join;

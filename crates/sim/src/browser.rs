@@ -6,7 +6,7 @@
 //! Fidelity notes:
 //! - `storage` events: a `setItem` that changes the value, or a `removeItem` of a present key,
 //!   fires in every *other* tab of the profile, never in the writer (HTML "storage" event).
-//!   [`crate::io::Input::StorageChanged`] carries no key, so only the session key fires.
+//!   [`authwire_core::io::Input::StorageChanged`] carries no key, so only the session key fires.
 //! - Web Locks: exclusive, FIFO per name; an acquire with `timeout_ms == 0` is `ifAvailable`;
 //!   a waiter past its deadline gets `LockUnavailable` (the shell implements the timeout with
 //!   an `AbortSignal`); a tab that crashes or closes releases what it holds and abandons what
@@ -21,8 +21,8 @@ use core::cell::Cell;
 
 use super::digest::digest_b64url;
 use super::rt_server::ClientIdx;
-use crate::io::{concat, Input, RequestId, StorageOp};
-use crate::time::{Instant, Now, UnixTime};
+use authwire_core::io::{concat, Input, RequestId, StorageOp};
+use authwire_core::time::{Instant, Now, UnixTime};
 
 /// Inputs to deliver: `(delay_ms, tab, input)`.
 pub type Deliveries = Vec<(u64, ClientIdx, Input)>;
@@ -73,7 +73,7 @@ pub struct ModelBrowser {
     pub webcrypto: bool,
     /// What the app's `accessToken()` callback returns (third-party auth).
     pub access_token_callback: Option<String>,
-    /// The page URL (changed by [`crate::io::Output::ReplaceUrl`]).
+    /// The page URL (changed by [`authwire_core::io::Output::ReplaceUrl`]).
     pub url: String,
     /// Delay of storage results (0: `localStorage` is synchronous).
     pub storage_delay_ms: u64,

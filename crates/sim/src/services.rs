@@ -9,8 +9,8 @@
 //! - everything the services deliver goes through their own queue, tagged with the target
 //!   tab's epoch: a reply meant for a page that crashed is not handed to the page that loaded
 //!   next in that tab (whose request ids start over);
-//! - lock waits time out on [`crate::sim::world::Services::tick`], which the world calls at
-//!   [`crate::sim::world::Services::next_deadline`].
+//! - lock waits time out on [`crate::world::Services::tick`], which the world calls at
+//!   [`crate::world::Services::next_deadline`].
 //!
 //! Wall-clock skew is per browser, but the world hands one [`Now`] to everything, so the
 //! services cannot apply it: the endpoint adapter must. Wrap each tab's endpoint in
@@ -30,8 +30,8 @@ use super::browser::{skewed, Deliveries, ModelBrowser, Tab};
 use super::gotrue::{GoTrueHandle, ModelGoTrue};
 use super::rt_server::ClientIdx;
 use super::world::{Endpoint, Services};
-use crate::io::{HttpRequest, Input, LockOp, Output, RequestId};
-use crate::time::{Instant, Now};
+use authwire_core::io::{HttpRequest, Input, LockOp, Output, RequestId};
+use authwire_core::time::{Instant, Now};
 
 /// What the network layer says when a fetch fails (Chromium).
 pub const FETCH_FAILED: &str = "Failed to fetch";
@@ -327,11 +327,11 @@ impl<E: Endpoint> Endpoint for Skewed<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::{ConnId, StorageOp};
-    use crate::sim::gotrue::{GoTrueConfig, RefreshOutcome, RouteMatch};
-    use crate::sim::rt_server::ModelRealtime;
-    use crate::sim::world::World;
+    use crate::gotrue::{GoTrueConfig, RefreshOutcome, RouteMatch};
+    use crate::rt_server::ModelRealtime;
+    use crate::world::World;
     use alloc::collections::VecDeque;
+    use authwire_core::io::{ConnId, StorageOp};
     use authwire_wire::gotrue::parse_token_response;
     use std::format;
     use std::vec;

@@ -88,12 +88,12 @@ use authwire_wire::realtime::parse_join;
 use super::client_endpoint::ClientEndpoint;
 use super::gotrue::{GoTrueHandle, RefreshOutcome};
 use super::rt_server::{ClientIdx, ModelRealtime};
-use crate::client::Client;
-use crate::config::ApikeyMode;
-use crate::io::{AppEvent, ChannelId, Input, LockOp, Output, RequestId, StorageOp, SubscribeStatus};
-use crate::realtime::channel::ChannelState;
-use crate::realtime::ConnectionState;
-use crate::time::{Instant, Now};
+use authwire_core::client::Client;
+use authwire_core::config::ApikeyMode;
+use authwire_core::io::{AppEvent, ChannelId, Input, LockOp, Output, RequestId, StorageOp, SubscribeStatus};
+use authwire_core::realtime::channel::ChannelState;
+use authwire_core::realtime::ConnectionState;
+use authwire_core::time::{Instant, Now};
 use authwire_wire::url::decode_component;
 
 /// The core's GoTrue request timeout (`Client::new` sets 10 s): after it a presentation is no

@@ -19,10 +19,10 @@ use super::browser::skewed;
 use super::checks::Checks;
 use super::rt_server::ClientIdx;
 use super::world::Endpoint;
-use crate::client::Client;
-use crate::config::ClientConfig;
-use crate::io::{ConnId, Input, Output};
-use crate::time::{Instant, Now};
+use authwire_core::client::Client;
+use authwire_core::config::ClientConfig;
+use authwire_core::io::{ConnId, Input, Output};
+use authwire_core::time::{Instant, Now};
 
 /// Connection ids of page `p` are `p * CONN_STRIDE + (the core's id)`.
 pub const CONN_STRIDE: u32 = 1_000_000;

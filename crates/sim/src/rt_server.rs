@@ -19,7 +19,7 @@ use authwire_wire::realtime::{
 };
 use authwire_wire::url::decode_component;
 
-use crate::time::UnixTime;
+use authwire_core::time::UnixTime;
 
 /// A simulated client endpoint (one tab / one SDK instance).
 pub type ClientIdx = usize;

@@ -2,13 +2,13 @@
 
 use alloc::string::String;
 
-use crate::io::{Input, Outbox, Output};
-use crate::realtime::{Realtime, RealtimeConfig, TokenChange, TokenView};
-use crate::time::{Instant, Now};
+use authwire_core::io::{Input, Outbox, Output};
+use authwire_core::realtime::{Realtime, RealtimeConfig, TokenChange, TokenView};
+use authwire_core::time::{Instant, Now};
 
 use super::world::Endpoint;
 
-/// [`Realtime`] plus the auth facts a [`crate::Client`] would provide.
+/// [`Realtime`] plus the auth facts a [`authwire_core::Client`] would provide.
 #[derive(Debug)]
 pub struct RtEndpoint {
     /// The machine.

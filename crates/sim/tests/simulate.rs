@@ -1,6 +1,6 @@
 //! The simulation as a test: random schedules against whole clients (several tabs of one
 //! browser, the model GoTrue and the model Realtime server on one virtual clock), with the
-//! property checkers of `authwire_core::sim::checks` counting violations of G1–G8.
+//! property checkers of `authwire_sim::checks` counting violations of G1–G8.
 //!
 //! - `random_schedules`: 10,000 schedules on two threads (the root `Cargo.toml` optimises the
 //!   core and wire crates in test builds, debug assertions on). Every guarantee must hold.
@@ -8,17 +8,18 @@
 //!   (a lock wait timing out behind a chain of live holders; a sign-in written between a
 //!   refresh's commit guard and its commit), now closed by the holder record and by writing
 //!   every session under the lock.
-//! - `mutation_schedules`: the minimised schedules that caught deliberately broken builds
-//!   (join built at subscribe time, no storage re-read, no commit guard, private channels not
-//!   left on sign-out, expiry closes not healed, no token push after a join reply). They hold
-//!   on the real core; each one fails on its mutant.
+//! - `pinned_guarantee_schedules`: six minimised schedules, one per guarantee-breaking bug
+//!   they were minimised against when the checkers were written (a join built at subscribe
+//!   time, G1; no re-read of storage under the lock, G8; no commit guard, G8; private
+//!   channels not left on sign-out, G5; an expiry close ending the channel, G6; no
+//!   `access_token` push after a join reply, G3). Each must hold on the real core.
 //! - `core_bug_schedules`: the random schedules that found the core bugs fixed alongside the
 //!   simulation, replayed (their step lists are pinned by a fingerprint).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use authwire_core::sim::schedule::{random_schedule, run, Report, Scope, Step};
+use authwire_sim::schedule::{random_schedule, run, Report, Scope, Step};
 
 fn check(seed: u64, steps: &[Step]) -> Report {
     let r = run(seed, steps);
@@ -58,7 +59,7 @@ fn random_schedules() {
 }
 
 #[test]
-fn mutation_schedules() {
+fn pinned_guarantee_schedules() {
     use Step::*;
     let cases: [(u64, &[Step]); 6] = [
         // M1 (G1): join built at subscribe time.

@@ -1,9 +1,9 @@
 //! Runs random schedules against the whole client and counts violations of G1–G8.
 //!
 //! ```text
-//! cargo run --release -p authwire-core --example simulate -- --schedules N --seed S [--threads T]
-//! cargo run --release -p authwire-core --example simulate -- --replay SEED
-//! cargo run --release -p authwire-core --example simulate -- --minimize SEED
+//! cargo run --release -p authwire-sim --example simulate -- --schedules N --seed S [--threads T]
+//! cargo run --release -p authwire-sim --example simulate -- --replay SEED
+//! cargo run --release -p authwire-sim --example simulate -- --minimize SEED
 //! ```
 //!
 //! `--minimize` shrinks the seed's schedule while it still violates the guarantee of its first
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use authwire_core::sim::schedule::{minimize, random_schedule, run, run_with, RunOptions, SimConfig};
+use authwire_sim::schedule::{minimize, random_schedule, run, run_with, RunOptions, SimConfig};
 
 const NAMES: [&str; 8] = [
     "G1 built at send time",
@@ -72,7 +72,7 @@ fn replay(seed: u64) -> ExitCode {
     }
 }
 
-fn first_g(r: &authwire_core::sim::schedule::Report) -> Option<usize> {
+fn first_g(r: &authwire_sim::schedule::Report) -> Option<usize> {
     if r.stalls > 0 && r.first_violation.as_deref().is_some_and(|f| f.contains("stall")) {
         return Some(0);
     }
@@ -86,7 +86,7 @@ fn shrink(seed: u64) -> ExitCode {
         println!("seed {seed}: no violation");
         return ExitCode::SUCCESS;
     };
-    let fails = |s: &[authwire_core::sim::schedule::Step]| first_g(&run(seed, s)) == Some(g);
+    let fails = |s: &[authwire_sim::schedule::Step]| first_g(&run(seed, s)) == Some(g);
     let small = minimize(&steps, fails);
     let r = run(seed, &small);
     println!(

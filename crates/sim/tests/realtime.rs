@@ -4,10 +4,10 @@ use authwire_core::io::{AppEvent, ChannelId, HeartbeatStatus, Input, PresenceEve
 use authwire_core::realtime::bindings::spec;
 use authwire_core::realtime::channel::ChannelState;
 use authwire_core::realtime::{ChannelOptions, ConnectionState, HttpTarget, TokenChange};
-use authwire_core::sim::rt_endpoint::RtEndpoint;
-use authwire_core::sim::rt_server::{AcceptAll, ConnKey, ModelRealtime, TokenInfo, TokenJudge};
-use authwire_core::sim::world::{Faults, NoServices, World};
 use authwire_core::time::Now;
+use authwire_sim::rt_endpoint::RtEndpoint;
+use authwire_sim::rt_server::{AcceptAll, ConnKey, ModelRealtime, TokenInfo, TokenJudge};
+use authwire_sim::world::{Faults, NoServices, World};
 use authwire_wire::frame::{Payload, UserData, WireMsg};
 use authwire_wire::realtime::ChangeType;
 

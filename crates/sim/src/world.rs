@@ -9,8 +9,8 @@ use alloc::vec::Vec;
 use authwire_wire::frame::WireMsg;
 
 use super::rt_server::{ClientIdx, ConnKey, ModelRealtime, ServerSend, TokenJudge};
-use crate::io::{AppEvent, ConnId, Input, Output};
-use crate::time::{Instant, Now};
+use authwire_core::io::{AppEvent, ConnId, Input, Output};
+use authwire_core::time::{Instant, Now};
 
 /// A client core as the world drives it.
 pub trait Endpoint {
