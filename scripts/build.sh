@@ -2,7 +2,9 @@
 # Release build of the SDK, the npm package and the demo bundle:
 #   pkg-web/  wasm-pack --target web: the size-optimised wasm and its glue
 #   pkg/      the npm package `authwire` assembled from pkg-web/ by scripts/package.mjs
-#             (inline and URL entries; see README "The npm package")
+#             (inline and URL entries; see README "The npm package"). A bare
+#             `wasm-pack build --release` writes wasm-pack's bundler-target package there
+#             instead; this script replaces it.
 #   dist/     the demo page bundled by esbuild from www/ against pkg-web/
 set -euo pipefail
 cd "$(dirname "$0")/.."

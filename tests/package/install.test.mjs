@@ -3,11 +3,12 @@
 // `await init()`, `createClient`, one `subscribe()`) built with the real Vite, webpack 5 and
 // esbuild with no config file, plugin or loader, served as plain ESM pages (import map) and
 // inside a Web Worker; each loaded in Chromium against one real devserver must reach
-// SUBSCRIBED with no page error.
+// SUBSCRIBED with no page error, with the wasm arriving the way the exports map routes it
+// (README "The npm package"). Also: the tarball's contents, and an app's TypeScript.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as netServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -17,7 +18,6 @@ import { serveStatic } from '../support/static.mjs'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
-const version = JSON.parse(readFileSync(join(root, 'pkg', 'package.json'), 'utf8')).version
 
 /** Runs a command to completion; rejects with its output on a non-zero exit. */
 function sh(cmd, args, cwd) {
@@ -40,7 +40,7 @@ const freePort = () =>
 
 const html = (title, body) => `<!doctype html>\n<meta charset="utf-8" />\n<link rel="icon" href="data:," />\n<title>${title}</title>\n<body>\n${body}\n</body>\n`
 
-let tmp, app, server, browser
+let tmp, app, server, browser, starting
 const stops = []
 const timings = {}
 async function timed(name, fn) {
@@ -54,9 +54,10 @@ async function timed(name, fn) {
 
 before(async () => {
   assert.ok(existsSync(join(root, 'pkg', 'inline.js')), 'pkg/ is not built: run `bash scripts/build.sh`')
-  // The devserver (its PostgreSQL takes a few seconds) and the browser start while npm works.
-  const starting = [startDevserver(), launchBrowser()]
-  for (const p of starting) p.catch(() => {}) // awaited below, after npm
+  const { version } = JSON.parse(readFileSync(join(root, 'pkg', 'package.json'), 'utf8'))
+  // The devserver (its PostgreSQL takes a few seconds) and the browser start while npm works;
+  // each is kept as soon as it is up, so `after` stops it even if something else failed.
+  starting = Promise.allSettled([startDevserver().then((s) => (server = s)), launchBrowser().then((b) => (browser = b))])
   tmp = mkdtempSync(join(tmpdir(), 'authwire-package-'))
   app = join(tmp, 'app')
   cpSync(join(import.meta.dirname, 'app'), app, { recursive: true })
@@ -64,19 +65,34 @@ before(async () => {
   await timed('npm pack', () => sh('npm', ['pack', '--silent', '--pack-destination', tmp, join(root, 'pkg')], tmp))
   const tgz = join(tmp, `authwire-${version}.tgz`)
   await timed('npm install', () => sh('npm', ['install', '--no-audit', '--no-fund', '--offline', tgz], app))
-  const [s, b] = await Promise.allSettled(starting)
-  server = s.value
-  browser = b.value
-  for (const r of [s, b]) if (r.status === 'rejected') throw r.reason
+  for (const r of await starting) if (r.status === 'rejected') throw r.reason
 })
 
 after(async () => {
+  await starting
   // The browser first: a static server's close() waits for the connections Chromium holds.
   await browser?.close()
   for (const stop of stops.reverse()) await stop()
   await server?.stop()
   if (tmp) rmSync(tmp, { recursive: true, force: true })
   console.log(`# package timings (ms): ${JSON.stringify(timings)}`)
+})
+
+test('the tarball holds the package files, LICENSE and README, nothing else', () => {
+  const dir = join(app, 'node_modules', 'authwire')
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1).replace(/snippets\/[^/]+\//, 'snippets/*/'))
+    .sort()
+  const want = ['LICENSE', 'README.md', 'authwire.d.ts', 'authwire.js', 'authwire_bg.wasm', 'inline-wasm.js', 'inline.js', 'package.json', 'snippets/*/js/glue.js', 'url.js']
+  assert.deepEqual(files, want)
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  assert.equal(manifest.name, 'authwire')
+  assert.equal(manifest.type, 'module')
+  assert.equal(manifest.license, 'MIT')
+  assert.equal(manifest.sideEffects, false)
+  assert.deepEqual(manifest.exports['.'], { types: './authwire.d.ts', webpack: './url.js', default: './inline.js' })
+  assert.match(readFileSync(join(dir, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} the authwire authors\n/)
 })
 
 /**
