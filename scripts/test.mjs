@@ -127,7 +127,7 @@ await suite('e2e: release bundle in Chromium (Playwright)', async () => {
 // The npm package as a frontend installs it: `npm pack` of pkg/, the tarball in scratch apps
 // built with the real Vite (dev and build), webpack 5 and esbuild, plain-ESM pages and
 // workers, each reaching SUBSCRIBED in Chromium against one devserver.
-await suite('package: tarball in Vite/webpack/esbuild/ESM/worker apps', async () => {
+await suite('package: tarball in Vite/webpack/esbuild/ESM/workers', async () => {
   const files = readdirSync('tests/package').filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests/package', f))
   const r = await run('node', ['--test', '--test-reporter=tap', ...files])
   const { pass, fail } = nodePassed(r.out)
