@@ -86,7 +86,7 @@ for (const [pkg, min] of [
   })
 }
 
-await suite('build: release wasm (bundler + web) and demo bundle', cmd('bash', ['scripts/build.sh']))
+await suite('build: release wasm, pkg/ and demo bundle', cmd('bash', ['scripts/build.sh']))
 await suite('build: authwire-dev', cmd('cargo', ['build', '--quiet', '-p', 'authwire-devserver', '--bin', 'authwire-dev']))
 
 await suite('browser: wasm-bindgen-test in headless Chromium', async () => {
@@ -123,6 +123,16 @@ await suite('e2e: release bundle in Chromium (Playwright)', async () => {
   const r = await run('node', ['--test', '--test-reporter=tap', ...files], { echo: true })
   const { pass, fail } = nodePassed(r.out)
   return { ok: r.code === 0 && fail === 0 && pass > 0, note: `${pass} passed, ${fail} failed` }
+})
+
+// The npm package as a frontend installs it: `npm pack` of pkg/, the tarball in scratch apps
+// built with the real Vite (dev and build), webpack 5 and esbuild, plain-ESM pages and
+// workers, each reaching SUBSCRIBED in Chromium against one devserver.
+await suite('package: tarball in Vite/webpack/esbuild/ESM/workers', async () => {
+  const files = readdirSync('tests/package').filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests/package', f))
+  const r = await run('node', ['--test', '--test-reporter=tap', ...files])
+  const { pass, fail } = nodePassed(r.out)
+  return { ok: r.code === 0 && fail === 0 && pass >= 9, note: `${pass} passed, ${fail} failed` }
 })
 
 // The official supabase-js 2.119 (Node, `ws` transport) and raw Phoenix frames against real
