@@ -30,7 +30,10 @@ export type AuthErrorCode =
   | 'refresh_token_not_found' | 'refresh_token_already_used' | 'session_not_found' | 'session_expired'
   | 'user_not_found' | 'user_banned' | 'bad_jwt' | 'no_authorization' | 'validation_failed' | 'conflict'
   | 'over_request_rate_limit' | 'flow_state_not_found' | 'flow_state_expired' | 'bad_code_verifier' | 'otp_expired'
-  | 'anonymous_provider_disabled' | 'unexpected_failure'
+  | 'anonymous_provider_disabled' | 'unexpected_failure' | 'otp_disabled' | 'phone_provider_disabled'
+  | 'email_provider_disabled' | 'email_exists' | 'phone_exists' | 'same_password' | 'reauthentication_not_valid'
+  | 'over_email_send_rate_limit' | 'mfa_factor_not_found' | 'insufficient_aal'
+  | 'credentials_required' | 'implicit_grant_redirect'
   | 'network_error' | 'server_error' | 'session_missing' | 'invalid_jwt' | 'pkce_code_verifier_not_found'
   | 'invalid_response' | 'storage_error' | 'not_supported' | 'destroyed' | 'superseded' | 'unknown' | (string & {});
 /** Auth errors; `name` is auth-js's class name (`AuthApiError`, `AuthRetryableFetchError`, …). */
