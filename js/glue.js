@@ -62,19 +62,13 @@ export class CustomAuthError extends AuthError {
   }
 }
 export class AuthSessionMissingError extends CustomAuthError {
-  constructor() {
-    super('Auth session missing!', 'AuthSessionMissingError', 400, undefined)
-  }
+  constructor() { super('Auth session missing!', 'AuthSessionMissingError', 400, undefined) }
 }
 export class AuthInvalidTokenResponseError extends CustomAuthError {
-  constructor() {
-    super('Auth session or user missing', 'AuthInvalidTokenResponseError', 500, undefined)
-  }
+  constructor() { super('Auth session or user missing', 'AuthInvalidTokenResponseError', 500, undefined) }
 }
 export class AuthInvalidCredentialsError extends CustomAuthError {
-  constructor(message) {
-    super(message, 'AuthInvalidCredentialsError', 400, undefined)
-  }
+  constructor(message) { super(message, 'AuthInvalidCredentialsError', 400, undefined) }
 }
 export class AuthImplicitGrantRedirectError extends CustomAuthError {
   constructor(message, details = null) {
@@ -105,9 +99,7 @@ export class AuthPKCECodeVerifierMissingError extends CustomAuthError {
   }
 }
 export class AuthRetryableFetchError extends CustomAuthError {
-  constructor(message, status) {
-    super(message, 'AuthRetryableFetchError', status, undefined)
-  }
+  constructor(message, status) { super(message, 'AuthRetryableFetchError', status, undefined) }
 }
 export class AuthRefreshDiscardedError extends CustomAuthError {
   constructor(message = 'Refresh result discarded: session state changed mid-flight (e.g., concurrent signOut)') {
@@ -124,49 +116,25 @@ export class AuthWeakPasswordError extends CustomAuthError {
   }
 }
 export class AuthInvalidJwtError extends CustomAuthError {
-  constructor(message) {
-    super(message, 'AuthInvalidJwtError', 400, 'invalid_jwt')
-  }
+  constructor(message) { super(message, 'AuthInvalidJwtError', 400, 'invalid_jwt') }
 }
 
 /** The error the core describes: auth-js's class for `name`, with authwire's `code`. */
+const AUTH_ERRORS = {
+  AuthApiError: (message, status, code) => new AuthApiError(message, status, code),
+  AuthWeakPasswordError: (message, status, _, extra) => new AuthWeakPasswordError(message, status, extra ?? []),
+  AuthRetryableFetchError: (message, status) => new AuthRetryableFetchError(message, status),
+  AuthSessionMissingError: () => new AuthSessionMissingError(),
+  AuthInvalidJwtError: (message) => new AuthInvalidJwtError(message),
+  AuthPKCECodeVerifierMissingError: () => new AuthPKCECodeVerifierMissingError(),
+  AuthInvalidTokenResponseError: () => new AuthInvalidTokenResponseError(),
+  AuthInvalidCredentialsError: (message) => new AuthInvalidCredentialsError(message),
+  AuthImplicitGrantRedirectError: (message, _s, _c, extra) => new AuthImplicitGrantRedirectError(message, extra ?? null),
+  AuthUnknownError: (message) => new AuthUnknownError(message, undefined),
+}
 export function authErrorOf(name, code, message, status, extra) {
-  const x = extra === undefined ? undefined : JSON.parse(extra)
-  let e
-  switch (name) {
-    case 'AuthApiError':
-      e = new AuthApiError(message, status, code)
-      break
-    case 'AuthWeakPasswordError':
-      e = new AuthWeakPasswordError(message, status, x ?? [])
-      break
-    case 'AuthRetryableFetchError':
-      e = new AuthRetryableFetchError(message, status)
-      break
-    case 'AuthSessionMissingError':
-      e = new AuthSessionMissingError()
-      break
-    case 'AuthInvalidJwtError':
-      e = new AuthInvalidJwtError(message)
-      break
-    case 'AuthPKCECodeVerifierMissingError':
-      e = new AuthPKCECodeVerifierMissingError()
-      break
-    case 'AuthInvalidTokenResponseError':
-      e = new AuthInvalidTokenResponseError()
-      break
-    case 'AuthInvalidCredentialsError':
-      e = new AuthInvalidCredentialsError(message)
-      break
-    case 'AuthImplicitGrantRedirectError':
-      e = new AuthImplicitGrantRedirectError(message, x ?? null)
-      break
-    case 'AuthUnknownError':
-      e = new AuthUnknownError(message, undefined)
-      break
-    default:
-      e = new AuthError(message, status, code)
-  }
+  const make = AUTH_ERRORS[name] ?? ((m, s, c) => new AuthError(m, s, c))
+  const e = make(message, status, code, extra === undefined ? undefined : JSON.parse(extra))
   e.code = code
   return e
 }
