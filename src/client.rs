@@ -92,13 +92,16 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
     let page = host::page_url();
     driver::with_core(&shared, |c, now| c.start(page, now));
     driver::drive(&shared);
-    Ok(AuthwireClient { shared })
+    let auth = AuthApi::new(shared.clone()).into();
+    Ok(AuthwireClient { shared, auth })
 }
 
 /// An authwire client: the session and the Realtime socket.
 #[wasm_bindgen]
 pub struct AuthwireClient {
     shared: Shared,
+    /// The one `client.auth` object (`client.auth === client.auth`, as supabase-js).
+    auth: JsValue,
 }
 
 fn channel_options(opts: &JsValue) -> ChannelOptions {
@@ -186,9 +189,9 @@ impl AuthwireClient {
     }
 
     /// `client.auth`: the session.
-    #[wasm_bindgen(getter)]
-    pub fn auth(&self) -> AuthApi {
-        AuthApi { shared: self.shared.clone() }
+    #[wasm_bindgen(getter, unchecked_return_type = "AuthApi")]
+    pub fn auth(&self) -> JsValue {
+        self.auth.clone()
     }
 
     /// `fetch` with `apikey` and `Authorization: Bearer <current access token>` (refreshed

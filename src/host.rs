@@ -72,11 +72,10 @@ extern "C" {
     type AuthwireError;
     #[wasm_bindgen(constructor)]
     fn new(code: &str, message: &str) -> AuthwireError;
-    /// `AuthError`, named as auth-js names its classes.
-    #[wasm_bindgen(js_name = AuthError)]
-    type JsAuthError;
-    #[wasm_bindgen(constructor, js_class = AuthError)]
-    fn new(name: &str, code: &str, message: &str, status: Option<u16>) -> JsAuthError;
+    /// An auth error of auth-js's class `name` (`extra`: the weak password's reasons or the
+    /// URL error's details, as JSON).
+    #[wasm_bindgen(js_name = authErrorOf)]
+    fn auth_error_of(name: &str, code: &str, message: &str, status: Option<u16>, extra: Option<String>) -> JsValue;
     /// `RealtimeError`.
     type RealtimeError;
     #[wasm_bindgen(constructor)]
@@ -161,9 +160,9 @@ pub(crate) fn config_error(e: &authwire_core::ConfigError) -> JsValue {
     AuthwireError::new(e.code(), e.message()).into()
 }
 
-/// An `AuthError` with auth-js's class name, the code and the HTTP status (if any).
+/// An auth error of auth-js's class for `e`, with the code and the HTTP status (if any).
 pub(crate) fn auth_error(e: &authwire_core::error::AuthError) -> JsValue {
-    JsAuthError::new(e.name(), e.code(), e.message(), e.status()).into()
+    auth_error_of(e.name(), e.code(), e.message(), e.status(), crate::auth::error_extra(e))
 }
 
 /// A `RealtimeError` (a channel status's reason, or a refused channel call).

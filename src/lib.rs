@@ -35,7 +35,11 @@ mod host;
 mod realtime;
 
 #[cfg(target_arch = "wasm32")]
-pub use auth::{is_auth_error, AuthApi};
+pub use auth::{
+    is_auth_api_error, is_auth_error, is_auth_implicit_grant_redirect_error, is_auth_pkce_code_verifier_missing_error,
+    is_auth_refresh_discarded_error, is_auth_retryable_fetch_error, is_auth_session_missing_error,
+    is_auth_weak_password_error, AdminApi, AuthApi, Listeners, MfaApi, NotSupportedApi,
+};
 #[cfg(target_arch = "wasm32")]
 pub use channel::RealtimeChannel;
 #[cfg(target_arch = "wasm32")]

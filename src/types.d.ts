@@ -30,16 +30,73 @@ export type AuthErrorCode =
   | 'refresh_token_not_found' | 'refresh_token_already_used' | 'session_not_found' | 'session_expired'
   | 'user_not_found' | 'user_banned' | 'bad_jwt' | 'no_authorization' | 'validation_failed' | 'conflict'
   | 'over_request_rate_limit' | 'flow_state_not_found' | 'flow_state_expired' | 'bad_code_verifier' | 'otp_expired'
-  | 'anonymous_provider_disabled' | 'unexpected_failure'
+  | 'anonymous_provider_disabled' | 'unexpected_failure' | 'otp_disabled' | 'phone_provider_disabled'
+  | 'email_provider_disabled' | 'email_exists' | 'phone_exists' | 'same_password' | 'reauthentication_not_valid'
+  | 'over_email_send_rate_limit' | 'mfa_factor_not_found' | 'insufficient_aal'
+  | 'credentials_required' | 'implicit_grant_redirect'
   | 'network_error' | 'server_error' | 'session_missing' | 'invalid_jwt' | 'pkce_code_verifier_not_found'
   | 'invalid_response' | 'storage_error' | 'not_supported' | 'destroyed' | 'superseded' | 'unknown' | (string & {});
-/** Auth errors; `name` is auth-js's class name (`AuthApiError`, `AuthRetryableFetchError`, …). */
-export interface AuthError extends AuthwireError {
+/**
+ * Auth errors: auth-js 2.119's classes, with its `name`, constructor arguments, `status` and
+ * `code` (authwire also sets a stable `code` where auth-js leaves it undefined, e.g.
+ * `session_missing`, `network_error`). The package exports the classes for `instanceof`; the
+ * `isAuth…Error` guards test a marker and the name, so they work across bundle copies.
+ */
+export declare class AuthError extends Error implements AuthwireError {
+  constructor(message: string, status?: number, code?: string);
+  /** Undefined only on errors an app constructs itself without one. */
   code: AuthErrorCode;
-  __isAuthError: true;
+  status?: number;
+  protected __isAuthError: true;
+  toJSON(): { name: string; message: string; status?: number; code?: string };
 }
-/** `true` for errors from `client.auth`, even across bundle copies. */
+/** An error answer of the auth server (`code` is GoTrue's). */
+export declare class AuthApiError extends AuthError {
+  status: number;
+  constructor(message: string, status: number, code: string | undefined);
+}
+/** An error answer that is not JSON. */
+export declare class AuthUnknownError extends AuthError {
+  originalError: unknown;
+  constructor(message: string, originalError: unknown);
+}
+export declare class CustomAuthError extends AuthError {
+  name: string;
+  status: number;
+  constructor(message: string, name: string, status: number, code: string | undefined);
+}
+export declare class AuthSessionMissingError extends CustomAuthError { constructor(); }
+export declare class AuthInvalidTokenResponseError extends CustomAuthError { constructor(); }
+export declare class AuthInvalidCredentialsError extends CustomAuthError { constructor(message: string); }
+export declare class AuthImplicitGrantRedirectError extends CustomAuthError {
+  details: { error: string; code: string } | null;
+  constructor(message: string, details?: { error: string; code: string } | null);
+  toJSON(): { name: string; message: string; status: number; code?: string; details: { error: string; code: string } | null };
+}
+export declare class AuthPKCEGrantCodeExchangeError extends CustomAuthError {
+  details: { error: string; code: string } | null;
+  constructor(message: string, details?: { error: string; code: string } | null);
+  toJSON(): { name: string; message: string; status: number; code?: string; details: { error: string; code: string } | null };
+}
+export declare class AuthPKCECodeVerifierMissingError extends CustomAuthError { constructor(); }
+export declare class AuthRetryableFetchError extends CustomAuthError { constructor(message: string, status: number); }
+export declare class AuthRefreshDiscardedError extends CustomAuthError { constructor(message?: string); }
+export type WeakPasswordReasons = 'length' | 'characters' | 'pwned' | (string & {});
+export declare class AuthWeakPasswordError extends CustomAuthError {
+  reasons: WeakPasswordReasons[];
+  constructor(message: string, status: number, reasons: WeakPasswordReasons[]);
+  toJSON(): { name: string; message: string; status: number; code?: string; reasons: WeakPasswordReasons[] };
+}
+export declare class AuthInvalidJwtError extends CustomAuthError { constructor(message: string); }
+/** `true` for auth errors (authwire's or auth-js's), even across bundle copies. */
 export function isAuthError(e: unknown): e is AuthError;
+export function isAuthApiError(e: unknown): e is AuthApiError;
+export function isAuthSessionMissingError(e: unknown): e is AuthSessionMissingError;
+export function isAuthImplicitGrantRedirectError(e: unknown): e is AuthImplicitGrantRedirectError;
+export function isAuthPKCECodeVerifierMissingError(e: unknown): e is AuthPKCECodeVerifierMissingError;
+export function isAuthRetryableFetchError(e: unknown): e is AuthRetryableFetchError;
+export function isAuthRefreshDiscardedError(e: unknown): e is AuthRefreshDiscardedError;
+export function isAuthWeakPasswordError(e: unknown): e is AuthWeakPasswordError;
 /** Auth state changes. authwire never emits `'MFA_CHALLENGE_VERIFIED'` (MFA is out of scope); it stays in the union because apps written for supabase-js compare against it. */
 export type AuthChangeEvent = 'INITIAL_SESSION' | 'SIGNED_IN' | 'SIGNED_OUT' | 'TOKEN_REFRESHED' | 'USER_UPDATED' | 'PASSWORD_RECOVERY' | 'MFA_CHALLENGE_VERIFIED';
 export interface User {
@@ -51,7 +108,8 @@ export interface User {
   is_anonymous?: boolean;
   app_metadata: Record<string, unknown>;
   user_metadata: Record<string, unknown>;
-  identities?: Record<string, unknown>[];
+  identities?: UserIdentity[];
+  factors?: Factor[];
   created_at: string;
   updated_at?: string;
   last_sign_in_at?: string;
@@ -77,40 +135,106 @@ export interface SupportedStorage {
 export type SignOutReason = { reason: 'user' | 'refresh_failed' | 'session_revoked' | 'other_tab'; code?: string };
 export interface Subscription { id: number; callback: (event: AuthChangeEvent, session: Session | null) => void; unsubscribe(): void }
 type EmailOrPhone = { email: string; phone?: never } | { phone: string; email?: never };
+export interface UserIdentity {
+  id: string;
+  user_id: string;
+  identity_data?: { [key: string]: any };
+  identity_id: string;
+  provider: string;
+  created_at?: string;
+  last_sign_in_at?: string;
+  updated_at?: string;
+}
+export type FactorType = 'totp' | 'phone' | 'webauthn' | 'recovery_code';
+export interface Factor {
+  id: string;
+  friendly_name?: string;
+  factor_type: FactorType | (string & {});
+  status: 'verified' | 'unverified';
+  created_at: string;
+  updated_at: string;
+  last_challenged_at?: string;
+}
+export type AuthenticatorAssuranceLevels = 'aal1' | 'aal2' | (string & {});
+export interface AMREntry { method: string; timestamp: number }
+export interface JwtHeader { alg: string; kid?: string; typ?: string }
+export interface JwtPayload {
+  iss?: string; sub?: string; aud?: string | string[]; exp?: number; iat?: number; role?: string;
+  aal?: AuthenticatorAssuranceLevels; session_id?: string; email?: string; phone?: string; is_anonymous?: boolean;
+  amr?: AMREntry[] | string[];
+  [key: string]: any;
+}
+export interface WeakPassword { reasons: WeakPasswordReasons[]; message: string }
+/** `{ data, error }`, with `data` null on error (auth-js's `RequestResult`). */
+export type AuthResult<T> = { data: T; error: null } | { data: null; error: AuthError };
+export type AuthOtpResponse = { data: { user: null; session: null; messageId?: string | null }; error: AuthError | null };
+/** What every out-of-scope method resolves with. */
+export type NotSupportedResult = { data: null; error: AuthError };
+/** A namespace whose methods all resolve with a `not_supported` error. */
+export type NotSupportedApi<M extends string> = { [K in M]: (...args: unknown[]) => Promise<NotSupportedResult> };
 export interface AuthApi {
   signUp(credentials: EmailOrPhone & { password: string; options?: { data?: Record<string, unknown>; emailRedirectTo?: string; captchaToken?: string } }): Promise<AuthResponse>;
-  signInWithPassword(credentials: EmailOrPhone & { password: string; options?: { captchaToken?: string } }): Promise<AuthResponse>;
+  /** `weak_password` is set when GoTrue flags the password (both clients set it at runtime; supabase-js's type calls it `weakPassword`). */
+  signInWithPassword(credentials: EmailOrPhone & { password: string; options?: { captchaToken?: string } }): Promise<{ data: { user: User; session: Session; weak_password?: WeakPassword; weakPassword?: WeakPassword } | { user: null; session: null }; error: AuthError | null }>;
   signInAnonymously(credentials?: { options?: { data?: Record<string, unknown>; captchaToken?: string } }): Promise<AuthResponse>;
-  signInWithOtp(credentials: EmailOrPhone & { options?: { data?: Record<string, unknown>; emailRedirectTo?: string; shouldCreateUser?: boolean; captchaToken?: string; channel?: 'sms' | 'whatsapp' } }): Promise<AuthResponse>;
+  /** `messageId` for an SMS. */
+  signInWithOtp(credentials: EmailOrPhone & { options?: { data?: Record<string, unknown>; emailRedirectTo?: string; shouldCreateUser?: boolean; captchaToken?: string; channel?: 'sms' | 'whatsapp' } }): Promise<AuthOtpResponse>;
   verifyOtp(params: (EmailOrPhone & { token: string; type: 'signup' | 'invite' | 'magiclink' | 'recovery' | 'email_change' | 'email' | 'sms' | 'phone_change' }) | { token_hash: string; type: 'signup' | 'invite' | 'magiclink' | 'recovery' | 'email_change' | 'email' }): Promise<AuthResponse>;
   signInWithOAuth(credentials: { provider: string; options?: { redirectTo?: string; scopes?: string; queryParams?: Record<string, string>; skipBrowserRedirect?: boolean } }): Promise<{ data: { provider: string; url: string } | { provider: null; url: null }; error: AuthError | null }>;
-  exchangeCodeForSession(authCode: string): Promise<AuthResponse>;
+  /** `redirectType` is `'recovery'` after a password-reset link (PASSWORD_RECOVERY), else `null`. */
+  exchangeCodeForSession(authCode: string): Promise<{ data: { user: User; session: Session; redirectType: string | null } | { user: null; session: null; redirectType: null }; error: AuthError | null }>;
   signInWithIdToken(credentials: { provider: string; token: string; access_token?: string; nonce?: string }): Promise<AuthResponse>;
-  signOut(options?: { scope?: 'global' | 'local' | 'others' }): Promise<{ data: null | Record<string, never>; error: AuthError | null }>;
+  signOut(options?: { scope?: 'global' | 'local' | 'others' }): Promise<{ error: AuthError | null }>;
   getSession(): Promise<{ data: { session: Session | null }; error: AuthError | null }>;
   getUser(jwt?: string): Promise<UserResponse>;
-  getClaims(jwt?: string): Promise<{ data: { claims: Record<string, unknown>; header: Record<string, unknown>; signature: string } | null; error: AuthError | null }>;
+  /** `signature` is the decoded signature bytes, as auth-js gives it. */
+  getClaims(jwt?: string): Promise<{ data: { claims: JwtPayload; header: JwtHeader; signature: Uint8Array } | null; error: AuthError | null }>;
   refreshSession(current?: { refresh_token: string }): Promise<AuthResponse>;
   setSession(tokens: { access_token: string; refresh_token: string }): Promise<AuthResponse>;
   updateUser(attributes: { email?: string; phone?: string; password?: string; nonce?: string; data?: Record<string, unknown> }): Promise<UserResponse>;
+  resetPasswordForEmail(email: string, options?: { redirectTo?: string; captchaToken?: string }): Promise<AuthResult<Record<string, never>>>;
+  resend(credentials: { email: string; type: 'signup' | 'email_change'; options?: { emailRedirectTo?: string; captchaToken?: string } } | { phone: string; type: 'sms' | 'phone_change'; options?: { captchaToken?: string } }): Promise<AuthOtpResponse>;
+  /** GoTrue mails a nonce for `updateUser({ password, nonce })`. */
+  reauthenticate(): Promise<AuthResponse>;
+  getUserIdentities(): Promise<AuthResult<{ identities: UserIdentity[] }>>;
+  /** Resolves once start-up settled (the session read from storage or taken from the page URL). */
+  initialize(): Promise<{ error: AuthError | null }>;
   onAuthStateChange(callback: (event: AuthChangeEvent, session: Session | null) => void): { data: { subscription: Subscription } };
   /** (authwire) Why the last sign-out happened, or `null`. */
   signOutReason(): SignOutReason | null;
-  signInWithSSO(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  signInWithWeb3(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  linkIdentity(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  unlinkIdentity(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  readonly mfa: NotSupported;
-  readonly admin: NotSupported;
+  signInWithSSO(...args: unknown[]): Promise<NotSupportedResult>;
+  signInWithWeb3(...args: unknown[]): Promise<NotSupportedResult>;
+  signInWithEthereum(...args: unknown[]): Promise<NotSupportedResult>;
+  signInWithSolana(...args: unknown[]): Promise<NotSupportedResult>;
+  signInWithPasskey(...args: unknown[]): Promise<NotSupportedResult>;
+  registerPasskey(...args: unknown[]): Promise<NotSupportedResult>;
+  linkIdentity(...args: unknown[]): Promise<NotSupportedResult>;
+  linkIdentityOAuth(...args: unknown[]): Promise<NotSupportedResult>;
+  linkIdentityIdToken(...args: unknown[]): Promise<NotSupportedResult>;
+  unlinkIdentity(...args: unknown[]): Promise<NotSupportedResult>;
+  /** Rejects with a `not_supported` error: `getClaims()` fetches and caches the JWKS itself. */
+  fetchJwk(kid: string, jwks?: { keys: JsonWebKey[] }): Promise<JsonWebKey | null>;
+  readonly mfa: MfaApi;
+  readonly admin: AdminApi;
+  /** The OAuth 2.1 server's consent API: not supported. */
+  readonly oauth: NotSupportedApi<'getAuthorizationDetails' | 'approveAuthorization' | 'denyAuthorization' | 'listGrants' | 'revokeGrant'>;
+  /** Passkeys: not supported. */
+  readonly passkey: NotSupportedApi<'startRegistration' | 'verifyRegistration' | 'startAuthentication' | 'verifyAuthentication' | 'list' | 'update' | 'delete'>;
 }
-/** Out-of-scope APIs: every method resolves with a `not_supported` error. */
-export interface NotSupported {
-  enroll(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  challenge(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  verify(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  listFactors(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  listUsers(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
-  createUser(...args: unknown[]): Promise<{ data: null; error: AuthError }>;
+/** `auth.mfa`: what a server without enrolled factors can answer; enrolment, challenges and verification are not supported. */
+export interface MfaApi extends NotSupportedApi<'enroll' | 'challenge' | 'verify' | 'challengeAndVerify'> {
+  listFactors(): Promise<AuthResult<{ all: Factor[]; totp: Factor[]; phone: Factor[]; webauthn: Factor[]; recovery_code: Factor[] }>>;
+  unenroll(params: { factorId: string }): Promise<AuthResult<{ id: string }>>;
+  getAuthenticatorAssuranceLevel(jwt?: string): Promise<AuthResult<{ currentLevel: AuthenticatorAssuranceLevels | null; nextLevel: AuthenticatorAssuranceLevels | null; currentAuthenticationMethods: AMREntry[] | string[] }>>;
+  readonly webauthn: NotSupportedApi<'enroll' | 'challenge' | 'verify' | 'authenticate' | 'register'>;
+  readonly recoveryCodes: NotSupportedApi<'getStatus' | 'generate' | 'verify' | 'regenerate' | 'unenroll'>;
+}
+/** `auth.admin`: not supported (it needs the service key, which has no place in a browser). */
+export interface AdminApi extends NotSupportedApi<'signOut' | 'inviteUserByEmail' | 'generateLink' | 'createUser' | 'listUsers' | 'getUserById' | 'updateUserById' | 'deleteUser'> {
+  readonly mfa: NotSupportedApi<'listFactors' | 'deleteFactor'>;
+  readonly oauth: NotSupportedApi<'listClients' | 'createClient' | 'getClient' | 'updateClient' | 'deleteClient' | 'regenerateClientSecret'>;
+  readonly customProviders: NotSupportedApi<'listProviders' | 'createProvider' | 'getProvider' | 'updateProvider' | 'deleteProvider'>;
+  readonly passkey: NotSupportedApi<'listPasskeys' | 'deletePasskey'>;
 }
 export interface AuthwireDiagnosis {
   auth: {

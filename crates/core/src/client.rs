@@ -763,6 +763,10 @@ impl Client {
     pub fn update_user(&mut self, attrs: &str, now: Now) -> Ticket {
         self.auth_cmd(now, |a, t, n, o| a.update_user(t, attrs, n, o))
     }
+    /// Any auth command ([`crate::auth::AuthCommand`]; the methods above are shorthands).
+    pub fn auth_command(&mut self, cmd: crate::auth::AuthCommand, now: Now) -> Ticket {
+        self.auth_cmd(now, |a, t, n, o| a.command(t, cmd, n, o))
+    }
     /// `onAuthStateChange(cb)`: `INITIAL_SESSION` first (once start-up settled).
     pub fn add_auth_listener(&mut self, now: Now) -> ListenerId {
         self.auth.add_listener(now, &mut self.out)

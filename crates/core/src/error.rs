@@ -291,6 +291,11 @@ impl ChannelOpError {
     }
 }
 
+/// auth-js's text for a missing PKCE verifier.
+const PKCE_VERIFIER_MISSING: &str = "PKCE code verifier not found in storage. This can happen if the auth flow was \
+    initiated in a different browser or device, or if the storage was cleared. For SSR frameworks (Next.js, \
+    SvelteKit, etc.), use @supabase/ssr on both the server and client to store the code verifier in cookies.";
+
 /// Why an auth operation failed. Shapes follow auth-js's error classes (`name()`), with
 /// GoTrue's codes preserved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,10 +313,36 @@ pub enum AuthError {
     },
     /// A password GoTrue considers weak (422 `weak_password`).
     WeakPassword {
+        /// HTTP status (GoTrue sends 422).
+        status: u16,
         /// GoTrue's message.
         message: String,
-        /// `length`, `characters`, `pwned`.
+        /// `length`, `characters`, `pwned` (auth-js's `reasons`).
         reasons: alloc::vec::Vec<String>,
+    },
+    /// An error answer that is not JSON and not worth retrying (auth-js's `AuthUnknownError`).
+    Unknown {
+        /// HTTP status (kept for retry decisions; auth-js's class has none).
+        status: u16,
+        /// The start of the body.
+        message: String,
+    },
+    /// The call lacks what GoTrue needs (an email or a phone number): refused before any
+    /// request, as auth-js does (`AuthInvalidCredentialsError`).
+    InvalidCredentials {
+        /// auth-js's text.
+        message: &'static str,
+    },
+    /// The page URL carried an auth error at start (`error`, `error_code`,
+    /// `error_description`), as auth-js reports it from `initialize()`
+    /// (`AuthImplicitGrantRedirectError`, with `details`).
+    ImplicitGrantRedirect {
+        /// `error_description`.
+        message: String,
+        /// `error`.
+        error: String,
+        /// `error_code`.
+        code: String,
     },
     /// No response (network, CORS, abort: status 0), or a 5xx/52x: worth retrying.
     RetryableFetch {
@@ -353,6 +384,8 @@ impl AuthError {
     /// [`AuthError::Api`] whose body had no code.
     pub const CODES: &'static [&'static str] = &[
         "weak_password",
+        "credentials_required",
+        "implicit_grant_redirect",
         "network_error",
         "server_error",
         "session_missing",
@@ -389,6 +422,16 @@ impl AuthError {
         "otp_expired",
         "anonymous_provider_disabled",
         "unexpected_failure",
+        "otp_disabled",
+        "phone_provider_disabled",
+        "email_provider_disabled",
+        "email_exists",
+        "phone_exists",
+        "same_password",
+        "reauthentication_not_valid",
+        "over_email_send_rate_limit",
+        "mfa_factor_not_found",
+        "insufficient_aal",
     ];
 
     /// A stable code: GoTrue's own for API errors, authwire's otherwise.
@@ -396,6 +439,9 @@ impl AuthError {
         match self {
             AuthError::Api { code, .. } => code,
             AuthError::WeakPassword { .. } => "weak_password",
+            AuthError::Unknown { .. } => "unknown",
+            AuthError::InvalidCredentials { .. } => "credentials_required",
+            AuthError::ImplicitGrantRedirect { .. } => "implicit_grant_redirect",
             AuthError::RetryableFetch { status: 0, .. } => "network_error",
             AuthError::RetryableFetch { .. } => "server_error",
             AuthError::SessionMissing => "session_missing",
@@ -413,6 +459,9 @@ impl AuthError {
         match self {
             AuthError::Api { .. } => "AuthApiError",
             AuthError::WeakPassword { .. } => "AuthWeakPasswordError",
+            AuthError::Unknown { .. } => "AuthUnknownError",
+            AuthError::InvalidCredentials { .. } => "AuthInvalidCredentialsError",
+            AuthError::ImplicitGrantRedirect { .. } => "AuthImplicitGrantRedirectError",
             AuthError::RetryableFetch { .. } => "AuthRetryableFetchError",
             AuthError::SessionMissing => "AuthSessionMissingError",
             AuthError::InvalidJwt { .. } => "AuthInvalidJwtError",
@@ -421,13 +470,32 @@ impl AuthError {
             _ => "AuthError",
         }
     }
-    /// The HTTP status, where there is one (auth-js gives 400 to the client-side errors).
+    /// The HTTP status, where there is one (the statuses auth-js gives its client-side
+    /// errors: 400, or 500 for a bad token response and a URL error).
     pub fn status(&self) -> Option<u16> {
         match self {
-            AuthError::Api { status, .. } | AuthError::RetryableFetch { status, .. } => Some(*status),
-            AuthError::WeakPassword { .. } => Some(422),
-            AuthError::SessionMissing | AuthError::InvalidJwt { .. } | AuthError::PkceVerifierMissing => Some(400),
-            AuthError::InvalidResponse => Some(500),
+            AuthError::Api { status, .. }
+            | AuthError::RetryableFetch { status, .. }
+            | AuthError::WeakPassword { status, .. } => Some(*status),
+            AuthError::SessionMissing
+            | AuthError::InvalidJwt { .. }
+            | AuthError::PkceVerifierMissing
+            | AuthError::InvalidCredentials { .. } => Some(400),
+            AuthError::InvalidResponse | AuthError::ImplicitGrantRedirect { .. } => Some(500),
+            _ => None,
+        }
+    }
+    /// `AuthWeakPasswordError.reasons` (empty for other errors).
+    pub fn reasons(&self) -> &[String] {
+        match self {
+            AuthError::WeakPassword { reasons, .. } => reasons,
+            _ => &[],
+        }
+    }
+    /// `AuthImplicitGrantRedirectError.details`: the URL's `error` and `error_code`.
+    pub fn details(&self) -> Option<(&str, &str)> {
+        match self {
+            AuthError::ImplicitGrantRedirect { error, code, .. } => Some((error, code)),
             _ => None,
         }
     }
@@ -437,10 +505,12 @@ impl AuthError {
             AuthError::Api { message, .. }
             | AuthError::WeakPassword { message, .. }
             | AuthError::RetryableFetch { message, .. }
-            | AuthError::Storage { message } => message,
+            | AuthError::Storage { message }
+            | AuthError::Unknown { message, .. }
+            | AuthError::ImplicitGrantRedirect { message, .. } => message,
             AuthError::SessionMissing => "Auth session missing!",
-            AuthError::InvalidJwt { message } => message,
-            AuthError::PkceVerifierMissing => "PKCE code verifier not found in storage",
+            AuthError::InvalidJwt { message } | AuthError::InvalidCredentials { message } => message,
+            AuthError::PkceVerifierMissing => PKCE_VERIFIER_MISSING,
             AuthError::InvalidResponse => "Auth session or user missing",
             AuthError::NotSupported { what } => what,
             AuthError::Destroyed => "the client was destroyed",
@@ -452,7 +522,7 @@ impl AuthError {
     pub fn is_retryable(&self) -> bool {
         match self {
             AuthError::RetryableFetch { .. } => true,
-            AuthError::Api { status, .. } => matches!(status, 429 | 409),
+            AuthError::Api { status, .. } | AuthError::Unknown { status, .. } => matches!(status, 429 | 409),
             _ => false,
         }
     }
@@ -608,7 +678,10 @@ mod tests {
         let s = String::new;
         let all = [
             AuthError::Api { status: 400, code: "unknown".to_string(), message: s() },
-            AuthError::WeakPassword { message: s(), reasons: alloc::vec::Vec::new() },
+            AuthError::WeakPassword { status: 422, message: s(), reasons: alloc::vec::Vec::new() },
+            AuthError::Unknown { status: 404, message: s() },
+            AuthError::InvalidCredentials { message: "" },
+            AuthError::ImplicitGrantRedirect { message: s(), error: s(), code: s() },
             AuthError::RetryableFetch { status: 0, message: s() },
             AuthError::RetryableFetch { status: 503, message: s() },
             AuthError::SessionMissing,
@@ -626,6 +699,9 @@ mod tests {
             match e {
                 AuthError::Api { .. }
                 | AuthError::WeakPassword { .. }
+                | AuthError::Unknown { .. }
+                | AuthError::InvalidCredentials { .. }
+                | AuthError::ImplicitGrantRedirect { .. }
                 | AuthError::RetryableFetch { .. }
                 | AuthError::SessionMissing
                 | AuthError::InvalidJwt { .. }

@@ -11,7 +11,7 @@ use authwire_wire::jwt;
 use super::{classify, Auth, HttpOp, UserPurpose};
 use crate::error::AuthError;
 use crate::io::{AppEvent, Outbox, Output, Ticket};
-use crate::time::{Millis, Now};
+use crate::time::{Millis, Now, UnixTime};
 
 /// JWKS cache lifetime (GoTrue sends `max-age=600`).
 const JWKS_TTL_MS: Millis = 600_000;
@@ -19,10 +19,7 @@ const JWKS_TTL_MS: Millis = 600_000;
 impl Auth {
     /// `getClaims(jwt?)`: decodes, checks `exp`, and verifies the signature (ES256/RS256 via
     /// the JWKS and WebCrypto; HS256 or no `kid` via `GET /user`).
-    pub fn get_claims(&mut self, ticket: Ticket, jwt_arg: Option<&str>, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_get_claims(&mut self, ticket: Ticket, jwt_arg: Option<&str>, now: Now, out: &mut Outbox) {
         let Some(token) = jwt_arg.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone()))
         else {
             out.event(AppEvent::Done { ticket, result: Ok(String::from("null")) });
@@ -50,7 +47,7 @@ impl Auth {
             );
             return;
         }
-        let fresh = self.jwks.as_ref().is_some_and(|(_, at)| now.mono.since(*at) < JWKS_TTL_MS);
+        let fresh = self.jwks.as_ref().is_some_and(|(_, at, _)| now.mono.since(*at) < JWKS_TTL_MS);
         if fresh {
             self.claims_with_jwks(ticket, &token, now, out);
             return;
@@ -66,7 +63,7 @@ impl Auth {
     /// of its `kid`; an unknown `kid` fetches the keys once more.
     fn claims_with_jwks(&mut self, ticket: Ticket, token: &str, now: Now, out: &mut Outbox) {
         let Ok(c) = jwt::decode(token) else { return };
-        let jwk = self.jwks.as_ref().and_then(|(keys, _)| {
+        let jwk = self.jwks.as_ref().and_then(|(keys, _, _)| {
             let v = json::parse(keys).ok()?;
             let list = v.get("keys")?.as_array()?;
             list.iter().find(|k| k.get("kid").and_then(Value::as_str) == c.kid.as_deref()).map(Value::to_json)
@@ -102,7 +99,7 @@ impl Auth {
     pub(super) fn on_jwks(&mut self, status: u16, body: String, now: Now, out: &mut Outbox) {
         let waiters = core::mem::take(&mut self.jwks_waiters);
         if (200..300).contains(&status) {
-            self.jwks = Some((body, now.mono));
+            self.jwks = Some((body, now.mono, now.wall));
             for (t, token) in waiters {
                 self.claims_with_jwks(t, &token, now, out);
             }
@@ -111,6 +108,11 @@ impl Auth {
                 out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) });
             }
         }
+    }
+
+    /// The cached JWKS (`auth.jwks`) and when it was fetched (`auth.jwks_cached_at`).
+    pub fn jwks(&self) -> Option<(&str, UnixTime)> {
+        self.jwks.as_ref().map(|(keys, _, at)| (keys.as_str(), *at))
     }
 
     /// The host's signature check of `token`.

@@ -1,42 +1,46 @@
-//! The application's commands (`signUp`, `signInWith*`, `verifyOtp`, `signOut`,
-//! `getSession`, `refreshSession`, `setSession`, `getUser`, `updateUser`, auto-refresh on and
-//! off, `destroy`) and the replies to their GoTrue requests. Each command answers its ticket
-//! with `AppEvent::Done`; after `destroy` every command fails with `destroyed`. The PKCE steps
-//! are in `pkce.rs`, `getClaims` in `claims.rs`; the session a sign-in returns is installed by
-//! `persist.rs`.
+//! The session commands (`signUp`, `signInWith*`, `verifyOtp`, `signOut`, `getSession`,
+//! `refreshSession`, `setSession`, `getUser`, `updateUser`, auto-refresh on and off,
+//! `destroy`) and the replies to their GoTrue requests. They are run by `dispatch.rs` (which
+//! decides when); each answers its ticket with `AppEvent::Done`. The PKCE steps are in
+//! `pkce.rs`, `getClaims` in `claims.rs`, the account and MFA commands in `account.rs`; the
+//! session a sign-in returns is installed by `persist.rs`.
 
 use alloc::string::String;
 
-use authwire_wire::json::{ObjectWriter, Value};
+use authwire_wire::json::{self, ObjectWriter, Value};
 use authwire_wire::jwt;
 
+use super::account::{aal_data, factors_data, identities_data};
 use super::claims::claims_data;
 use super::persist::{Intent, Saved};
 use super::pkce::PkceFlow;
 use super::refresh::Waiter;
 use super::requests::{self, cred};
 use super::session::Session;
-use super::{classify, data_session, Auth, HttpOp, SignInKind, SignOutReason, Timer, UserPurpose};
+use super::{classify, data_session, Auth, Grant, HttpOp, SignInKind, SignOutReason, Timer, UserPurpose};
 use crate::error::AuthError;
 use crate::io::{concat, AppEvent, AuthEvent, Level, LockOp, Outbox, Output, Ticket};
 use crate::time::{Now, UnixTime};
 use crate::timer::TimerTable;
 
-impl Auth {
-    /// `false` once destroyed, having failed the ticket.
-    pub(super) fn alive(&self, ticket: Ticket, out: &mut Outbox) -> bool {
-        if self.destroyed {
-            out.event(AppEvent::Done { ticket, result: Err(AuthError::Destroyed) });
-        }
-        !self.destroyed
+/// auth-js's `AuthInvalidCredentialsError` unless the credentials name an email or a phone
+/// number.
+pub(super) fn require_address(c: &Value, message: &'static str) -> Result<(), AuthError> {
+    if c.get("email").is_some() || c.get("phone").is_some() {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidCredentials { message })
     }
+}
 
+impl Auth {
     /// `signUp`.
-    pub fn sign_up(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
+    pub(super) fn run_sign_up(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        let c = requests::parse_creds(creds);
+        if let Err(e) = require_address(&c, "You must provide either an email or phone number and a password") {
+            out.event(AppEvent::Done { ticket, result: Err(e) });
             return;
         }
-        let c = requests::parse_creds(creds);
         if self.cfg.pkce && cred(&c, "email").is_some() {
             self.pkce_then(ticket, creds, PkceFlow::SignUp, out);
             return;
@@ -69,46 +73,47 @@ impl Auth {
     ) {
         let mut path = String::from("/otp");
         path.push_str(&requests::redirect_query(c, "emailRedirectTo"));
-        self.post(&path, requests::otp_body(c, pkce), HttpOp::NoSession { ticket }, now, out);
+        self.post(&path, requests::otp_body(c, pkce), HttpOp::NoSession { ticket, message_id: true }, now, out);
     }
 
     /// A refresh-token grant outside the refresh protocol (`refreshSession` with a given token,
     /// `setSession` with an expired access token): answered as TOKEN_REFRESHED.
     fn grant_refresh(&mut self, ticket: Ticket, rt: &str, now: Now, out: &mut Outbox) {
-        let op = HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, verifier: false };
+        let op = HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::Refreshed, grant: Grant::Plain };
         self.post("/token?grant_type=refresh_token", requests::refresh_body(rt), op, now, out);
     }
 
     /// A key-level `POST` whose answer is handled as `op`.
-    fn post(&mut self, path: &str, body: String, op: HttpOp, now: Now, out: &mut Outbox) {
+    pub(super) fn post(&mut self, path: &str, body: String, op: HttpOp, now: Now, out: &mut Outbox) {
         let req = self.gotrue().request("POST", path, None, Some(body));
         self.send(req, op, now, out);
     }
 
     /// `signInWithPassword`.
-    pub fn sign_in_with_password(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if self.alive(ticket, out) {
-            let body = requests::password_body(&requests::parse_creds(creds));
-            self.post("/token?grant_type=password", body, signed_in(ticket), now, out);
+    pub(super) fn run_sign_in_with_password(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        let c = requests::parse_creds(creds);
+        if let Err(e) = require_address(&c, "You must provide either an email or phone number and a password") {
+            out.event(AppEvent::Done { ticket, result: Err(e) });
+            return;
         }
+        let op = HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, grant: Grant::Password };
+        self.post("/token?grant_type=password", requests::password_body(&c), op, now, out);
     }
 
     /// `signInAnonymously`: a sign-up without credentials (only `options` is kept).
-    pub fn sign_in_anonymously(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_sign_in_anonymously(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
         let options = requests::parse_creds(creds).get("options").cloned();
         let c = Value::Obj(options.map(|o| alloc::vec![(String::from("options"), o)]).unwrap_or_default());
         self.signup_request(ticket, &c, None, now, out);
     }
 
     /// `signInWithOtp`.
-    pub fn sign_in_with_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
+    pub(super) fn run_sign_in_with_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        let c = requests::parse_creds(creds);
+        if let Err(e) = require_address(&c, "You must provide either an email or phone number.") {
+            out.event(AppEvent::Done { ticket, result: Err(e) });
             return;
         }
-        let c = requests::parse_creds(creds);
         if self.cfg.pkce && cred(&c, "email").is_some() {
             self.pkce_then(ticket, creds, PkceFlow::Otp, out);
             return;
@@ -117,10 +122,7 @@ impl Auth {
     }
 
     /// `verifyOtp`.
-    pub fn verify_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_verify_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
         let c = requests::parse_creds(creds);
         let kind = if cred(&c, "type") == Some("recovery") { SignInKind::Recovery } else { SignInKind::SignIn };
         let mut path = String::from("/verify");
@@ -128,26 +130,21 @@ impl Auth {
         self.post(
             &path,
             requests::verify_body(&c),
-            HttpOp::SignIn { ticket: Some(ticket), kind, verifier: false },
+            HttpOp::SignIn { ticket: Some(ticket), kind, grant: Grant::Plain },
             now,
             out,
         );
     }
 
     /// `signInWithIdToken`.
-    pub fn sign_in_with_id_token(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        if self.alive(ticket, out) {
-            let body = requests::id_token_body(&requests::parse_creds(creds));
-            self.post("/token?grant_type=id_token", body, signed_in(ticket), now, out);
-        }
+    pub(super) fn run_sign_in_with_id_token(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        let body = requests::id_token_body(&requests::parse_creds(creds));
+        self.post("/token?grant_type=id_token", body, signed_in(ticket), now, out);
     }
 
     /// `signInWithOAuth`: `{ provider, url }` (the shell navigates unless told not to). With
     /// PKCE a verifier is stored first.
-    pub fn sign_in_with_oauth(&mut self, ticket: Ticket, creds: &str, _now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_sign_in_with_oauth(&mut self, ticket: Ticket, creds: &str, out: &mut Outbox) {
         if self.cfg.pkce {
             self.pkce_then(ticket, creds, PkceFlow::OAuth, out);
             return;
@@ -166,10 +163,7 @@ impl Auth {
 
     /// `signOut({ scope })`. `global` and `local` end the session here at once (guarantee
     /// G5); the server call's result resolves the ticket.
-    pub fn sign_out(&mut self, ticket: Ticket, scope: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_sign_out(&mut self, ticket: Ticket, scope: &str, now: Now, out: &mut Outbox) {
         let scope = match scope {
             "local" | "others" => scope,
             _ => "global",
@@ -187,15 +181,12 @@ impl Auth {
         }
     }
 
-    /// `getSession()`: waits for a refresh when the token is expired or one is in flight.
-    pub fn get_session(&mut self, ticket: Ticket, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    /// `getSession()` (after start-up, `dispatch.rs`): waits for a refresh in flight when the
+    /// current token is no longer usable.
+    pub(super) fn run_get_session(&mut self, ticket: Ticket, now: Now, out: &mut Outbox) {
         self.ensure_fresh(now, out);
         let expired = self.session.as_ref().is_none_or(|s| s.is_expired(now.wall));
-        // Wait for start-up, or for a refresh when the current token is no longer usable.
-        if !self.loaded || self.init_busy || (self.refresh.is_some() && expired) {
+        if self.refresh.is_some() && expired {
             self.refresh_waiters.push((ticket, Waiter::Session));
             return;
         }
@@ -204,10 +195,13 @@ impl Auth {
     }
 
     /// `refreshSession({ refresh_token? })`: always refreshes.
-    pub fn refresh_session(&mut self, ticket: Ticket, refresh_token: Option<&str>, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_refresh_session(
+        &mut self,
+        ticket: Ticket,
+        refresh_token: Option<&str>,
+        now: Now,
+        out: &mut Outbox,
+    ) {
         if let Some(rt) = refresh_token {
             if self.session.as_ref().is_none_or(|s| s.refresh_token != rt) {
                 self.grant_refresh(ticket, rt, now, out);
@@ -226,10 +220,7 @@ impl Auth {
     }
 
     /// `setSession({ access_token, refresh_token })`.
-    pub fn set_session_cmd(&mut self, ticket: Ticket, at: &str, rt: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_set_session(&mut self, ticket: Ticket, at: &str, rt: &str, now: Now, out: &mut Outbox) {
         let Ok(claims) = jwt::decode(at) else {
             out.event(AppEvent::Done {
                 ticket,
@@ -248,10 +239,7 @@ impl Auth {
     }
 
     /// `getUser(jwt?)`.
-    pub fn get_user(&mut self, ticket: Ticket, jwt: Option<&str>, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_get_user(&mut self, ticket: Ticket, jwt: Option<&str>, now: Now, out: &mut Outbox) {
         let own = jwt.is_none();
         let Some(token) = jwt.map(String::from).or_else(|| self.session.as_ref().map(|s| s.access_token.clone()))
         else {
@@ -263,10 +251,7 @@ impl Auth {
     }
 
     /// `updateUser(attributes)`.
-    pub fn update_user(&mut self, ticket: Ticket, attrs: &str, now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_update_user(&mut self, ticket: Ticket, attrs: &str, now: Now, out: &mut Outbox) {
         let Some(at) = self.session.as_ref().map(|s| s.access_token.clone()) else {
             out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
             return;
@@ -291,6 +276,7 @@ impl Auth {
     /// Forget everything; later commands fail with `destroyed`.
     pub fn destroy(&mut self, out: &mut Outbox) {
         self.abort_refresh(out, AuthError::Destroyed);
+        self.fail_everything(out);
         if let Some(w) = self.write.take() {
             // Release the lock, or stop waiting for it.
             let id = out.request_id();
@@ -311,28 +297,27 @@ impl Auth {
         &mut self,
         ticket: Option<Ticket>,
         kind: SignInKind,
-        verifier: bool,
+        grant: Grant,
         status: u16,
         body: &str,
         sent: UnixTime,
         now: Now,
         out: &mut Outbox,
     ) {
-        if verifier && self.cfg.persist {
+        if grant == Grant::Pkce && self.cfg.persist {
             // The verifier is single-use, whatever the outcome.
             self.remove_verifier(out);
         }
         if (200..300).contains(&status) {
-            self.on_signed_in(body, ticket, kind, sent, now, out);
+            self.on_signed_in(body, ticket, kind, grant, sent, now, out);
         } else {
             match ticket {
                 Some(t) => out.event(AppEvent::Done { ticket: t, result: Err(classify(status, body)) }),
                 None => {
                     // A code from the page URL that did not exchange: start-up is over.
-                    out.log(
-                        Level::Warn,
-                        concat(&["the auth code in the page URL failed: ", classify(status, body).code()]),
-                    );
+                    let error = classify(status, body);
+                    out.log(Level::Warn, concat(&["the auth code in the page URL failed: ", error.code()]));
+                    self.init_error = Some(error);
                     self.init_busy = false;
                     self.flush_initial(out);
                 }
@@ -340,14 +325,40 @@ impl Auth {
         }
     }
 
-    /// The answer to a request that signs nobody in (`signUp` without autoconfirm, an OTP).
-    pub(super) fn on_no_session(&mut self, ticket: Ticket, status: u16, body: &str, out: &mut Outbox) {
+    /// The answer to a request that signs nobody in (an OTP, `resend`, `reauthenticate`):
+    /// `{ user: null, session: null }`, plus `messageId` when asked for and GoTrue sent one
+    /// (an SMS), as auth-js answers.
+    pub(super) fn on_no_session(
+        &mut self,
+        ticket: Ticket,
+        message_id: bool,
+        status: u16,
+        body: &str,
+        out: &mut Outbox,
+    ) {
         let result = if (200..300).contains(&status) {
-            // signUp without autoconfirm returns the bare user; OTP returns `{}`.
-            let user = if body.trim_start().starts_with('{') && body.contains("\"id\"") { body } else { "null" };
-            Ok(requests::user_session_data(user, None))
+            let mut w = ObjectWriter::new();
+            w.raw("user", "null").raw("session", "null");
+            let id = json::field(body, "message_id").ok().flatten().and_then(json::str_of);
+            if let Some(id) = id.filter(|_| message_id) {
+                w.str("messageId", &id);
+            }
+            Ok(w.finish())
         } else {
             Err(classify(status, body))
+        };
+        out.event(AppEvent::Done { ticket, result });
+    }
+
+    /// The answer to a request whose body is the result (`resetPasswordForEmail`,
+    /// `mfa.unenroll`).
+    pub(super) fn on_body(&mut self, ticket: Ticket, status: u16, body: &str, out: &mut Outbox) {
+        let result = if !(200..300).contains(&status) {
+            Err(classify(status, body))
+        } else if json::parse(body).is_ok_and(|v| v.as_object().is_some()) {
+            Ok(String::from(body))
+        } else {
+            Ok(String::from("{}"))
         };
         out.event(AppEvent::Done { ticket, result });
     }
@@ -397,7 +408,13 @@ impl Auth {
     ) {
         let ok = (200..300).contains(&status);
         match purpose {
-            UserPurpose::Command | UserPurpose::Claims(_) if !ok => {
+            UserPurpose::Command
+            | UserPurpose::Claims(_)
+            | UserPurpose::Identities
+            | UserPurpose::Factors
+            | UserPurpose::Aal(_)
+                if !ok =>
+            {
                 let error = classify(status, &body);
                 // The server no longer knows this session or user: it is over (auth-js does the
                 // same for session_not_found).
@@ -428,25 +445,40 @@ impl Auth {
                     out.event(AppEvent::Done { ticket: t, result: claims_data(&token) });
                 }
             }
-            UserPurpose::SetSession(at, rt) | UserPurpose::FromUrl { at, rt, .. } if !ok => {
-                let _ = (at, rt);
+            UserPurpose::Identities | UserPurpose::Factors | UserPurpose::Aal(_) => {
+                let data = match &purpose {
+                    UserPurpose::Identities => identities_data(&body),
+                    UserPurpose::Factors => factors_data(&body),
+                    UserPurpose::Aal(token) => aal_data(token, &body),
+                    _ => String::new(),
+                };
+                if let Some(t) = ticket {
+                    out.event(AppEvent::Done { ticket: t, result: Ok(data) });
+                }
+            }
+            UserPurpose::SetSession(..) | UserPurpose::FromUrl { .. } if !ok => {
+                let error = classify(status, &body);
+                if matches!(purpose, UserPurpose::FromUrl { .. }) {
+                    // `initialize()` reports it, as auth-js.
+                    self.init_error = Some(error.clone());
+                }
                 self.init_busy = false;
                 self.flush_initial(out);
                 if let Some(t) = ticket {
-                    out.event(AppEvent::Done { ticket: t, result: Err(classify(status, &body)) });
+                    out.event(AppEvent::Done { ticket: t, result: Err(error) });
                 }
             }
             UserPurpose::SetSession(at, rt) => {
                 let exp = jwt::decode(&at).ok().and_then(|c| c.exp).unwrap_or(0).max(0) as u64;
                 let expires_in = exp.saturating_sub(now.wall.as_secs());
                 let resp = token_response(&at, &rt, expires_in, &body);
-                self.on_signed_in(&resp, ticket, SignInKind::SignIn, now.wall, now, out);
+                self.on_signed_in(&resp, ticket, SignInKind::SignIn, Grant::Plain, now.wall, now, out);
             }
             UserPurpose::FromUrl { at, rt, expires_in, recovery } => {
                 let resp = token_response(&at, &rt, expires_in, &body);
                 let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
                 // INITIAL_SESSION carries the URL session (start-up ends in `on_signed_in`).
-                self.on_signed_in(&resp, None, kind, now.wall, now, out);
+                self.on_signed_in(&resp, None, kind, Grant::Plain, now.wall, now, out);
             }
         }
     }
@@ -454,7 +486,7 @@ impl Auth {
 
 /// The operation for a grant whose answer signs the user in.
 fn signed_in(ticket: Ticket) -> HttpOp {
-    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, verifier: false }
+    HttpOp::SignIn { ticket: Some(ticket), kind: SignInKind::SignIn, grant: Grant::Plain }
 }
 
 /// A token response assembled from a token pair and a user (sessions from the URL and from

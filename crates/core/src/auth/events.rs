@@ -57,7 +57,7 @@ impl Auth {
     }
 
     /// This tab holds the cross-tab lock (for a refresh flight or a session write).
-    fn holds_lock(&self) -> bool {
+    pub(super) fn holds_lock(&self) -> bool {
         self.refresh.as_ref().is_some_and(|r| r.lock.is_some()) || self.write.as_ref().is_some_and(|w| w.held)
     }
 

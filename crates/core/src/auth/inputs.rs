@@ -46,15 +46,17 @@ impl Auth {
         };
         match op {
             HttpOp::Refresh { gen } => self.on_refresh_response(gen, status, body, sent, now, out),
-            HttpOp::SignIn { ticket, kind, verifier } => {
-                self.on_sign_in_answer(ticket, kind, verifier, status, &body, sent, now, out)
+            HttpOp::SignIn { ticket, kind, grant } => {
+                self.on_sign_in_answer(ticket, kind, grant, status, &body, sent, now, out)
             }
-            HttpOp::NoSession { ticket } => self.on_no_session(ticket, status, &body, out),
+            HttpOp::NoSession { ticket, message_id } => self.on_no_session(ticket, message_id, status, &body, out),
+            HttpOp::Body { ticket } => self.on_body(ticket, status, &body, out),
             HttpOp::User { ticket, own, purpose } => self.on_user(ticket, own, purpose, status, body, now, out),
             HttpOp::UpdateUser { ticket } => self.on_user_updated(ticket, status, body, out),
             HttpOp::Logout { ticket } => self.on_logout(ticket, status, &body, out),
             HttpOp::Jwks => self.on_jwks(status, body, now, out),
         }
+        self.resume_parked(now, out);
         true
     }
 
@@ -83,6 +85,7 @@ impl Auth {
                 self.on_verifier_read(ticket, code, result.ok().flatten(), now, out)
             }
         }
+        self.resume_parked(now, out);
         true
     }
 
@@ -103,17 +106,21 @@ impl Auth {
 
     /// A lock result. `false` if not ours.
     pub fn handle_lock(&mut self, id: RequestId, granted: bool, now: Now, out: &mut Outbox) -> bool {
-        if self.write.as_ref().is_some_and(|w| w.lock == id && !w.held) {
+        let ours = if self.write.as_ref().is_some_and(|w| w.lock == id && !w.held) {
             self.on_write_lock(granted, out);
-            return true;
-        }
-        self.on_lock(id, granted, now, out)
+            true
+        } else {
+            self.on_lock(id, granted, now, out)
+        };
+        self.resume_parked(now, out);
+        ours
     }
 
     /// A digest result. `false` if not ours.
     pub fn handle_digest(&mut self, id: RequestId, b64url: Option<String>, now: Now, out: &mut Outbox) -> bool {
         let Some(DigestOp::Pkce { ticket, creds, flow }) = self.digests.remove(&id) else { return false };
         self.on_digest(ticket, &creds, flow, b64url, now, out);
+        self.resume_parked(now, out);
         true
     }
 
@@ -137,5 +144,6 @@ impl Auth {
                 }
             }
         }
+        self.resume_parked(now, out);
     }
 }

@@ -21,7 +21,13 @@
 //! - `refresh.rs`: **G8**, the cross-tab refresh protocol, stated step by step and implemented
 //!   there; also refresh scheduling and retries (G4, G6).
 //! - `tabs.rs`: tab messages and `storage` events, taken as hints to read storage again.
-//! - `commands.rs`: the application's commands and the replies to them.
+//! - `dispatch.rs`: [`AuthCommand`], the one entry of every application command: a command
+//!   given before start-up settled waits for it (as auth-js awaits `initializePromise`), one
+//!   that needs the token while it is being refreshed waits for the refresh; every waiting
+//!   command is answered (or fails with `destroyed`), none is left behind.
+//! - `commands.rs`: the session commands and the replies to them.
+//! - `account.rs`: the account commands (password reset, resend, reauthenticate,
+//!   identities) and the MFA ones the devserver can serve (factors, unenroll, assurance level).
 //! - `pkce.rs`: the PKCE verifier: generated, stored, hashed, exchanged for a session.
 //! - `claims.rs`: `getClaims()`: the JWKS cache and signature checks.
 //! - [`requests`]: GoTrue requests as auth-js sends them; [`session`]: the session, its stored
@@ -30,8 +36,10 @@
 pub mod requests;
 pub mod session;
 
+mod account;
 mod claims;
 mod commands;
+mod dispatch;
 mod events;
 mod inputs;
 mod persist;
@@ -39,6 +47,8 @@ mod pkce;
 mod refresh;
 mod startup;
 mod tabs;
+#[cfg(test)]
+mod tests;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -58,6 +68,8 @@ use crate::rng::Rng;
 use crate::time::{Instant, Millis, Now, UnixTime};
 use crate::timer::TimerTable;
 use crate::token::TokenChange;
+
+pub use self::dispatch::AuthCommand;
 
 /// Auth settings.
 #[derive(Debug, Clone)]
@@ -139,6 +151,17 @@ enum SignInKind {
     Refreshed,
 }
 
+/// Which grant a session answer comes from: it decides the result's extra members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    /// `{ user, session }`.
+    Plain,
+    /// The password grant: also `weak_password` when GoTrue flags the password.
+    Password,
+    /// A PKCE code exchange: also `redirectType`; the verifier is removed, whatever the answer.
+    Pkce,
+}
+
 /// What a `GET /user` is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum UserPurpose {
@@ -150,6 +173,12 @@ enum UserPurpose {
     FromUrl { at: String, rt: String, expires_in: u64, recovery: bool },
     /// `getClaims()` for an HS256 token: a successful `/user` means the claims stand.
     Claims(String),
+    /// `getUserIdentities()`: `{ identities }`.
+    Identities,
+    /// `mfa.listFactors()`: the user's factors by type.
+    Factors,
+    /// `mfa.getAuthenticatorAssuranceLevel(jwt)`: the levels of that token and its user.
+    Aal(String),
 }
 
 /// What an HTTP request in flight is for.
@@ -159,10 +188,17 @@ enum HttpOp {
     SignIn {
         ticket: Option<Ticket>,
         kind: SignInKind,
-        verifier: bool,
+        grant: Grant,
     },
-    /// `signUp` without autoconfirm or an OTP request: no session.
+    /// A request that signs nobody in (an OTP, `resend`, `reauthenticate`): `{ user: null,
+    /// session: null }`, with `messageId` from GoTrue's `message_id` when `message_id`.
     NoSession {
+        ticket: Ticket,
+        message_id: bool,
+    },
+    /// A request whose answer is the result's `data` as GoTrue sent it
+    /// (`resetPasswordForEmail`: `{}`, `mfa.unenroll`: `{ id }`).
+    Body {
         ticket: Ticket,
     },
     Refresh {
@@ -250,6 +286,11 @@ pub struct Auth {
     deferred: Vec<(AuthEvent, Option<String>)>,
     /// Commands waiting for the current refresh: (ticket, what to answer).
     refresh_waiters: Vec<(Ticket, Waiter)>,
+    /// Commands that wait for start-up to settle, or whose refresh ended: they run at the end
+    /// of the step in which nothing holds them back any more (`dispatch.rs`).
+    parked: Vec<(Ticket, AuthCommand)>,
+    /// Why taking a session from the page URL failed at start (`initialize()` reports it).
+    init_error: Option<AuthError>,
     retry_attempt: u32,
     listeners: Vec<(ListenerId, bool)>,
     next_listener: u32,
@@ -259,7 +300,8 @@ pub struct Auth {
     rng: Rng,
     storage_error: Option<String>,
     last_refresh_error: Option<AuthError>,
-    jwks: Option<(String, Instant)>,
+    /// The JWKS, when it was fetched (monotonic, for its lifetime; wall, for `jwks_cached_at`).
+    jwks: Option<(String, Instant, UnixTime)>,
     jwks_waiters: Vec<(Ticket, String)>,
     destroyed: bool,
 }
@@ -270,16 +312,23 @@ fn data_session(session: Option<&str>) -> String {
     w.finish()
 }
 
+/// Types an error answer as auth-js's `handleError` does.
 fn classify(status: u16, body: &str) -> AuthError {
     let e = parse_error(body);
     if status == 0 || (500..=504).contains(&status) || (520..=530).contains(&status) {
         let message = if e.message.is_empty() { String::from("the auth server did not answer") } else { e.message };
         return AuthError::RetryableFetch { status, message };
     }
-    let code = e.code.unwrap_or_else(|| String::from("unknown"));
-    if code == "weak_password" {
-        return AuthError::WeakPassword { message: e.message, reasons: e.weak_password_reasons };
+    if authwire_wire::json::fields(body).is_err() {
+        // Not JSON (an HTML page from a proxy): auth-js's AuthUnknownError.
+        return AuthError::Unknown { status, message: e.message };
     }
+    // Older servers flag weak passwords by the body alone, without a code.
+    let weak = e.code.as_deref().map_or(!e.weak_password_reasons.is_empty(), |c| c == "weak_password");
+    if weak {
+        return AuthError::WeakPassword { status, message: e.message, reasons: e.weak_password_reasons };
+    }
+    let code = e.code.unwrap_or_else(|| String::from("unknown"));
     if code == "session_not_found" && status == 400 {
         return AuthError::SessionMissing;
     }
@@ -307,6 +356,8 @@ impl Auth {
             write: None,
             deferred: Vec::new(),
             refresh_waiters: Vec::new(),
+            parked: Vec::new(),
+            init_error: None,
             retry_attempt: 0,
             listeners: Vec::new(),
             next_listener: 0,

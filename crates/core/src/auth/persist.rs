@@ -8,10 +8,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use authwire_wire::json::{self, Value};
+
 use super::refresh::RefreshStep;
 use super::requests;
 use super::session::Session;
-use super::{Auth, SignInKind, SignOutReason, StoreOp, Timer};
+use super::{Auth, Grant, SignInKind, SignOutReason, StoreOp, Timer};
 use crate::error::AuthError;
 use crate::io::{concat, AppEvent, AuthEvent, Level, LockOp, Outbox, Output, RequestId, StorageOp, Ticket};
 use crate::time::{Now, UnixTime};
@@ -59,6 +61,38 @@ pub(super) struct SessionWrite {
     pub(super) after: Vec<Saved>,
 }
 
+/// What auth-js adds to a sign-in's `{ user, session }`: `weak_password` after the password
+/// grant when GoTrue flagged the password (with its `reasons` and `message`), `redirectType`
+/// (`'recovery'` or `null`) after a PKCE code exchange.
+fn with_grant_extras(mut data: String, grant: Grant, recovery: bool, body: &str) -> String {
+    let extra = match grant {
+        Grant::Plain => None,
+        Grant::Password => json::field(body, "weak_password")
+            .ok()
+            .flatten()
+            .filter(|w| {
+                let Ok(v) = json::parse(w) else { return false };
+                let reasons = v.get("reasons").and_then(Value::as_array).unwrap_or(&[]);
+                !reasons.is_empty()
+                    && reasons.iter().all(|r| r.as_str().is_some())
+                    && v.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty())
+            })
+            .map(|w| ("weak_password", String::from(w))),
+        Grant::Pkce => Some(("redirectType", String::from(if recovery { "\"recovery\"" } else { "null" }))),
+    };
+    if let Some((key, value)) = extra {
+        if data.ends_with('}') {
+            data.pop();
+            data.push_str(",\"");
+            data.push_str(key);
+            data.push_str("\":");
+            data.push_str(&value);
+            data.push('}');
+        }
+    }
+    data
+}
+
 impl Auth {
     /// Installs `s`, records how the token changed, and schedules its refresh.
     pub(super) fn set_session(&mut self, s: Session, now: Now) {
@@ -81,13 +115,14 @@ impl Auth {
 
     /// A token response: installs the session in place of whatever was in flight, persists
     /// it, then announces `kind`'s event and answers the caller (without a session in it, the
-    /// bare user of a `signUp` that awaits confirmation).
+    /// bare user of a `signUp` that awaits confirmation) with what auth-js adds for `grant`.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn on_signed_in(
         &mut self,
         body: &str,
         ticket: Option<Ticket>,
         kind: SignInKind,
+        grant: Grant,
         sent: UnixTime,
         now: Now,
         out: &mut Outbox,
@@ -96,7 +131,12 @@ impl Auth {
             // signUp without autoconfirm: a user and no session.
             if let Some(t) = ticket {
                 let user = if body.contains("\"id\"") { body } else { "null" };
-                out.event(AppEvent::Done { ticket: t, result: Ok(requests::user_session_data(user, None)) });
+                // auth-js refuses a password grant or a code exchange without a session.
+                let result = match grant {
+                    Grant::Plain => Ok(requests::user_session_data(user, None)),
+                    Grant::Password | Grant::Pkce => Err(AuthError::InvalidResponse),
+                };
+                out.event(AppEvent::Done { ticket: t, result });
             }
             return;
         };
@@ -110,7 +150,11 @@ impl Auth {
             SignInKind::Recovery => AuthEvent::PasswordRecovery,
             SignInKind::Refreshed => AuthEvent::TokenRefreshed,
         };
-        let data = self.session.as_ref().map(|s| requests::user_session_data(&s.user, Some(&s.to_js())));
+        let recovery = kind == SignInKind::Recovery;
+        let data = self.session.as_ref().map(|s| {
+            let data = requests::user_session_data(&s.user, Some(&s.to_js()));
+            with_grant_extras(data, grant, recovery, body)
+        });
         let was_init = self.init_busy;
         self.init_busy = false;
         if was_init {
@@ -135,9 +179,7 @@ impl Auth {
             // Signed out elsewhere while this tab's refresh request is out: the flight keeps
             // the lock until its answer (which the commit guard then discards), or the next
             // holder could present the same token while this presentation is outstanding.
-            for (ticket, _) in core::mem::take(&mut self.refresh_waiters) {
-                out.event(AppEvent::Done { ticket, result: Err(AuthError::SessionMissing) });
-            }
+            self.fail_refresh_waiters(&AuthError::SessionMissing, out);
         } else {
             self.abort_refresh(out, AuthError::SessionMissing);
         }

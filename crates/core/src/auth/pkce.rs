@@ -9,7 +9,7 @@ use alloc::string::String;
 use authwire_wire::json::Value;
 
 use super::requests;
-use super::{Auth, HttpOp, SignInKind, StoreOp};
+use super::{Auth, Grant, HttpOp, SignInKind, StoreOp};
 use crate::error::AuthError;
 use crate::io::{AppEvent, Level, Outbox, Output, StorageOp, Ticket};
 use crate::time::Now;
@@ -20,6 +20,11 @@ pub(super) enum PkceFlow {
     OAuth,
     SignUp,
     Otp,
+    /// `resetPasswordForEmail`: the verifier is stored with auth-js's `/recovery` suffix, so
+    /// its exchange announces PASSWORD_RECOVERY.
+    Recover,
+    /// `resend` of an email confirmation.
+    Resend,
 }
 
 /// What a digest in flight is for.
@@ -44,7 +49,8 @@ impl Auth {
     }
 
     /// Generates a PKCE verifier (112 hex characters from 56 random bytes, as auth-js), stores
-    /// it, then continues with its S256 challenge.
+    /// it (with `/recovery` for a password reset, as auth-js), then continues with its S256
+    /// challenge.
     pub(super) fn pkce_then(&mut self, ticket: Ticket, creds: &str, flow: PkceFlow, out: &mut Outbox) {
         let mut bytes = [0u8; 56];
         self.rng.fill(&mut bytes);
@@ -60,16 +66,17 @@ impl Auth {
             m.push((String::from("__verifier"), Value::Str(verifier.clone())));
         }
         let creds = c.to_json();
+        let mut stored = verifier.clone();
+        if flow == PkceFlow::Recover {
+            stored.push_str("/recovery");
+        }
         let id = out.request_id();
-        self.store.insert(id, StoreOp::VerifierWritten { ticket, verifier: verifier.clone(), creds, flow });
-        out.push(Output::Storage { id, op: StorageOp::Set(self.verifier_key(), verifier) });
+        self.store.insert(id, StoreOp::VerifierWritten { ticket, verifier, creds, flow });
+        out.push(Output::Storage { id, op: StorageOp::Set(self.verifier_key(), stored) });
     }
 
     /// `exchangeCodeForSession(code)`.
-    pub fn exchange_code(&mut self, ticket: Ticket, code: &str, _now: Now, out: &mut Outbox) {
-        if !self.alive(ticket, out) {
-            return;
-        }
+    pub(super) fn run_exchange_code(&mut self, ticket: Ticket, code: &str, out: &mut Outbox) {
         let id = out.request_id();
         self.store.insert(id, StoreOp::VerifierRead { ticket: Some(ticket), code: String::from(code) });
         out.push(Output::Storage { id, op: StorageOp::Get(self.verifier_key()) });
@@ -122,6 +129,8 @@ impl Auth {
             PkceFlow::OAuth => self.oauth_done(ticket, &creds_v, pkce, out),
             PkceFlow::SignUp => self.signup_request(ticket, &creds_v, pkce, now, out),
             PkceFlow::Otp => self.otp_request(ticket, &creds_v, pkce, now, out),
+            PkceFlow::Recover => self.recover_request(ticket, &creds_v, pkce, now, out),
+            PkceFlow::Resend => self.resend_request(ticket, &creds_v, pkce, now, out),
         }
     }
 
@@ -146,12 +155,13 @@ impl Auth {
                     Some(requests::pkce_body(&code, verifier)),
                 );
                 let kind = if recovery { SignInKind::Recovery } else { SignInKind::SignIn };
-                self.send(req, HttpOp::SignIn { ticket, kind, verifier: true }, now, out);
+                self.send(req, HttpOp::SignIn { ticket, kind, grant: Grant::Pkce }, now, out);
             }
             _ => match ticket {
                 None => {
                     self.init_busy = false;
                     out.log(Level::Warn, String::from("the page URL has an auth code but no PKCE verifier is stored"));
+                    self.init_error = Some(AuthError::PkceVerifierMissing);
                     self.flush_initial(out);
                 }
                 Some(ticket) => {

@@ -68,7 +68,7 @@ use authwire_wire::json::ObjectWriter;
 
 use super::requests;
 use super::session::Session;
-use super::{classify, data_session, Auth, HttpOp, SignOutReason, StoreOp, Timer};
+use super::{classify, data_session, Auth, AuthCommand, HttpOp, SignOutReason, StoreOp, Timer};
 use crate::backoff::Backoff;
 use crate::error::AuthError;
 use crate::io::{concat, AppEvent, AuthEvent, Level, LockOp, Outbox, Output, RequestId, StorageOp};
@@ -110,12 +110,15 @@ pub(super) struct Refresh {
 const MAX_REWAITS: u8 = 8;
 
 /// What a command waiting for the flight is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Waiter {
     /// `getSession()`: `{ session }`.
     Session,
     /// `refreshSession()` / `setSession()`: `{ user, session }` or the error.
     UserSession,
+    /// A command that uses the token: parked when the flight ends, however it ends
+    /// (`dispatch.rs`).
+    Run(AuthCommand),
 }
 
 /// The refresh retry policy after transient failures (network, 5xx, 409): full jitter from
@@ -539,6 +542,10 @@ impl Auth {
         self.init_busy = false;
         let waiters = core::mem::take(&mut self.refresh_waiters);
         for (ticket, w) in waiters {
+            if let Waiter::Run(cmd) = w {
+                self.parked.push((ticket, cmd));
+                continue;
+            }
             let result = match (&result, &self.session) {
                 (Ok(()), Some(s)) | (Err(_), Some(s)) if w == Waiter::Session && !s.is_expired(now.wall) => {
                     Ok(data_session(Some(&s.to_js())))
@@ -554,15 +561,25 @@ impl Auth {
         }
     }
 
-    /// A flight was overtaken (sign-out, sign-in): release and fail its waiters.
+    /// A flight was overtaken (sign-out, sign-in): release and fail its waiters (a command
+    /// that waited to use the token is parked, to run with what replaced the flight).
     pub(super) fn abort_refresh(&mut self, out: &mut Outbox, error: AuthError) {
         if self.refresh.is_none() {
             return;
         }
         self.release_lock(out);
         self.refresh = None;
-        for (ticket, _) in core::mem::take(&mut self.refresh_waiters) {
-            out.event(AppEvent::Done { ticket, result: Err(error.clone()) });
+        self.fail_refresh_waiters(&error, out);
+    }
+
+    /// Answers the flight's waiters with `error`; commands that wait to use the token are
+    /// parked instead.
+    pub(super) fn fail_refresh_waiters(&mut self, error: &AuthError, out: &mut Outbox) {
+        for (ticket, w) in core::mem::take(&mut self.refresh_waiters) {
+            match w {
+                Waiter::Run(cmd) => self.parked.push((ticket, cmd)),
+                _ => out.event(AppEvent::Done { ticket, result: Err(error.clone()) }),
+            }
         }
     }
 }

@@ -135,6 +135,36 @@ pub fn otp_body(creds: &Value, pkce: Option<(&str, &str)>) -> String {
     finish_with_options(w, creds, pkce)
 }
 
+/// `POST /recover` body (`resetPasswordForEmail`): `email`, the PKCE challenge (`null`
+/// without PKCE, as auth-js sends it), the captcha.
+pub fn recover_body(creds: &Value, pkce: Option<(&str, &str)>) -> String {
+    let mut w = ObjectWriter::new();
+    w.str("email", cred(creds, "email").unwrap_or(""));
+    pkce_members(&mut w, pkce);
+    security(&mut w, creds);
+    w.finish()
+}
+
+/// `POST /resend` body: `email` (with the PKCE challenge) or `phone`, `type`, the captcha.
+pub fn resend_body(creds: &Value, pkce: Option<(&str, &str)>) -> String {
+    let mut w = ObjectWriter::new();
+    let email = cred(creds, "email");
+    copy(&mut w, creds, &["email", "phone", "type"]);
+    security(&mut w, creds);
+    if email.is_some() {
+        pkce_members(&mut w, pkce);
+    }
+    w.finish()
+}
+
+/// `code_challenge` and `code_challenge_method`, `null` without PKCE.
+fn pkce_members(w: &mut ObjectWriter, pkce: Option<(&str, &str)>) {
+    match pkce {
+        Some((challenge, method)) => w.str("code_challenge", challenge).str("code_challenge_method", method),
+        None => w.raw("code_challenge", "null").raw("code_challenge_method", "null"),
+    };
+}
+
 /// `POST /verify` body.
 pub fn verify_body(creds: &Value) -> String {
     let mut w = ObjectWriter::new();

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use super::session::Session;
 use super::{Auth, HttpOp, StoreOp, UserPurpose};
+use crate::error::AuthError;
 use crate::io::{concat, Level, Outbox, Output, StorageOp};
 use crate::time::Now;
 
@@ -24,6 +25,7 @@ impl Auth {
             self.loaded = true;
             self.detect_url(now, out);
             self.flush_initial(out);
+            self.resume_parked(now, out);
             return;
         }
         let id = out.request_id();
@@ -74,8 +76,18 @@ impl Auth {
         let query = base.split_once('?').map_or("", |(_, q)| q);
         let param = authwire_wire::url::query_value;
         let clean_base = base.split_once('?').map_or(base, |(b, _)| b);
-        if let Some(err) = param(frag, "error_description").or_else(|| param(query, "error_description")) {
-            out.log(Level::Warn, concat(&["the page URL carries an auth error: ", &err]));
+        let either = |k: &str| param(frag, k).or_else(|| param(query, k));
+        let (error, code, description) = (either("error"), either("error_code"), either("error_description"));
+        if error.is_some() || code.is_some() || description.is_some() {
+            // As auth-js: `initialize()` reports it, and a stored session is kept.
+            let message =
+                description.unwrap_or_else(|| String::from("Error in URL with unspecified error_description"));
+            out.log(Level::Warn, concat(&["the page URL carries an auth error: ", &message]));
+            self.init_error = Some(AuthError::ImplicitGrantRedirect {
+                message,
+                error: error.unwrap_or_else(|| String::from("unspecified_error")),
+                code: code.unwrap_or_else(|| String::from("unspecified_code")),
+            });
             return;
         }
         if let (Some(at), Some(rt)) = (param(frag, "access_token"), param(frag, "refresh_token")) {

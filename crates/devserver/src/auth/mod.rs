@@ -1,5 +1,6 @@
 //! GoTrue's HTTP API under `/auth/v1`: sign-up (also anonymous), the token grants
-//! (password, refresh_token, pkce, id_token), OTP and verify, the built-in `dev` identity
+//! (password, refresh_token, pkce, id_token), OTP, resend, reauthenticate and verify, the
+//! built-in `dev` identity
 //! provider behind `/authorize`, the user endpoints, logout, admin users, settings and OIDC
 //! discovery. Request and response bodies, status codes and error codes follow GoTrue
 //! (`shared/reference/auth-session.md` §1, §2, §7); the README lists where this differs.
@@ -9,9 +10,11 @@
 //! tokens), [`refresh`] (rotation), and one module per group of endpoints.
 
 mod access;
+mod account;
 mod admin;
 mod authorize;
 pub(crate) mod error;
+mod factors;
 pub(crate) mod faults;
 mod limits;
 mod meta;
@@ -29,7 +32,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use error::ApiError;
 use serde::de::DeserializeOwned;
@@ -57,6 +60,9 @@ pub(crate) fn router() -> Router<Shared> {
         .route("/auth/v1/otp", post(otp::otp))
         .route("/auth/v1/magiclink", post(otp::magiclink))
         .route("/auth/v1/recover", post(otp::recover))
+        .route("/auth/v1/resend", post(account::resend))
+        .route("/auth/v1/reauthenticate", get(account::reauthenticate))
+        .route("/auth/v1/factors/{factor_id}", delete(factors::unenroll))
         .route("/auth/v1/verify", post(otp::verify_post).get(otp::verify_get))
         .route("/auth/v1/user", get(user_api::get_user).put(user_api::put_user))
         .route("/auth/v1/logout", post(user_api::logout))

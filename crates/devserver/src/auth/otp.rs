@@ -56,8 +56,9 @@ fn six_digits() -> Result<String, ApiError> {
     }
 }
 
-/// Issues a code of `token_type` for `user`, records it, and drops the email in the mailbox.
-async fn send<C: GenericClient + Sync>(
+/// Issues a code of `token_type` for `user`, records it, and drops the email in the mailbox
+/// (a reauthentication email has the code only, no link, as GoTrue's).
+pub(crate) async fn send<C: GenericClient + Sync>(
     state: &AppState,
     tx: &C,
     user: &UserRow,
@@ -78,7 +79,11 @@ async fn send<C: GenericClient + Sync>(
     )
     .await
     .map_err(dberr("Database error saving one-time token"))?;
-    let column = if token_type == "confirmation_token" { "confirmation" } else { "recovery" };
+    let column = match token_type {
+        "confirmation_token" => "confirmation",
+        "reauthentication_token" => "reauthentication",
+        _ => "recovery",
+    };
     tx.execute(
         &format!("update auth.users set {column}_token = $2, {column}_sent_at = now() where id = $1::text::uuid"),
         &[&user.id, &hash],
@@ -97,8 +102,10 @@ async fn send<C: GenericClient + Sync>(
     let subject = match kind {
         "signup" => "Confirm your signup",
         "recovery" => "Reset your password",
+        "reauthentication" => "Confirm reauthentication",
         _ => "Your magic link",
     };
+    let link = (kind != "reauthentication").then_some(link);
     tx.execute(
         "insert into authwire_dev.mailbox (channel, recipient, kind, subject, otp, token_hash, link, user_id)
          values ('email', $1, $2, $3, $4, $5, $6, $7::text::uuid)",
@@ -128,7 +135,7 @@ struct OtpParams {
 
 /// With a `code_challenge`, records a PKCE flow for the emailed link: `GET /verify` then
 /// redirects with `?code=` instead of a session fragment.
-async fn pkce_flow<C: GenericClient + Sync>(
+pub(crate) async fn pkce_flow<C: GenericClient + Sync>(
     tx: &C,
     user_id: &str,
     challenge: Option<&str>,
@@ -160,7 +167,7 @@ enum Verified {
     Code(String),
 }
 
-fn redirect_param(q: &HashMap<String, String>) -> Option<String> {
+pub(crate) fn redirect_param(q: &HashMap<String, String>) -> Option<String> {
     q.get("redirect_to").filter(|r| authorize::is_loopback_redirect(r)).cloned()
 }
 

@@ -1,0 +1,509 @@
+//! The auth commands driven through a whole [`Client`] by hand (storage, locks and GoTrue
+//! answered by the test): when commands run (start-up, refreshes, `destroy`) and the result
+//! shapes auth-js 2.119 gives (checked against it on the devserver by
+//! `tests/e2e/dropin_auth.test.mjs`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use std::format;
+
+use authwire_wire::jwt;
+
+use super::AuthCommand;
+use crate::error::AuthError;
+use crate::io::{AppEvent, AuthEvent, HttpRequest, Input, LockOp, Output, RequestId, StorageOp, Ticket};
+use crate::{Client, ClientConfig, Now};
+
+const T0: u64 = 1_800_000_000_000;
+const KEY: &str = "sb_publishable_test";
+
+/// An access token for user `u1` expiring at `exp` (seconds), with `aal1` and a password `amr`.
+fn at(exp: u64) -> String {
+    let mut t = jwt::b64url_encode(br#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#);
+    t.push('.');
+    let claims = format!(
+        r#"{{"sub":"u1","role":"authenticated","exp":{exp},"session_id":"s1","aal":"aal1","amr":[{{"method":"password","timestamp":1}}]}}"#
+    );
+    t.push_str(&jwt::b64url_encode(claims.as_bytes()));
+    t.push_str(".c2ln");
+    t
+}
+
+fn user(extra: &str) -> String {
+    format!(r#"{{"id":"u1","email":"a@b.c","identities":[{{"provider":"email"}}]{extra}}}"#)
+}
+
+fn token_response(exp: u64, rt: &str) -> String {
+    format!(
+        r#"{{"access_token":"{}","token_type":"bearer","expires_in":3600,"expires_at":{exp},"refresh_token":"{rt}","user":{}}}"#,
+        at(exp),
+        user("")
+    )
+}
+
+/// A stored session expiring at `exp`.
+fn stored(exp: u64, rt: &str) -> String {
+    format!(
+        r#"{{"access_token":"{}","token_type":"bearer","expires_in":3600,"expires_at":{exp},"refresh_token":"{rt}","user":{}}}"#,
+        at(exp),
+        user("")
+    )
+}
+
+/// A client and what it sent that is still unanswered.
+struct H {
+    c: Client,
+    now: Now,
+    http: Vec<(RequestId, HttpRequest)>,
+    gets: Vec<(RequestId, String)>,
+    digests: Vec<(RequestId, String)>,
+    events: Vec<AppEvent>,
+}
+
+impl H {
+    fn with(persist: bool, pkce: bool, page: Option<&str>) -> H {
+        let mut cfg = ClientConfig::new("http://127.0.0.1:54321", KEY).unwrap();
+        cfg.auth.persist_session = persist;
+        cfg.auth.pkce = pkce;
+        let mut h = H {
+            c: Client::new(cfg, 7),
+            now: Now::new(0, T0),
+            http: Vec::new(),
+            gets: Vec::new(),
+            digests: Vec::new(),
+            events: Vec::new(),
+        };
+        let now = h.now;
+        h.c.start(page.map(String::from), now);
+        h.c.add_auth_listener(now);
+        h.drain();
+        h
+    }
+
+    fn new() -> H {
+        H::with(true, false, None)
+    }
+
+    /// Runs the outputs: storage writes and removals land, locks are granted, reads and
+    /// requests wait for the test.
+    fn drain(&mut self) {
+        let mut feed = Vec::new();
+        while let Some(o) = self.c.poll_output() {
+            match o {
+                Output::Http { id, request } => self.http.push((id, request)),
+                Output::Storage { id, op: StorageOp::Get(k) } => self.gets.push((id, k)),
+                Output::Storage { id, .. } => feed.push(Input::Storage { id, result: Ok(None) }),
+                Output::Lock { id, op: LockOp::Acquire { .. } } => feed.push(Input::LockGranted { id }),
+                Output::Digest { id, data } => self.digests.push((id, data)),
+                Output::Event(e) => self.events.push(e),
+                _ => {}
+            }
+        }
+        for i in feed {
+            self.input(i);
+        }
+    }
+
+    fn input(&mut self, i: Input) {
+        let now = self.now;
+        self.c.handle(i, now);
+        self.drain();
+    }
+
+    fn cmd(&mut self, cmd: AuthCommand) -> Ticket {
+        let now = self.now;
+        let t = self.c.auth_command(cmd, now);
+        self.drain();
+        t
+    }
+
+    /// Answers the oldest read of `key` with `value`.
+    fn read(&mut self, key_suffix: &str, value: Option<&str>) {
+        let i = self.gets.iter().position(|(_, k)| k.ends_with(key_suffix)).expect("a storage read");
+        let (id, _) = self.gets.remove(i);
+        self.input(Input::Storage { id, result: Ok(value.map(String::from)) });
+    }
+
+    /// Answers every pending read of the session key with `value` (the refresh protocol's
+    /// re-reads included).
+    fn reads(&mut self, value: Option<&str>) {
+        while self.gets.iter().any(|(_, k)| k.ends_with("-auth-token")) {
+            self.read("-auth-token", value);
+        }
+    }
+
+    /// The request matching `method` and `path` (taken out).
+    fn request(&mut self, method: &str, path: &str) -> (RequestId, HttpRequest) {
+        let i = self
+            .http
+            .iter()
+            .position(|(_, r)| r.method == method && r.url.contains(path))
+            .unwrap_or_else(|| panic!("no {method} {path} among {:?}", self.http));
+        self.http.remove(i)
+    }
+
+    fn answer(&mut self, id: RequestId, status: u16, body: &str) {
+        self.input(Input::HttpResponse { id, status, body: String::from(body) });
+    }
+
+    fn done(&self, t: Ticket) -> Option<Result<String, AuthError>> {
+        self.events.iter().find_map(|e| match e {
+            AppEvent::Done { ticket, result } if *ticket == t => Some(result.clone()),
+            _ => None,
+        })
+    }
+
+    fn auth_events(&self) -> Vec<AuthEvent> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                AppEvent::AuthChange { event, .. } => Some(*event),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn bearer(r: &HttpRequest) -> &str {
+    r.headers.iter().find(|(k, _)| k == "Authorization").map_or("", |(_, v)| v.as_str())
+}
+
+#[test]
+fn get_session_right_after_start_settles_once_storage_is_read() {
+    let mut h = H::new();
+    let t = h.cmd(AuthCommand::GetSession);
+    assert_eq!(h.done(t), None, "start-up has not read storage yet");
+    h.read("-auth-token", None);
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"session":null}"#))));
+    // INITIAL_SESSION went first, as both wait for start-up in auth-js.
+    assert_eq!(h.auth_events(), [AuthEvent::InitialSession]);
+
+    let mut h = H::with(false, false, None);
+    let t = h.cmd(AuthCommand::GetSession);
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"session":null}"#))), "without persistence at once");
+}
+
+#[test]
+fn commands_given_during_start_up_run_once_it_settles() {
+    // A stored session inside its refresh margin: start-up refreshes it; getSession, getUser
+    // and initialize wait for that and then see (and use) the new token.
+    let exp = T0 / 1000 + 30;
+    let mut h = H::new();
+    let (s, u, i) = (h.cmd(AuthCommand::GetSession), h.cmd(AuthCommand::GetUser(None)), h.cmd(AuthCommand::Initialize));
+    h.read("-auth-token", Some(&stored(exp, "rt-old")));
+    h.reads(Some(&stored(exp, "rt-old")));
+    assert!(h.http.iter().all(|(_, r)| !r.url.ends_with("/user")), "getUser waits for the refresh");
+    let (id, _) = h.request("POST", "grant_type=refresh_token");
+    h.answer(id, 200, &token_response(exp + 3600, "rt-new"));
+    h.reads(Some(&stored(exp, "rt-old")));
+    let session = h.done(s).expect("getSession answered").unwrap();
+    assert!(session.contains("rt-new"), "{session}");
+    assert_eq!(h.done(i), Some(Ok(String::from("null"))));
+    let (id, r) = h.request("GET", "/user");
+    assert_eq!(bearer(&r), format!("Bearer {}", at(exp + 3600)));
+    h.answer(id, 200, &user(""));
+    assert!(h.done(u).unwrap().unwrap().starts_with(r#"{"user":{"id":"u1""#));
+}
+
+#[test]
+fn start_up_from_the_page_url_settles_parked_commands_and_initialize_reports_url_errors() {
+    // An implicit-flow fragment: start-up asks GoTrue for the user first.
+    let exp = T0 / 1000 + 3600;
+    let url = format!("http://localhost/cb#access_token={}&refresh_token=rt1&expires_in=3600", at(exp));
+    let mut h2 = H::with(true, false, Some(&url));
+    let t = h2.cmd(AuthCommand::GetSession);
+    h2.read("-auth-token", None);
+    assert_eq!(h2.done(t), None, "waits for the user of the URL session");
+    let (id, _) = h2.request("GET", "/user");
+    h2.answer(id, 200, &user(""));
+    assert!(h2.done(t).expect("answered").unwrap().contains("rt1"));
+
+    // An error in the URL: initialize() reports auth-js's AuthImplicitGrantRedirectError.
+    let url = "http://localhost/cb?error=access_denied&error_code=otp_expired&error_description=Email+link+is+invalid";
+    let mut h3 = H::with(true, false, Some(url));
+    let t = h3.cmd(AuthCommand::Initialize);
+    h3.read("-auth-token", None);
+    let e = h3.done(t).unwrap().unwrap_err();
+    assert_eq!(
+        (e.name(), e.status(), e.details()),
+        ("AuthImplicitGrantRedirectError", Some(500), Some(("access_denied", "otp_expired")))
+    );
+    assert_eq!(e.message(), "Email link is invalid");
+
+    // A PKCE code without a stored verifier settles too.
+    let mut h4 = H::with(true, true, Some("http://localhost/cb?code=abc"));
+    let t = h4.cmd(AuthCommand::GetSession);
+    h4.read("-auth-token", None);
+    h4.read("-code-verifier", None);
+    assert_eq!(h4.done(t), Some(Ok(String::from(r#"{"session":null}"#))));
+    let t = h4.cmd(AuthCommand::Initialize);
+    assert_eq!(h4.done(t), Some(Err(AuthError::PkceVerifierMissing)));
+}
+
+#[test]
+fn a_command_that_uses_the_token_waits_for_the_refresh_of_an_expired_one() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let exp = T0 / 1000 + 3600;
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    h.answer(id, 200, &token_response(exp, "rt1"));
+    assert!(h.done(t).unwrap().is_ok());
+    // The device slept past the token's expiry.
+    h.now = Now::new(10, (exp + 10) * 1000);
+    let u = h.cmd(AuthCommand::GetUserIdentities);
+    h.reads(Some(&stored(exp, "rt1")));
+    assert!(h.http.iter().all(|(_, r)| !r.url.ends_with("/user")), "no request with the expired token");
+    let (id, _) = h.request("POST", "grant_type=refresh_token");
+    h.answer(id, 200, &token_response(exp + 7200, "rt2"));
+    h.reads(Some(&stored(exp, "rt1")));
+    let (id, r) = h.request("GET", "/user");
+    assert_eq!(bearer(&r), format!("Bearer {}", at(exp + 7200)));
+    h.answer(id, 200, &user(""));
+    assert_eq!(h.done(u), Some(Ok(String::from(r#"{"identities":[{"provider":"email"}]}"#))));
+}
+
+#[test]
+fn destroy_settles_everything_that_waits() {
+    let mut h = H::new();
+    let parked = h.cmd(AuthCommand::GetSession);
+    h.read("-auth-token", Some(&stored(T0 / 1000 + 3600, "rt1")));
+    // getSession was answered at start-up; now one in flight and one parked for a refresh.
+    assert!(h.done(parked).is_some());
+    let in_flight = h.cmd(AuthCommand::GetUser(None));
+    let now = h.now;
+    h.c.destroy(now);
+    h.drain();
+    assert_eq!(h.done(in_flight), Some(Err(AuthError::Destroyed)));
+    let later = h.cmd(AuthCommand::GetSession);
+    assert_eq!(h.done(later), Some(Err(AuthError::Destroyed)));
+
+    let mut h = H::new();
+    let before = h.cmd(AuthCommand::GetSession);
+    let now = h.now;
+    h.c.destroy(now);
+    h.drain();
+    assert_eq!(h.done(before), Some(Err(AuthError::Destroyed)), "a command parked for start-up");
+}
+
+#[test]
+fn weak_passwords_are_auth_js_weak_password_errors() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::SignUp(String::from(r#"{"email":"a@b.c","password":"123"}"#)));
+    let (id, _) = h.request("POST", "/signup");
+    h.answer(
+        id,
+        422,
+        r#"{"code":"weak_password","message":"Password should be at least 6 characters.","weak_password":{"reasons":["length"]}}"#,
+    );
+    let e = h.done(t).unwrap().unwrap_err();
+    assert_eq!((e.name(), e.code(), e.status()), ("AuthWeakPasswordError", "weak_password", Some(422)));
+    assert_eq!(e.reasons(), ["length"]);
+    // Older servers: no code, only the reasons.
+    let t = h.cmd(AuthCommand::SignUp(String::from(r#"{"email":"a@b.c","password":"123"}"#)));
+    let (id, _) = h.request("POST", "/signup");
+    h.answer(id, 422, r#"{"msg":"weak","weak_password":{"reasons":["characters"]}}"#);
+    assert_eq!(h.done(t).unwrap().unwrap_err().reasons(), ["characters"]);
+    // A weak but accepted password: the password grant's result carries `weak_password`.
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"12345"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    let mut body = token_response(T0 / 1000 + 3600, "rt1");
+    body.pop();
+    body.push_str(r#","weak_password":{"reasons":["length"],"message":"short"}}"#);
+    h.answer(id, 200, &body);
+    assert!(h.done(t).unwrap().unwrap().ends_with(r#","weak_password":{"reasons":["length"],"message":"short"}}"#));
+}
+
+#[test]
+fn missing_addresses_fail_before_any_request() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    for cmd in [
+        AuthCommand::SignUp(String::from(r#"{"password":"secret"}"#)),
+        AuthCommand::SignInWithPassword(String::from(r#"{"password":"secret"}"#)),
+        AuthCommand::SignInWithOtp(String::from("{}")),
+        AuthCommand::Resend(String::from(r#"{"type":"signup"}"#)),
+    ] {
+        let t = h.cmd(cmd);
+        let e = h.done(t).unwrap().unwrap_err();
+        assert_eq!((e.name(), e.status()), ("AuthInvalidCredentialsError", Some(400)));
+    }
+    assert!(h.http.is_empty());
+}
+
+#[test]
+fn otp_and_resend_results_carry_message_id_for_sms_only() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::SignInWithOtp(String::from(r#"{"phone":"+15555550100"}"#)));
+    let (id, _) = h.request("POST", "/otp");
+    h.answer(id, 200, r#"{"message_id":"SM123"}"#);
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"user":null,"session":null,"messageId":"SM123"}"#))));
+    let t = h.cmd(AuthCommand::SignInWithOtp(String::from(r#"{"email":"a@b.c"}"#)));
+    let (id, _) = h.request("POST", "/otp");
+    h.answer(id, 200, "{}");
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"user":null,"session":null}"#))));
+
+    let t = h.cmd(AuthCommand::Resend(String::from(
+        r#"{"type":"signup","email":"a@b.c","options":{"emailRedirectTo":"http://localhost/x"}}"#,
+    )));
+    let (id, r) = h.request("POST", "/resend");
+    assert!(r.url.ends_with("/resend?redirect_to=http%3A%2F%2Flocalhost%2Fx"), "{}", r.url);
+    assert_eq!(
+        r.body.as_deref(),
+        Some(
+            r#"{"email":"a@b.c","type":"signup","gotrue_meta_security":{},"code_challenge":null,"code_challenge_method":null}"#
+        )
+    );
+    h.answer(id, 200, "{}");
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"user":null,"session":null}"#))));
+    let t = h.cmd(AuthCommand::Resend(String::from(r#"{"type":"sms","phone":"+15555550100"}"#)));
+    let (id, _) = h.request("POST", "/resend");
+    h.answer(id, 200, r#"{"message_id":"SM9"}"#);
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"user":null,"session":null,"messageId":"SM9"}"#))));
+}
+
+#[test]
+fn password_reset_posts_recover_and_with_pkce_stores_a_recovery_verifier() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::ResetPasswordForEmail(String::from(
+        r#"{"email":"a@b.c","options":{"redirectTo":"http://localhost/reset"}}"#,
+    )));
+    let (id, r) = h.request("POST", "/recover");
+    assert!(r.url.ends_with("/recover?redirect_to=http%3A%2F%2Flocalhost%2Freset"));
+    assert_eq!(
+        r.body.as_deref(),
+        Some(r#"{"email":"a@b.c","code_challenge":null,"code_challenge_method":null,"gotrue_meta_security":{}}"#)
+    );
+    assert_eq!(bearer(&r), format!("Bearer {KEY}"));
+    h.answer(id, 200, "{}");
+    assert_eq!(h.done(t), Some(Ok(String::from("{}"))));
+
+    // PKCE: the verifier is stored as `<verifier>/recovery`; its exchange is a recovery.
+    let mut h = H::with(true, true, None);
+    h.read("-auth-token", None);
+    let now = h.now;
+    let t = h.c.auth_command(AuthCommand::ResetPasswordForEmail(String::from(r#"{"email":"a@b.c"}"#)), now);
+    let mut written = None;
+    while let Some(o) = h.c.poll_output() {
+        match o {
+            Output::Storage { id, op: StorageOp::Set(k, v) } if k.ends_with("-code-verifier") => {
+                written = Some((id, v))
+            }
+            Output::Event(e) => h.events.push(e),
+            _ => {}
+        }
+    }
+    let (wid, verifier) = written.expect("the verifier is stored first");
+    assert!(verifier.ends_with("/recovery") && verifier.len() == 112 + 9, "{verifier}");
+    h.input(Input::Storage { id: wid, result: Ok(None) });
+    let (id, data) = h.digests.pop().expect("a digest");
+    assert_eq!(data.len(), 112, "the challenge is of the verifier without the suffix");
+    h.input(Input::Digest { id, b64url: Some(String::from("CHALLENGE")) });
+    let (id, r) = h.request("POST", "/recover");
+    assert!(r.body.as_deref().unwrap().contains(r#""code_challenge":"CHALLENGE","code_challenge_method":"s256""#));
+    h.answer(id, 200, "{}");
+    assert_eq!(h.done(t), Some(Ok(String::from("{}"))));
+    // The link lands with ?code=…: the exchange answers redirectType 'recovery'.
+    let t = h.cmd(AuthCommand::ExchangeCode(String::from("the-code")));
+    h.read("-code-verifier", Some(&verifier));
+    let (id, r) = h.request("POST", "grant_type=pkce");
+    assert!(r.body.as_deref().unwrap().contains(&verifier[..112]) && !r.body.as_deref().unwrap().contains("/recovery"));
+    h.answer(id, 200, &token_response(T0 / 1000 + 3600, "rt1"));
+    assert!(h.done(t).unwrap().unwrap().ends_with(r#","redirectType":"recovery"}"#));
+    assert!(h.auth_events().contains(&AuthEvent::PasswordRecovery));
+}
+
+#[test]
+fn code_exchange_answers_redirect_type_null_for_a_sign_in() {
+    let mut h = H::with(true, true, None);
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::ExchangeCode(String::from("c")));
+    h.read("-code-verifier", Some("v".repeat(112).as_str()));
+    let (id, _) = h.request("POST", "grant_type=pkce");
+    h.answer(id, 200, &token_response(T0 / 1000 + 3600, "rt1"));
+    assert!(h.done(t).unwrap().unwrap().ends_with(r#","redirectType":null}"#));
+    assert_eq!(h.auth_events(), [AuthEvent::InitialSession, AuthEvent::SignedIn]);
+}
+
+#[test]
+fn reauthenticate_identities_factors_unenroll_and_assurance_level() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    for cmd in [AuthCommand::Reauthenticate, AuthCommand::GetUserIdentities, AuthCommand::MfaListFactors] {
+        let t = h.cmd(cmd);
+        assert_eq!(h.done(t), Some(Err(AuthError::SessionMissing)));
+    }
+    let t = h.cmd(AuthCommand::MfaAssuranceLevel(None));
+    assert_eq!(
+        h.done(t),
+        Some(Ok(String::from(r#"{"currentLevel":null,"nextLevel":null,"currentAuthenticationMethods":[]}"#)))
+    );
+    let exp = T0 / 1000 + 3600;
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    h.answer(id, 200, &token_response(exp, "rt1"));
+    assert!(h.done(t).unwrap().is_ok());
+
+    let t = h.cmd(AuthCommand::Reauthenticate);
+    let (id, r) = h.request("GET", "/reauthenticate");
+    assert_eq!(bearer(&r), format!("Bearer {}", at(exp)));
+    h.answer(id, 200, r#"{"message_id":"dropped, as auth-js does"}"#);
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"user":null,"session":null}"#))));
+
+    let t = h.cmd(AuthCommand::MfaListFactors);
+    let (id, _) = h.request("GET", "/user");
+    h.answer(
+        id,
+        200,
+        &user(r#","factors":[{"id":"f1","factor_type":"totp","status":"verified"},{"id":"f2","factor_type":"phone","status":"unverified"}]"#),
+    );
+    assert_eq!(
+        h.done(t),
+        Some(Ok(String::from(
+            r#"{"all":[{"id":"f1","factor_type":"totp","status":"verified"},{"id":"f2","factor_type":"phone","status":"unverified"}],"phone":[],"totp":[{"id":"f1","factor_type":"totp","status":"verified"}],"webauthn":[],"recovery_code":[]}"#
+        )))
+    );
+
+    let t = h.cmd(AuthCommand::MfaUnenroll(String::from("f1")));
+    let (id, r) = h.request("DELETE", "/factors/f1");
+    assert_eq!(bearer(&r), format!("Bearer {}", at(exp)));
+    h.answer(id, 200, r#"{"id":"f1"}"#);
+    assert_eq!(h.done(t), Some(Ok(String::from(r#"{"id":"f1"}"#))));
+    let t = h.cmd(AuthCommand::MfaUnenroll(String::from("00000000-0000-0000-0000-000000000000")));
+    let (id, _) = h.request("DELETE", "/factors/");
+    h.answer(id, 404, r#"{"code":"mfa_factor_not_found","message":"Factor not found"}"#);
+    let e = h.done(t).unwrap().unwrap_err();
+    assert_eq!((e.name(), e.code(), e.status()), ("AuthApiError", "mfa_factor_not_found", Some(404)));
+
+    let t = h.cmd(AuthCommand::MfaAssuranceLevel(None));
+    assert_eq!(
+        h.done(t),
+        Some(Ok(String::from(
+            r#"{"currentLevel":"aal1","nextLevel":"aal1","currentAuthenticationMethods":[{"method":"password","timestamp":1}]}"#
+        )))
+    );
+    // For a given token: its user's verified factor makes the next level aal2.
+    let t = h.cmd(AuthCommand::MfaAssuranceLevel(Some(at(exp))));
+    let (id, _) = h.request("GET", "/user");
+    h.answer(id, 200, &user(r#","factors":[{"id":"f1","factor_type":"totp","status":"verified"}]"#));
+    assert!(h.done(t).unwrap().unwrap().starts_with(r#"{"currentLevel":"aal1","nextLevel":"aal2""#));
+}
+
+#[test]
+fn error_answers_are_typed_as_auth_js_types_them() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::ResetPasswordForEmail(String::from(r#"{"email":"a@b.c"}"#)));
+    let (id, _) = h.request("POST", "/recover");
+    h.answer(id, 404, "<html>not found</html>");
+    let e = h.done(t).unwrap().unwrap_err();
+    assert_eq!((e.name(), e.status(), e.code()), ("AuthUnknownError", None, "unknown"));
+    let t = h.cmd(AuthCommand::ResetPasswordForEmail(String::from(r#"{"email":"a@b.c"}"#)));
+    let (id, _) = h.request("POST", "/recover");
+    h.answer(id, 404, r#"{"message":"no Route matched with those values"}"#);
+    let e = h.done(t).unwrap().unwrap_err();
+    assert_eq!((e.name(), e.status(), e.message()), ("AuthApiError", Some(404), "no Route matched with those values"));
+}
