@@ -19,6 +19,7 @@ import { within } from '../support/wait.mjs'
 import { service, fault, psql, commitBarrier } from '../support/dev.mjs'
 import { snippets, PASSWORD } from './snippets.mjs'
 import { normalise, firstDifference, summary, canon, alignedText } from './normalise.mjs'
+import { writeMigration } from '../conformance/lib/schema.mjs'
 
 const here = import.meta.dirname
 const root = resolve(here, '..', '..')
@@ -26,8 +27,13 @@ const VARIANTS = ['supabase-js', 'authwire']
 /** Where the pages are built (gitignored); the fixture serves it, files are read per request. */
 const SITE = 'tests/.tmp/dropin/site'
 
+// The conformance suite's migration: `public.notes` with RLS by `auth.uid()` in the change
+// feed, and `realtime.messages` policies that let signed-in users use `team-*` private topics.
+const migration = writeMigration()
+after(() => migration.remove())
+
 const f = fixture({
-  servers: { server: { args: ['--sql', join(here, 'migration.sql')] } },
+  servers: { server: { args: ['--sql', migration.file] } },
   site: SITE,
   browser: true,
   setup: () => buildSite(join(root, SITE)),
@@ -58,6 +64,13 @@ const devOps = {
   sql: (text) => psql(f.server, text),
   barrier: (topics) => commitBarrier(f.server, topics),
   fault: async (body) => (await fault(f.server, body)).json,
+  /** Follows an OAuth `/authorize` URL of the `dev` provider as `email` would; returns where it redirects. */
+  authorize: async (url, email) => {
+    const u = new URL(url)
+    u.searchParams.set('login_hint', email)
+    const r = await fetch(u, { redirect: 'manual' })
+    return r.headers.get('location')
+  },
   admin: async (method, path, body) => {
     const r = await service(f.server, `/auth/v1/admin${path}`, { method, body: body && JSON.stringify(body) })
     return { status: r.status, json: r.json }
@@ -87,7 +100,8 @@ async function runOnce(variant, snippet, users) {
   const emails = [email('fresh'), email('fresh')]
   const env = { url: f.server.url, key: f.server.config.publishableKey, tag, users, emails, barrierEvent: 'feed-barrier' }
   const known = { [tag]: '<tag>' }
-  users.forEach((u, i) => Object.assign(known, { [u.email]: `<user${i + 1}.email>`, [u.id]: `<user${i + 1}.id>` }))
+  // (The local part too: the `dev` OAuth provider names a user after it.)
+  users.forEach((u, i) => Object.assign(known, { [u.email]: `<user${i + 1}.email>`, [u.email.split('@')[0]]: `<user${i + 1}.name>`, [u.id]: `<user${i + 1}.id>` }))
   emails.forEach((e, i) => (known[e] = `<email${i + 1}>`))
   const t0 = Date.now()
   const page = await f.browser.newPage()

@@ -2,22 +2,35 @@
 //
 // Both runs share one devserver, so what necessarily differs between them is only what the
 // server or the run generated: users and their ids and addresses, channel names (a per-run
-// tag), UUIDs, JWTs, refresh tokens, presence refs, row ids, and instants. Each of those is
-// replaced by a placeholder that keeps what app code could observe about it:
+// tag), UUIDs, JWTs, refresh tokens, PKCE flow ids and URL challenges, presence refs, row
+// ids, JWT signatures and instants. Each of those is replaced by a placeholder that keeps
+// what app code could observe about it:
 // - the *same* value stays the same placeholder within a log (`<uuid:2>` twice is one id), and
 //   placeholders are numbered in a fixed walk (events in order, object keys sorted), so equal
 //   structures number alike;
-// - the type stays (`<time:number>` vs `<time:string>`), `null` and `undefined` stay
+// - the type and format stay (an instant is `<time:s>`, `<time:ms>` or the shape of its
+//   string, `expires_in` is kept to the minute), empty strings, `null` and `undefined` stay
 //   themselves, and nothing else is touched: statuses, error names and codes, messages,
 //   event names, the order and number of events all compare as they are.
-// Object key order is the one thing ignored (the comparison is on sorted keys).
+// Object key order is the one thing ignored (the comparison is on sorted keys). What the
+// recorder itself leaves out is said in page/harness.mjs (callback arguments beyond the
+// parameters supabase-js's types declare).
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
 const JWT = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g
 /** Keys whose values are instants (a server's or a client's clock). */
 const TIME_KEY = (k) => k.endsWith('_at') || ['timestamp', 'commit_timestamp', 'iat', 'exp', 'nbf', 'auth_time'].includes(k)
-/** Keys whose string values are opaque per-run tokens or refs. */
-const OPAQUE_KEY = { refresh_token: 'refresh_token', provider_refresh_token: 'refresh_token', presence_ref: 'ref', phx_ref: 'ref', phx_ref_prev: 'ref', ref: 'ref' }
+/** Keys whose (non-empty) string values are opaque per-run tokens or refs. */
+const OPAQUE_KEY = { refresh_token: 'refresh_token', provider_refresh_token: 'refresh_token', presence_ref: 'ref', phx_ref: 'ref', phx_ref_prev: 'ref', flowId: 'flow' }
+/** Random query parameters of OAuth URLs (PKCE challenge, state): the value goes, the parameter stays. */
+const URL_PARAM = /\b(code_challenge|state|code)=([A-Za-z0-9._~%-]+)/g
+
+/**
+ * An instant's placeholder keeps its format: a string's shape with digits as 9 and any
+ * fraction as `.f` (`<time:9999-99-99T99:99:99.f+99:99>`; the fraction's length varies with
+ * the value), a number's unit (`s` or `ms` since the epoch).
+ */
+const instant = (v) => (typeof v === 'number' ? `<time:${Math.abs(v) < 1e11 ? 's' : 'ms'}>` : `<time:${v.replace(/\.\d+/, '.f').replace(/\d/g, '9')}>`)
 
 /**
  * Normalises `log` (an array of `{ step, args, throws?, timeout? }`) of one run. `known` maps
@@ -25,16 +38,20 @@ const OPAQUE_KEY = { refresh_token: 'refresh_token', provider_refresh_token: 're
  * they are replaced wherever they occur inside a string, longest first.
  */
 export function normalise(log, known = {}) {
-  const numbered = new Map()
+  const numbered = new Map() // kind → (value → placeholder)
   const place = (kind, value) => {
-    const key = `${kind}\u0000${value}`
-    if (!numbered.has(key)) numbered.set(key, `<${kind}:${[...numbered.keys()].filter((k) => k.startsWith(kind + '\u0000')).length + 1}>`)
-    return numbered.get(key)
+    if (!numbered.has(kind)) numbered.set(kind, new Map())
+    const seen = numbered.get(kind)
+    if (!seen.has(value)) seen.set(value, `<${kind}:${seen.size + 1}>`)
+    return seen.get(value)
   }
   const names = Object.keys(known).filter(Boolean).sort((a, b) => b.length - a.length)
   const str = (s) => {
     for (const n of names) s = s.split(n).join(known[n])
-    return s.replace(JWT, (m) => place('jwt', m)).replace(UUID, (m) => (m.startsWith('<') ? m : place('uuid', m.toLowerCase())))
+    return s
+      .replace(JWT, (m) => place('jwt', m))
+      .replace(UUID, (m) => place('uuid', m.toLowerCase()))
+      .replace(URL_PARAM, (_, k, v) => `${k}=${place(k, v)}`)
   }
   const walk = (v, key) => {
     if (v === null || typeof v === 'boolean') return v
@@ -42,15 +59,15 @@ export function normalise(log, known = {}) {
     if (key === 'signature' && typeof v === 'string') return '<signature:string>'
     if (key === 'signature' && v && typeof v === 'object' && '$bytes' in v) return { $bytes: `<signature:${v.$bytes.length} bytes>`, of: v.of }
     if (typeof v === 'number') {
-      if (key && TIME_KEY(key)) return '<time:number>'
+      if (key && TIME_KEY(key)) return instant(v)
       // Seconds left, computed from a clock (3599.79…): kept to the minute, so a wrong lifetime shows.
       if (key === 'expires_in') return `<about ${Math.round(v / 60)} min>`
       if (key === 'id' && Number.isInteger(v)) return place('row', v)
       return v
     }
     if (typeof v === 'string') {
-      if (key && TIME_KEY(key)) return '<time:string>'
-      if (key && OPAQUE_KEY[key] && !v.startsWith('eyJ')) return place(OPAQUE_KEY[key], v)
+      if (key && TIME_KEY(key)) return instant(v)
+      if (key && OPAQUE_KEY[key] && v && !v.startsWith('eyJ')) return place(OPAQUE_KEY[key], v)
       return str(v)
     }
     if (Array.isArray(v)) return v.map((x) => walk(x))
@@ -119,8 +136,9 @@ export function differences(a, b, max = 12) {
   if (top(a) !== top(b)) return [`${cut(summary([a], 150)[0])} → ${cut(summary([b], 150)[0])}`]
   const visit = (x, y, path) => {
     if (out.length >= max || canon(x) === canon(y)) return
-    const obj = (v) => v !== null && typeof v === 'object'
-    if (obj(x) && obj(y) && Array.isArray(x) === Array.isArray(y) && !('$error' in x) && !('$error' in y)) {
+    // Markers (`undefined`, an instance, bytes) are values of their own, not objects to open.
+    const obj = (v) => v !== null && typeof v === 'object' && !('$undefined' in v || '$instance' in v || '$bytes' in v)
+    if (obj(x) && obj(y) && Array.isArray(x) === Array.isArray(y)) {
       const keys = Array.isArray(x) ? [...Array(Math.max(x.length, y.length)).keys()] : [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()
       for (const k of keys) {
         const p = Array.isArray(x) ? `${path}[${k}]` : `${path}.${k}`

@@ -11,8 +11,9 @@
 //   until(step, n) / wait(what, pred)   wait for something recorded (a timeout is recorded too)
 // and provides: url, key (the publishable key), users (fresh confirmed users made through the
 // admin API: { email, password, id }), emails (unused addresses), tag (unique per run, for
-// channel names), barrierEvent, rest(client) (PostgREST: supabase-js's own `from()`; for
-// authwire `@supabase/postgrest-js` on `client.fetch`), dev.sql / dev.barrier / dev.fault.
+// channel names), barrierEvent, rest(client) (PostgREST on the `notes` table of tests/conformance/lib/schema.mjs: supabase-js's own `from()`; for
+// authwire `@supabase/postgrest-js` on `client.fetch`), dev.sql / dev.barrier / dev.fault /
+// dev.authorize (the devserver: SQL, change-feed barriers, faults, the `dev` OAuth provider).
 //
 // Snippet fields: `name`; `users` (how many to make); `run` (one function, or an array of
 // phases with a page reload between them); `todo` (why authwire differs today: an authwire
@@ -39,6 +40,20 @@ const systemSaid = (t, step, message) => t.wait(`${step}: ${message}`, () => t.e
 
 /** Waits until a broadcast with the barrier `id` was recorded as `step`. */
 const barrierSeen = (t, step, id) => t.wait(`barrier on ${step}`, () => t.events(step).some((e) => e.args[0]?.payload?.id === id))
+
+/**
+ * This device and another one (`other`), both signed in as `user`, the other's auth events
+ * recorded from its INITIAL_SESSION on.
+ */
+async function twoDevices(t, user) {
+  const supabase = t.createClient(t.url, t.key)
+  const other = t.createClient(t.url, t.key, OTHER_DEVICE)
+  await signIn(t, supabase, user)
+  await signIn(t, other, user, 'other: signInWithPassword')
+  other.auth.onAuthStateChange(t.cb('other: onAuthStateChange', 2))
+  await t.until('other: onAuthStateChange')
+  return { supabase, other }
+}
 
 /** Signs `supabase` in as `user` and records the result. */
 const signIn = (t, supabase, user, step = 'signInWithPassword') => t.rec(step, supabase.auth.signInWithPassword({ email: user.email, password: user.password }))
@@ -156,6 +171,22 @@ export const snippets = [
     },
   },
 
+  {
+    name: "auth: signInWithOAuth (PKCE, the devserver's `dev` provider) and exchangeCodeForSession",
+    todo: 'signInWithOAuth() has no data.flowId, exchangeCodeForSession() no data.redirectType; the missing-verifier message is shorter',
+    users: 1,
+    run: async ({ createClient, url, key, users, rec, cb, until, dev }) => {
+      const supabase = createClient(url, key, { auth: { flowType: 'pkce', detectSessionInUrl: false } })
+      supabase.auth.onAuthStateChange(cb('onAuthStateChange', 2))
+      await until('onAuthStateChange')
+      const { data } = await rec('signInWithOAuth', supabase.auth.signInWithOAuth({ provider: 'dev', options: { redirectTo: `${location.origin}/callback`, skipBrowserRedirect: true } }))
+      // The browser would follow data.url to the provider and come back with ?code=…
+      const back = new URL(await dev.authorize(data.url, users[0].email))
+      await rec('exchangeCodeForSession', supabase.auth.exchangeCodeForSession(back.searchParams.get('code')))
+      await rec('exchange the same code again', supabase.auth.exchangeCodeForSession(back.searchParams.get('code')))
+    },
+  },
+
   // ── auth: sessions and events ──────────────────────────────────────────────────────────
   {
     name: 'auth: onAuthStateChange order through sign-in, refresh, updateUser, sign-out',
@@ -223,11 +254,8 @@ export const snippets = [
     todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }',
     users: 1,
     run: async (t) => {
-      const { createClient, url, key, users, rec } = t
-      const supabase = createClient(url, key)
-      const other = createClient(url, key, OTHER_DEVICE)
-      await signIn(t, supabase, users[0])
-      await signIn(t, other, users[0], 'other: signInWithPassword')
+      const { rec } = t
+      const { supabase, other } = await twoDevices(t, t.users[0])
       await rec('signOut', supabase.auth.signOut({ scope: 'local' }))
       await rec('getSession', supabase.auth.getSession())
       await rec('other: getUser', other.auth.getUser())
@@ -238,13 +266,8 @@ export const snippets = [
     todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }; the ended device\'s getUser() is AuthApiError 403 session_not_found (supabase-js: AuthSessionMissingError 400)',
     users: 1,
     run: async (t) => {
-      const { createClient, url, key, users, rec, cb, until } = t
-      const supabase = createClient(url, key)
-      const other = createClient(url, key, OTHER_DEVICE)
-      await signIn(t, supabase, users[0])
-      await signIn(t, other, users[0], 'other: signInWithPassword')
-      other.auth.onAuthStateChange(cb('other: onAuthStateChange', 2))
-      await until('other: onAuthStateChange')
+      const { rec } = t
+      const { supabase, other } = await twoDevices(t, t.users[0])
       await rec('signOut', supabase.auth.signOut({ scope: 'others' }))
       await rec('getUser', supabase.auth.getUser())
       await rec('other: getUser', other.auth.getUser())
@@ -255,13 +278,8 @@ export const snippets = [
     todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }; the ended device\'s getUser() is AuthApiError 403 session_not_found (supabase-js: AuthSessionMissingError 400)',
     users: 1,
     run: async (t) => {
-      const { createClient, url, key, users, rec, cb, until } = t
-      const supabase = createClient(url, key)
-      const other = createClient(url, key, OTHER_DEVICE)
-      await signIn(t, supabase, users[0])
-      await signIn(t, other, users[0], 'other: signInWithPassword')
-      other.auth.onAuthStateChange(cb('other: onAuthStateChange', 2))
-      await until('other: onAuthStateChange')
+      const { rec } = t
+      const { supabase, other } = await twoDevices(t, t.users[0])
       await rec('signOut', supabase.auth.signOut())
       await rec('getSession', supabase.auth.getSession())
       await rec('other: getUser', other.auth.getUser())
@@ -556,45 +574,45 @@ export const snippets = [
       const { createClient, url, key, users, tag, cb, until, dev, barrierEvent } = t
       const supabase = createClient(url, key)
       await signIn(t, supabase, users[0])
-      const name = `todos-${tag}`
+      const name = `notes-${tag}`
       supabase
         .channel(name)
-        .on('postgres_changes', { event: '*', schema: 'public', table: 'todos' }, cb('change'))
+        .on('postgres_changes', { event: '*', schema: 'public', table: 'notes' }, cb('change'))
         .on('broadcast', { event: barrierEvent }, cb('barrier'))
         .on('system', {}, cb('system'))
         .subscribe(cb('status', 2))
       await until('status')
       await systemSaid(t, 'system', 'Subscribed to PostgreSQL')
       const [mine, theirs] = users.map((u) => u.id)
-      await dev.sql(`insert into public.todos (owner, task) values ('${theirs}', 'not yours')`)
-      await dev.sql(`insert into public.todos (owner, task) values ('${mine}', 'buy milk')`)
+      await dev.sql(`insert into public.notes (owner, title) values ('${theirs}', 'not yours')`)
+      await dev.sql(`insert into public.notes (owner, title) values ('${mine}', 'buy milk')`)
       await until('change')
-      await dev.sql(`update public.todos set done = true where owner = '${mine}'`)
+      await dev.sql(`update public.notes set body = 'done' where owner = '${mine}'`)
       await until('change', 2)
-      await dev.sql(`delete from public.todos where owner = '${mine}'`)
+      await dev.sql(`delete from public.notes where owner = '${mine}'`)
       await until('change', 3)
       await barrierSeen(t, 'barrier', await dev.barrier([name]))
     },
   },
   {
-    name: 'postgres_changes: a filter (task=eq.urgent) and two listeners on one channel',
+    name: 'postgres_changes: a filter (title=eq.urgent) and two listeners on one channel',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, tag, cb, until, dev, barrierEvent } = t
       const supabase = createClient(url, key)
       await signIn(t, supabase, users[0])
-      const name = `todos-${tag}`
+      const name = `notes-${tag}`
       supabase
         .channel(name)
-        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'todos', filter: 'task=eq.urgent' }, cb('urgent'))
-        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'todos' }, cb('all'))
+        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'notes', filter: 'title=eq.urgent' }, cb('urgent'))
+        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'notes' }, cb('all'))
         .on('broadcast', { event: barrierEvent }, cb('barrier'))
         .on('system', {}, cb('system'))
         .subscribe(cb('status', 2))
       await until('status')
       await systemSaid(t, 'system', 'Subscribed to PostgreSQL')
-      await dev.sql(`insert into public.todos (owner, task) values ('${users[0].id}', 'later')`)
-      await dev.sql(`insert into public.todos (owner, task) values ('${users[0].id}', 'urgent')`)
+      await dev.sql(`insert into public.notes (owner, title) values ('${users[0].id}', 'later')`)
+      await dev.sql(`insert into public.notes (owner, title) values ('${users[0].id}', 'urgent')`)
       await until('all', 2)
       await barrierSeen(t, 'barrier', await dev.barrier([name]))
     },
@@ -606,19 +624,19 @@ export const snippets = [
       const { createClient, url, key, users, tag, cb, until, dev, barrierEvent } = t
       const supabase = createClient(url, key)
       await signIn(t, supabase, users[0])
-      const name = `todos-${tag}`
+      const name = `notes-${tag}`
       supabase
         .channel(name)
-        .on('postgres_changes', { event: 'insert', schema: 'public', table: 'todos' }, cb('insert'))
-        .on('postgres_changes', { event: 'delete', schema: 'public', table: 'todos' }, cb('delete'))
+        .on('postgres_changes', { event: 'insert', schema: 'public', table: 'notes' }, cb('insert'))
+        .on('postgres_changes', { event: 'delete', schema: 'public', table: 'notes' }, cb('delete'))
         .on('broadcast', { event: barrierEvent }, cb('barrier'))
         .on('system', {}, cb('system'))
         .subscribe(cb('status', 2))
       await until('status')
       await systemSaid(t, 'system', 'Subscribed to PostgreSQL')
-      await dev.sql(`insert into public.todos (owner, task) values ('${users[0].id}', 'walk the dog')`)
+      await dev.sql(`insert into public.notes (owner, title) values ('${users[0].id}', 'walk the dog')`)
       await until('insert')
-      await dev.sql(`delete from public.todos where owner = '${users[0].id}'`)
+      await dev.sql(`delete from public.notes where owner = '${users[0].id}'`)
       await until('delete')
       await barrierSeen(t, 'barrier', await dev.barrier([name]))
     },
@@ -631,17 +649,17 @@ export const snippets = [
       const { createClient, sdk, url, key, users, tag, cb, call, until, dev, barrierEvent } = t
       const supabase = createClient(url, key)
       await signIn(t, supabase, users[0])
-      const name = `todos-${tag}`
-      const filter = call('postgresChangesFilter().in(…).build()', () => sdk.postgresChangesFilter().in('task', ['urgent', 'now']).build())
+      const name = `notes-${tag}`
+      const filter = call('postgresChangesFilter().in(…).build()', () => sdk.postgresChangesFilter().in('title', ['urgent', 'now']).build())
       supabase
         .channel(name)
-        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'todos', filter }, cb('insert'))
+        .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'notes', filter }, cb('insert'))
         .on('broadcast', { event: barrierEvent }, cb('barrier'))
         .on('system', {}, cb('system'))
         .subscribe(cb('status', 2))
       await until('status')
       await systemSaid(t, 'system', 'Subscribed to PostgreSQL')
-      await dev.sql(`insert into public.todos (owner, task) values ('${users[0].id}', 'later'), ('${users[0].id}', 'now')`)
+      await dev.sql(`insert into public.notes (owner, title) values ('${users[0].id}', 'later'), ('${users[0].id}', 'now')`)
       await until('insert')
       await barrierSeen(t, 'barrier', await dev.barrier([name]))
     },
@@ -654,8 +672,8 @@ export const snippets = [
       const { createClient, url, key, users, tag, cb, call, log, until } = t
       const supabase = createClient(url, key)
       await signIn(t, supabase, users[0])
-      const channel = supabase.channel(`todos-${tag}`)
-      call('on', () => channel.on('postgres_changes', { event: '*', schema: 'public', table: 'todos', filter: 'task=like' }, cb('change')))
+      const channel = supabase.channel(`notes-${tag}`)
+      call('on', () => channel.on('postgres_changes', { event: '*', schema: 'public', table: 'notes', filter: 'title=like' }, cb('change')))
       channel.on('system', {}, cb('system'))
       channel.subscribe(cb('status', 2))
       await t.wait('a status other than SUBSCRIBED, or a system message', () => t.events('status').some((e) => e.args[0] !== 'SUBSCRIBED') || t.count('system') > 0)
@@ -721,6 +739,28 @@ export const snippets = [
     },
   },
 
+  {
+    name: 'realtime: onHeartbeat() statuses with heartbeatIntervalMs: 300',
+    run: async ({ createClient, url, key, tag, cb, until }) => {
+      const supabase = createClient(url, key, { realtime: { heartbeatIntervalMs: 300 } })
+      supabase.realtime.onHeartbeat(cb('heartbeat'))
+      supabase.channel(`room-${tag}`).subscribe(cb('status', 2))
+      await until('status')
+      await until('heartbeat', 4)
+    },
+  },
+  {
+    name: 'realtime: a dropped socket reconnects through reconnectAfterMs(tries) and rejoins',
+    todo: 'reconnectAfterMs is called for tries 1–16 at createClient(), not per attempt; the CHANNEL_ERROR err differs (supabase-js: Error \'socket closed: 1006\')',
+    run: async ({ createClient, url, key, tag, cb, until, wait, events, dev }) => {
+      const supabase = createClient(url, key, { realtime: { reconnectAfterMs: (tries) => (cb('reconnectAfterMs')(tries), 200) } })
+      supabase.channel(`room-${tag}`).subscribe(cb('status', 2))
+      await until('status')
+      await dev.fault({ realtime: { dropSockets: {} } })
+      await wait('SUBSCRIBED again', () => events('status').filter((e) => e.args[0] === 'SUBSCRIBED').length >= 2)
+    },
+  },
+
   // ── PostgREST with the client's session ────────────────────────────────────────────────
   {
     name: 'postgrest: insert and select as the signed-in user',
@@ -731,8 +771,8 @@ export const snippets = [
       const supabase = createClient(url, key)
       await signIn(t, supabase, users[0])
       const db = rest(supabase)
-      await rec('insert', db.from('todos').insert({ task: 'write the suite' }).select('task, done'))
-      await rec('select', db.from('todos').select('task, done, owner'))
+      await rec('insert', db.from('notes').insert({ title: 'write the suite' }).select('title, body'))
+      await rec('select', db.from('notes').select('title, body, owner'))
     },
   },
   {
@@ -742,11 +782,11 @@ export const snippets = [
     run: async (t) => {
       const { createClient, url, key, users, rec, rest } = t
       const anon = createClient(url, key, OTHER_DEVICE)
-      await rec('anon select', rest(anon).from('todos').select('task'))
-      await rec('anon insert', rest(anon).from('todos').insert({ task: 'sneaky', owner: users[1].id }))
+      await rec('anon select', rest(anon).from('notes').select('title'))
+      await rec('anon insert', rest(anon).from('notes').insert({ title: 'sneaky', owner: users[1].id }))
       const supabase = createClient(url, key)
       await signIn(t, supabase, users[0])
-      await rec('insert for another owner', rest(supabase).from('todos').insert({ task: 'not mine', owner: users[1].id }))
+      await rec('insert for another owner', rest(supabase).from('notes').insert({ title: 'not mine', owner: users[1].id }))
     },
   },
 

@@ -170,5 +170,5 @@ export function install(lib) {
 /** `/_dev` operations the Node side exposes to the page (`page.exposeFunction('dropinDev', …)`). */
 function devBridge() {
   const op = (name) => (...args) => window.dropinDev(name, ...args)
-  return { sql: op('sql'), barrier: op('barrier'), fault: op('fault'), admin: op('admin') }
+  return { sql: op('sql'), barrier: op('barrier'), fault: op('fault'), admin: op('admin'), authorize: op('authorize') }
 }
