@@ -6,7 +6,7 @@
 //   url.js     `webpack` (and plain pages, by import map): fetches `authwire_bg.wasm` beside
 //              it through `new URL(…, import.meta.url)`, which webpack 5 emits as an asset.
 // Why two, with the measured bytes: README "The npm package".
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
 
@@ -43,6 +43,18 @@ glue = glue.replace(DEFAULT_URL, "throw new Error('authwire: call init() of the 
 if (glue.includes('import.meta')) fail('the glue still reads import.meta')
 writeFileSync(join(out, 'authwire.js'), glue)
 
+// The error classes live in the glue snippet (Rust cannot export a JS class): both entries
+// re-export them, so `import { AuthApiError } from 'authwire'` works as with supabase-js. Every
+// exported class but the internal Host is public.
+const snippetDirs = readdirSync(join(from, 'snippets')).filter((d) => existsSync(join(from, 'snippets', d, 'js', 'glue.js')))
+if (snippetDirs.length !== 1) fail(`expected one snippet directory with js/glue.js, found ${snippetDirs.length}`)
+const gluePath = `./snippets/${snippetDirs[0]}/js/glue.js`
+const classes = [...readFileSync(join(from, 'snippets', snippetDirs[0], 'js', 'glue.js'), 'utf8').matchAll(/^export class (\w+)/gm)]
+  .map((m) => m[1])
+  .filter((c) => c !== 'Host')
+if (!classes.includes('AuthApiError')) fail('the glue exports no AuthApiError class')
+const errorExports = `export { ${classes.join(', ')} } from '${gluePath}'`
+
 const wasm = readFileSync(join(from, 'authwire_bg.wasm'))
 writeFileSync(
   join(out, 'inline-wasm.js'),
@@ -56,6 +68,7 @@ writeFileSync(
 import initGlue from './authwire.js'
 import wasmGzipBase64 from './inline-wasm.js'
 export * from './authwire.js'
+${errorExports}
 
 let ready
 
@@ -90,6 +103,7 @@ writeFileSync(
 // beside this file. webpack 5 turns \`new URL(…, import.meta.url)\` into an emitted asset.
 import initGlue from './authwire.js'
 export * from './authwire.js'
+${errorExports}
 
 /**
  * Instantiates the wasm; call (and await) it once before \`createClient\`. Idempotent: later calls
