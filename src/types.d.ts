@@ -8,12 +8,12 @@ export type HeartbeatStatus = 'sent' | 'ok' | 'error' | 'timeout';
 export type RealtimeChannelSendResponse = 'ok' | 'timed out' | 'error';
 /** Stable error codes of RealtimeError. */
 export type RealtimeErrorCode =
-  | 'join_timeout' | 'unauthorized' | 'token_expired' | 'invalid_jwt' | 'rate_limited'
-  | 'channel_closed' | 'channel_error' | 'socket_closed' | 'heartbeat_timeout' | 'binding_mismatch'
+  | 'unauthorized' | 'token_expired' | 'invalid_jwt' | 'rate_limited'
+  | 'channel_closed' | 'channel_error' | 'connect_failed' | 'socket_closed' | 'heartbeat_timeout' | 'binding_mismatch'
   | 'signed_out' | 'apikey_not_jwt' | 'user_not_found' | 'session_not_found' | 'user_banned' | 'bad_jwt' | 'unknown'
   | 'unknown_channel' | 'already_subscribed' | 'binding_after_subscribe' | 'invalid_filter'
   | 'replay_on_public_channel' | 'topic_too_long' | 'empty_topic' | 'destroyed' | 'payload_not_json'
-  | 'unknown_listener_type' | (string & {});
+  | 'unknown_listener_type' | 'payload_required' | 'http_error' | 'http_timeout' | (string & {});
 /** Every error authwire throws or returns. */
 export interface AuthwireError extends Error {
   code: string;

@@ -7,8 +7,11 @@
 //! unresolved (G2). The [`crate::Client`] decides what the view is; tests pass one directly.
 //!
 //! This file holds [`Realtime`], its settings and public views, and the channel registry
-//! (`channel()`, bindings before `subscribe()`, lookups, `destroy()`). The rest is one
-//! `impl Realtime` block per concern:
+//! (`channel()`, bindings before `subscribe()`, lookups, `destroy()`). The registry holds the
+//! channels that have not ended: as in realtime-js, a channel leaves it the moment it closes
+//! (`unsubscribe()`, `removeChannel()`, a server close), so the same name gives a fresh
+//! channel at once, also in the same tick (React StrictMode's subscribe, remove, subscribe).
+//! The rest is one `impl Realtime` block per concern:
 //!
 //! - `socket.rs`: connect (the URL built per connect), open / close / lost, the ref counter
 //!   and the one frame send path, heartbeat and health checks, reconnect backoff, online /
@@ -17,7 +20,8 @@
 //!   and timeouts, rejoin backoff, token changes and `access_token` pushes, recovery after
 //!   expiry.
 //! - `push.rs`: broadcasts (socket or HTTP), presence track / untrack, the push buffer, push
-//!   replies and timeouts.
+//!   replies and timeouts; `http.rs`: the HTTP broadcast requests (`send()`'s fallback and
+//!   `httpSend()`), held until auth is ready, and their timeouts.
 //! - `inbound.rs`: decoding frames, routing them to their channel, turning them into app
 //!   events.
 //! - `timers.rs`: the timer names and the `handle_timeout` dispatch.
@@ -41,11 +45,14 @@
 
 pub mod bindings;
 pub mod channel;
+mod http;
 mod inbound;
 mod join;
 pub mod presence;
 mod push;
 mod socket;
+#[cfg(test)]
+mod tests;
 mod timers;
 
 use alloc::string::String;
@@ -54,12 +61,14 @@ use alloc::vec::Vec;
 use authwire_wire::frame::Vsn;
 use authwire_wire::realtime::{self as rt, JoinConfig, PgChange, TOPIC_PREFIX};
 
+use self::bindings::Registered;
 use self::channel::{Channel, ChannelState};
+use self::http::HttpSends;
 use self::socket::Sock;
 use self::timers::Timer;
 use crate::backoff::Backoff;
 use crate::error::ChannelOpError;
-use crate::io::{ChannelId, Outbox, RequestId, Ticket};
+use crate::io::{ChannelId, Outbox};
 use crate::map::VecMap;
 use crate::rng::Rng;
 use crate::time::{Instant, Millis, Now};
@@ -82,6 +91,9 @@ pub struct RealtimeConfig {
     pub timeout_ms: Millis,
     /// Socket reconnect policy. Default full jitter, base 1 s, cap 5 s.
     pub reconnect: Backoff,
+    /// Ask the application for each reconnect delay ([`crate::io::Output::ReconnectDelay`],
+    /// its `reconnectAfterMs(tries)`); `reconnect` decides when its answer is unusable.
+    pub reconnect_from_app: bool,
     /// Channel rejoin policy after errors. Default 1/2/5/10 s (§4.6).
     pub rejoin: Backoff,
     /// Extra URL query parameters.
@@ -93,6 +105,19 @@ pub struct RealtimeConfig {
     pub push_buffer_limit: usize,
     /// Close the socket this long after the last channel is removed. Default 50 s.
     pub disconnect_on_empty_ms: Option<Millis>,
+    /// When a broadcast goes to the HTTP endpoint instead of the socket.
+    pub broadcast_fallback: BroadcastFallback,
+}
+
+/// When `send()` uses the HTTP broadcast endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BroadcastFallback {
+    /// Only for a channel that is not subscribed: a subscribed channel buffers broadcasts
+    /// until it is joined (nothing lost).
+    Unsubscribed,
+    /// Whenever the channel is not joined on an open socket, as realtime-js does (`send()`
+    /// while joining, errored or disconnected goes over HTTP). What `ClientConfig` uses.
+    NotJoined,
 }
 
 impl RealtimeConfig {
@@ -105,11 +130,13 @@ impl RealtimeConfig {
             probe_timeout_ms: 5_000,
             timeout_ms: 10_000,
             reconnect: Backoff::RECONNECT,
+            reconnect_from_app: false,
             rejoin: Backoff::REJOIN,
             params: Vec::new(),
             log_level: None,
             push_buffer_limit: 100,
             disconnect_on_empty_ms: Some(50_000),
+            broadcast_fallback: BroadcastFallback::Unsubscribed,
         }
     }
 }
@@ -190,6 +217,8 @@ pub struct Realtime {
     sock: Sock,
     next_conn: u32,
     reconnect_attempt: u32,
+    /// [`crate::io::Output::ReconnectDelay`] went out and its answer is awaited.
+    reconnect_asked: bool,
     next_ref: u64,
     /// Ref and send time of the heartbeat awaiting its reply.
     heartbeat: Option<(String, Instant)>,
@@ -202,8 +231,8 @@ pub struct Realtime {
     online: bool,
     opened_once: bool,
     last_close: Option<(u16, String)>,
-    /// HTTP broadcasts in flight: request → ticket.
-    http_sends: VecMap<RequestId, Ticket>,
+    /// HTTP broadcasts, waiting for auth or in flight.
+    http: HttpSends,
     signals: Vec<Signal>,
     destroyed: bool,
 }
@@ -216,6 +245,7 @@ impl Realtime {
             sock: Sock::Idle,
             next_conn: 0,
             reconnect_attempt: 0,
+            reconnect_asked: false,
             next_ref: 0,
             heartbeat: None,
             channels: VecMap::new(),
@@ -226,7 +256,7 @@ impl Realtime {
             online: true,
             opened_once: false,
             last_close: None,
-            http_sends: VecMap::new(),
+            http: HttpSends::default(),
             signals: Vec::new(),
             destroyed: false,
         }
@@ -261,8 +291,9 @@ impl Realtime {
         self.last_close.as_ref()
     }
 
-    /// The channel for `name` (`realtime:<name>`), creating it if no live channel has that
-    /// topic (realtime-js returns the existing instance for the same topic).
+    /// The channel for `name` (`realtime:<name>`), creating it if no registered channel has
+    /// that topic (realtime-js returns the existing instance for the same topic; one that has
+    /// ended is not registered).
     pub fn channel(&mut self, name: &str, opts: ChannelOptions) -> Result<ChannelId, ChannelOpError> {
         if self.destroyed {
             return Err(ChannelOpError::Destroyed);
@@ -278,8 +309,8 @@ impl Realtime {
         if opts.replay.is_some() && !opts.private {
             return Err(ChannelOpError::ReplayOnPublicChannel);
         }
-        if let Some((id, _)) = self.channels.iter().find(|(_, c)| c.topic == topic) {
-            return Ok(*id);
+        if let Some(id) = self.registered(&topic) {
+            return Ok(id);
         }
         let config = JoinConfig {
             broadcast_self: opts.broadcast_self,
@@ -297,33 +328,63 @@ impl Realtime {
         Ok(id)
     }
 
+    /// The registered channel (not ended) with `topic`: the one frames of that topic are for.
+    fn registered(&self, topic: &str) -> Option<ChannelId> {
+        self.channels.iter().find(|(_, c)| c.topic == topic && !c.ended()).map(|(id, _)| *id)
+    }
+
     /// The channel `id`, or `unknown channel`.
     fn chan(&mut self, id: ChannelId) -> Result<&mut Channel, ChannelOpError> {
         self.channels.get_mut(&id).ok_or(ChannelOpError::UnknownChannel)
     }
 
-    /// Registers a `postgres_changes` listener (before `subscribe()`); returns its local index.
-    pub fn add_postgres_binding(&mut self, id: ChannelId, spec: PgChange) -> Result<u32, ChannelOpError> {
+    /// The channel `id` if listeners that shape its join may still be added (not while it is
+    /// joining or joined, as realtime-js).
+    fn chan_before_join(&mut self, id: ChannelId) -> Result<&mut Channel, ChannelOpError> {
         let ch = self.chan(id)?;
-        if ch.subscribed() {
+        if ch.join_underway() {
             return Err(ChannelOpError::BindingAfterSubscribe);
         }
-        ch.bindings.add(spec)
+        Ok(ch)
+    }
+
+    /// Registers a `postgres_changes` listener (before `subscribe()`); returns its local index.
+    /// A filter that fails validation is refused.
+    pub fn add_postgres_binding(&mut self, id: ChannelId, spec: PgChange) -> Result<u32, ChannelOpError> {
+        self.chan_before_join(id)?.bindings.add(spec)
+    }
+
+    /// Registers a `postgres_changes` listener as realtime-js does: whatever its filter (the
+    /// server reports a bad one), noting why authwire's validation refused it.
+    pub fn register_postgres_binding(&mut self, id: ChannelId, spec: PgChange) -> Result<Registered, ChannelOpError> {
+        Ok(self.chan_before_join(id)?.bindings.register(spec))
     }
 
     /// Turns presence on for the join (a `presence` listener was added, as realtime-js does).
     pub fn enable_presence(&mut self, id: ChannelId) -> Result<(), ChannelOpError> {
-        let ch = self.chan(id)?;
-        if ch.subscribed() {
-            return Err(ChannelOpError::BindingAfterSubscribe);
-        }
-        ch.config.presence_enabled = true;
+        self.chan_before_join(id)?.config.presence_enabled = true;
         Ok(())
     }
 
-    /// All channel ids, in creation order.
+    /// The registered channels (`getChannels()`), in creation order.
     pub fn channel_ids(&self) -> Vec<ChannelId> {
+        self.channels.iter().filter(|(_, c)| !c.ended()).map(|(id, _)| *id).collect()
+    }
+
+    /// Every channel, ended ones too (for the loops that must see each state).
+    fn all_ids(&self) -> Vec<ChannelId> {
         self.channels.keys().copied().collect()
+    }
+
+    /// Forgets the channels that ended: their frames are stale and their ids unknown from now
+    /// on. The client calls this after each step, once their last events are out.
+    pub fn forget_ended(&mut self) {
+        for id in self.all_ids() {
+            if self.channels.get(&id).is_some_and(Channel::ended) {
+                self.channels.remove(&id);
+                self.clear_channel_timers(id);
+            }
+        }
     }
 
     /// A channel's public view.
@@ -347,12 +408,13 @@ impl Realtime {
     pub fn destroy(&mut self, now: Now, out: &mut Outbox) {
         for id in self.channel_ids() {
             self.leave_silently(id, out);
-            self.finish_close(id, None, true, out);
+            self.finish_close(id, None, out);
         }
         self.channels.clear();
         self.destroyed = true;
         self.manual_connect = false;
         self.close_socket(1000, "destroyed", now, out, false);
+        self.http.fail_all(out);
         self.timers = TimerTable::default();
     }
 }

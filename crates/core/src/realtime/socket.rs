@@ -1,8 +1,10 @@
 //! The socket: connecting (the URL is built at each connect from the current view, G7),
 //! opened / closed / lost, the ref counter and the one path every frame is sent through, the
 //! heartbeat and its deadline, health checks on wake, `online` and visibility, the reconnect
-//! backoff, and closing when idle. Losing the socket errors the channels it carried; opening
-//! one makes every wanted channel join at once (the joins themselves are in `join.rs`).
+//! backoff (or the application's `reconnectAfterMs(tries)`, asked through an output and
+//! answered by an input in the same drain), and closing when idle. Losing the socket errors
+//! the channels that are joining or joined, as realtime-js does; opening one makes every
+//! wanted channel join at once (the joins themselves are in `join.rs`).
 
 use alloc::string::String;
 
@@ -55,7 +57,7 @@ impl Realtime {
     /// `connect()`: connect even without channels.
     pub fn connect(&mut self, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
         self.manual_connect = true;
-        self.timers.stop(Timer::Reconnect);
+        self.stop_reconnect();
         self.ensure_connected(now, view, out);
     }
 
@@ -63,8 +65,21 @@ impl Realtime {
     /// next `connect()` or subscribe.
     pub fn disconnect(&mut self, now: Now, out: &mut Outbox) {
         self.manual_connect = false;
-        self.timers.stop(Timer::Reconnect);
+        self.stop_reconnect();
+        // realtime-js counts reconnect `tries` afresh after a disconnect.
+        self.reconnect_attempt = 0;
         self.close_socket(1000, "manual disconnect", now, out, false);
+    }
+
+    /// No reconnect is pending any more (neither its timer nor the app's answer).
+    fn stop_reconnect(&mut self) {
+        self.timers.stop(Timer::Reconnect);
+        self.reconnect_asked = false;
+    }
+
+    /// A reconnect is pending: its delay runs, or the app is asked for it.
+    fn reconnect_pending(&self) -> bool {
+        self.reconnect_asked || self.timers.is_set(Timer::Reconnect)
     }
 
     /// A socket is wanted: `connect()` was called or a channel wants to be joined.
@@ -75,10 +90,7 @@ impl Realtime {
     /// Connects if a socket is wanted, none is there or waiting to reconnect, the network is
     /// up, and the view has a socket key. The URL is built now, from `view` (G7).
     pub(super) fn ensure_connected(&mut self, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
-        if self.sock != Sock::Idle || !self.wants_socket() || !self.online {
-            return;
-        }
-        if self.timers.is_set(Timer::Reconnect) {
+        if self.sock != Sock::Idle || !self.wants_socket() || !self.online || self.reconnect_pending() {
             return;
         }
         let Some(key) = view.socket_key else { return };
@@ -145,12 +157,15 @@ impl Realtime {
         if !self.current(conn) {
             return;
         }
-        if !self.opened_once {
+        let error = if self.opened_once {
+            ChannelError::SocketClosed { code, reason: reason.clone() }
+        } else {
             self.signals.push(Signal::RefusedBeforeOpen);
-        }
-        let error = ChannelError::SocketClosed { code, reason: reason.clone() };
+            // A browser fires `error` for a socket that never opened: realtime-js's wording.
+            ChannelError::ConnectFailed
+        };
         self.last_close = Some((code, reason));
-        self.socket_lost(error, now, out);
+        self.socket_lost(error, true, now, out);
     }
 
     /// Closes the socket (if any) with `code` and `reason`; its channels error. With
@@ -174,15 +189,18 @@ impl Realtime {
         } else {
             ChannelError::SocketClosed { code, reason: String::from(reason) }
         };
-        self.socket_lost(error, now, out);
+        // A reconnect for a new token is authwire's own: channels waiting to join are not
+        // told about a socket they never used.
+        self.socket_lost(error, reason != "token changed", now, out);
         if !reconnect {
-            self.timers.stop(Timer::Reconnect);
+            self.stop_reconnect();
         }
     }
 
-    /// The socket is gone: channels joined or with a join in flight error, leaving ones
-    /// close, and a reconnect is scheduled if a socket is still wanted.
-    fn socket_lost(&mut self, error: ChannelError, now: Now, out: &mut Outbox) {
+    /// The socket is gone: channels joined, or joining (with `waiting_too`, also those whose
+    /// join has not gone out yet, as realtime-js reports every joining channel), error, and a
+    /// reconnect is scheduled if a socket is still wanted.
+    fn socket_lost(&mut self, error: ChannelError, waiting_too: bool, now: Now, out: &mut Outbox) {
         self.sock = Sock::Idle;
         self.heartbeat = None;
         self.timers.stop(Timer::Heartbeat);
@@ -190,20 +208,42 @@ impl Realtime {
         self.timers.stop(Timer::Connect);
         for id in self.channel_ids() {
             let Some(ch) = self.channels.get(&id) else { continue };
-            match ch.state() {
-                ChannelState::Leaving => self.finish_close(id, None, true, out),
-                ChannelState::Joined => self.set_errored(id, SubscribeStatus::ChannelError, error.clone(), out),
-                ChannelState::Joining if ch.join_sent() => {
-                    self.set_errored(id, SubscribeStatus::ChannelError, error.clone(), out);
-                }
-                _ => {}
+            let report = match ch.state() {
+                ChannelState::Joined => true,
+                ChannelState::Joining => ch.join_sent() || (waiting_too && ch.wanted()),
+                _ => false,
+            };
+            if report {
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(error.clone()), out);
             }
         }
         if self.wants_socket() {
-            let delay = self.cfg.reconnect.delay(self.reconnect_attempt, &mut self.rng);
-            self.reconnect_attempt = self.reconnect_attempt.saturating_add(1);
+            self.schedule_reconnect(now, out);
+        }
+    }
+
+    /// Arms the next reconnect: from the default policy, or (with `reconnect_from_app`) from
+    /// the application's answer, asked for now and handed back by [`Realtime::reconnect_delay`].
+    fn schedule_reconnect(&mut self, now: Now, out: &mut Outbox) {
+        self.reconnect_attempt = self.reconnect_attempt.saturating_add(1);
+        if self.cfg.reconnect_from_app {
+            self.reconnect_asked = true;
+            out.push(Output::ReconnectDelay { tries: self.reconnect_attempt });
+        } else {
+            let delay = self.cfg.reconnect.delay(self.reconnect_attempt - 1, &mut self.rng);
             self.timers.set(Timer::Reconnect, now.mono.add(delay));
         }
+    }
+
+    /// The application's `reconnectAfterMs(tries)` answered (`None`: unusable, the default
+    /// policy decides). Ignored unless a reconnect is waiting for it.
+    pub fn reconnect_delay(&mut self, ms: Option<Millis>, now: Now) {
+        if !self.reconnect_asked {
+            return;
+        }
+        self.reconnect_asked = false;
+        let delay = ms.unwrap_or_else(|| self.cfg.reconnect.delay(self.reconnect_attempt - 1, &mut self.rng));
+        self.timers.set(Timer::Reconnect, now.mono.add(delay));
     }
 
     /// Sends a heartbeat (if none is pending) that must be answered within `deadline_ms`, and
@@ -260,7 +300,7 @@ impl Realtime {
             }
             Sock::Connecting(_) => {}
             Sock::Idle => {
-                self.timers.stop(Timer::Reconnect);
+                self.stop_reconnect();
                 self.ensure_connected(now, view, out);
             }
         }
@@ -279,7 +319,7 @@ impl Realtime {
         if self.sock != Sock::Idle {
             self.close_socket(1000, "token changed", now, out, false);
         }
-        self.timers.stop(Timer::Reconnect);
+        self.stop_reconnect();
         self.ensure_connected(now, view, out);
     }
 
