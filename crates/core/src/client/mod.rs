@@ -52,7 +52,7 @@ use crate::error::{AuthError, ChannelOpError};
 use crate::io::{concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, RequestId, Ticket};
 use crate::realtime::bindings::Registered;
 use crate::realtime::{
-    ChannelInfo, ChannelOptions, ConnectionState, HttpTarget, Realtime, Signal, TokenChange, TokenView,
+    ChannelInfo, ChannelOptions, ConnectionState, HttpChannel, HttpTarget, Realtime, Signal, TokenChange, TokenView,
 };
 use crate::time::{Instant, Millis, Now};
 
@@ -459,15 +459,43 @@ impl Client {
         Ok(t)
     }
 
+    /// `send()` over HTTP for `target`, a channel the core no longer knows (it ended): as a
+    /// closed channel of realtime-js does.
+    pub fn broadcast_over_http(
+        &mut self,
+        target: HttpChannel<'_>,
+        event: &str,
+        data: UserData,
+        timeout_ms: Option<Millis>,
+        now: Now,
+    ) -> Result<Ticket, ChannelOpError> {
+        self.http_command(now, |rt, t, now, v, http, out| {
+            rt.broadcast_over_http(target, event, data, t, timeout_ms, now, v, http, out)
+        })
+    }
+
     /// `channel.httpSend(event, payload, { timeout? })`: always the HTTP broadcast endpoint;
     /// the ticket resolves with [`AppEvent::HttpSendDone`].
     pub fn http_send(
         &mut self,
-        ch: ChannelId,
+        target: HttpChannel<'_>,
         event: &str,
         payload_json: &str,
         timeout_ms: Option<Millis>,
         now: Now,
+    ) -> Result<Ticket, ChannelOpError> {
+        self.http_command(now, |rt, t, now, v, http, out| {
+            rt.http_send(target, event, payload_json, t, timeout_ms, now, v, http, out)
+        })
+    }
+
+    /// Runs an HTTP broadcast command with a fresh ticket, the token refreshed first if due
+    /// (G4) and the view of now.
+    #[allow(clippy::type_complexity)]
+    fn http_command(
+        &mut self,
+        now: Now,
+        f: impl FnOnce(&mut Realtime, Ticket, Now, &TokenView<'_>, &HttpTarget<'_>, &mut Outbox),
     ) -> Result<Ticket, ChannelOpError> {
         self.check_alive()?;
         let t = self.ticket();
@@ -475,7 +503,7 @@ impl Client {
         let base = self.cfg.url.http("/realtime/v1");
         let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), &self.manual, now);
         let http = HttpTarget { base_url: &base, apikey: &self.cfg.key };
-        self.realtime.http_send(ch, event, payload_json, t, timeout_ms, now, &v, &http, &mut self.out)?;
+        f(&mut self.realtime, t, now, &v, &http, &mut self.out);
         Ok(t)
     }
 

@@ -11,13 +11,14 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use authwire_wire::frame::UserData;
 use authwire_wire::json::{self, ObjectWriter};
 use authwire_wire::url::encode_component;
 
 use super::timers::Timer;
 use super::{HttpTarget, Realtime};
 use crate::error::{ChannelOpError, PushError};
-use crate::io::{AppEvent, ChannelId, HttpRequest, Outbox, Output, PushOutcome, RequestId, Ticket};
+use crate::io::{AppEvent, HttpRequest, Outbox, Output, PushOutcome, RequestId, Ticket};
 use crate::time::{Millis, Now};
 use crate::token::TokenView;
 
@@ -28,6 +29,16 @@ enum Endpoint {
     Batch,
     /// `httpSend()`: `{ success: true }` on 202, else a rejection.
     Single,
+}
+
+/// The channel an HTTP broadcast is for. A channel that has ended (or was forgotten) still
+/// sends this way, as realtime-js's closed channels do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpChannel<'a> {
+    /// The name without `realtime:`.
+    pub sub_topic: &'a str,
+    /// `private`.
+    pub private: bool,
 }
 
 /// One HTTP broadcast call, waiting for auth (`request` is `None`) or in flight.
@@ -118,13 +129,14 @@ fn status_text(status: u16) -> &'static str {
 }
 
 impl Realtime {
-    /// `send()` over HTTP: one message to the batch endpoint.
+    /// `send()` over HTTP: one message to the batch endpoint. Binary data cannot go this way
+    /// and resolves `error`.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn http_batch(
+    pub fn broadcast_over_http(
         &mut self,
-        id: ChannelId,
+        target: HttpChannel<'_>,
         event: &str,
-        payload: &str,
+        data: UserData,
         ticket: Ticket,
         timeout_ms: Option<Millis>,
         now: Now,
@@ -132,9 +144,13 @@ impl Realtime {
         http: &HttpTarget<'_>,
         out: &mut Outbox,
     ) {
-        let Some(ch) = self.channels.get(&id) else { return };
+        let UserData::Json(payload) = data else {
+            let reason = String::from("binary payloads need the socket: the channel is not joined");
+            out.event(AppEvent::PushDone { ticket, outcome: PushOutcome::Error(PushError::Rejected { reason }) });
+            return;
+        };
         let mut msg = ObjectWriter::new();
-        msg.str("topic", ch.sub_topic()).str("event", event).raw("payload", payload).bool("private", ch.config.private);
+        msg.str("topic", target.sub_topic).str("event", event).raw("payload", &payload).bool("private", target.private);
         let mut body = String::from("{\"messages\":[");
         body.push_str(&msg.finish());
         body.push_str("]}");
@@ -148,7 +164,7 @@ impl Realtime {
     #[allow(clippy::too_many_arguments)]
     pub fn http_send(
         &mut self,
-        id: ChannelId,
+        target: HttpChannel<'_>,
         event: &str,
         payload_json: &str,
         ticket: Ticket,
@@ -157,18 +173,16 @@ impl Realtime {
         view: &TokenView<'_>,
         http: &HttpTarget<'_>,
         out: &mut Outbox,
-    ) -> Result<(), ChannelOpError> {
-        let ch = self.chan(id)?;
+    ) {
         let mut url = String::from(http.base_url);
         url.push_str("/api/broadcast/");
-        encode_component(&mut url, ch.sub_topic());
+        encode_component(&mut url, target.sub_topic);
         url.push_str("/events/");
         encode_component(&mut url, event);
-        if ch.config.private {
+        if target.private {
             url.push_str("?private=true");
         }
         self.http_call(Endpoint::Single, url, String::from(payload_json), ticket, timeout_ms, now, view, http, out);
-        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

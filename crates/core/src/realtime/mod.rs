@@ -63,6 +63,7 @@ use authwire_wire::realtime::{self as rt, JoinConfig, PgChange, TOPIC_PREFIX};
 
 use self::bindings::Registered;
 use self::channel::{Channel, ChannelState};
+pub use self::http::HttpChannel;
 use self::http::HttpSends;
 use self::socket::Sock;
 use self::timers::Timer;

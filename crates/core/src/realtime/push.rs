@@ -12,7 +12,7 @@ use authwire_wire::realtime::{self as rt, broadcast_payload, presence_payload, E
 use super::channel::{ChannelState, PushKind};
 use super::socket::Sock;
 use super::timers::Timer;
-use super::{BroadcastFallback, HttpTarget, Realtime};
+use super::{BroadcastFallback, HttpChannel, HttpTarget, Realtime};
 use crate::error::{ChannelOpError, PushError};
 use crate::io::{AppEvent, ChannelId, Outbox, PushOutcome, Ticket};
 use crate::time::{Millis, Now};
@@ -59,12 +59,9 @@ impl Realtime {
             BroadcastFallback::NotJoined => !(can_push && ch.state() == ChannelState::Joined),
         };
         if over_http {
-            let UserData::Json(payload) = data else {
-                let reason = String::from("binary payloads need the socket: the channel is not joined");
-                out.event(AppEvent::PushDone { ticket, outcome: PushOutcome::Error(PushError::Rejected { reason }) });
-                return Ok(());
-            };
-            self.http_batch(id, event, &payload, ticket, timeout_ms, now, view, http, out);
+            let (sub_topic, private) = (String::from(ch.sub_topic()), ch.config.private);
+            let target = HttpChannel { sub_topic: &sub_topic, private };
+            self.broadcast_over_http(target, event, data, ticket, timeout_ms, now, view, http, out);
             return Ok(());
         }
         let payload = match data {

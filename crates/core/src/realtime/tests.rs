@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use authwire_wire::frame::{self, Frame, Payload, Side, UserData, Vsn};
 
 use super::bindings::spec;
-use super::{BroadcastFallback, ChannelOptions, HttpTarget, Realtime, RealtimeConfig};
+use super::{BroadcastFallback, ChannelOptions, HttpChannel, HttpTarget, Realtime, RealtimeConfig};
 use crate::error::ChannelOpError;
 use crate::io::{AppEvent, ChannelId, ConnId, Input, Output, PushOutcome, Ticket};
 use crate::sim::rt_endpoint::RtEndpoint;
@@ -358,10 +358,9 @@ fn http_broadcasts_wait_for_auth() {
 fn http_send_uses_the_single_message_endpoint_and_its_results() {
     let mut b = Bare::new(RealtimeConfig::new("ws://h/realtime/v1".into()));
     let (now, v) = (b.now, b.view());
-    let opts = ChannelOptions { private: true, ..ChannelOptions::default() };
-    let ch = b.rt.channel("band one", opts).unwrap();
+    let target = HttpChannel { sub_topic: "band one", private: true };
     let send = |b: &mut Bare, t: u64| {
-        b.rt.http_send(ch, "new msg", "{\"a\":1}", Ticket(t), None, now, &v, &HTTP, &mut b.out).unwrap();
+        b.rt.http_send(target, "new msg", "{\"a\":1}", Ticket(t), None, now, &v, &HTTP, &mut b.out);
         http_of(&b.drain()).unwrap()
     };
     let (req, http) = send(&mut b, 1);
