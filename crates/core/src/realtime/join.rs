@@ -34,6 +34,8 @@ impl Realtime {
         out: &mut Outbox,
     ) -> Result<(), ChannelOpError> {
         let t = self.chan(id)?.subscribe(timeout_ms)?;
+        // realtime-js's subscribe() connects a socket that was disconnected.
+        self.held_down = false;
         self.timers.set(Timer::Join(id), now.mono.add(t));
         self.ensure_connected(now, view, out);
         self.try_join(id, now, view, out);

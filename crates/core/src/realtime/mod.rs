@@ -229,6 +229,9 @@ pub struct Realtime {
     rng: Rng,
     /// Connect even with no channel (`connect()` was called).
     manual_connect: bool,
+    /// `disconnect()` was called: no socket until `connect()` or a `subscribe()`, as in
+    /// realtime-js (its clean close does not reconnect).
+    held_down: bool,
     online: bool,
     opened_once: bool,
     last_close: Option<(u16, String)>,
@@ -254,6 +257,7 @@ impl Realtime {
             timers: TimerTable::default(),
             rng: Rng::new(seed),
             manual_connect: false,
+            held_down: false,
             online: true,
             opened_once: false,
             last_close: None,

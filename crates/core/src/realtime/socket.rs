@@ -57,6 +57,7 @@ impl Realtime {
     /// `connect()`: connect even without channels.
     pub fn connect(&mut self, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
         self.manual_connect = true;
+        self.held_down = false;
         self.stop_reconnect();
         self.ensure_connected(now, view, out);
     }
@@ -65,6 +66,7 @@ impl Realtime {
     /// next `connect()` or subscribe.
     pub fn disconnect(&mut self, now: Now, out: &mut Outbox) {
         self.manual_connect = false;
+        self.held_down = true;
         self.stop_reconnect();
         // realtime-js counts reconnect `tries` afresh after a disconnect.
         self.reconnect_attempt = 0;
@@ -82,9 +84,10 @@ impl Realtime {
         self.reconnect_asked || self.timers.is_set(Timer::Reconnect)
     }
 
-    /// A socket is wanted: `connect()` was called or a channel wants to be joined.
+    /// A socket is wanted: `connect()` was called or a channel wants to be joined (and no
+    /// `disconnect()` holds it down).
     pub(super) fn wants_socket(&self) -> bool {
-        !self.destroyed && (self.manual_connect || self.channels.values().any(|c| c.wanted()))
+        !self.destroyed && !self.held_down && (self.manual_connect || self.channels.values().any(|c| c.wanted()))
     }
 
     /// Connects if a socket is wanted, none is there or waiting to reconnect, the network is
@@ -165,7 +168,7 @@ impl Realtime {
             ChannelError::ConnectFailed
         };
         self.last_close = Some((code, reason));
-        self.socket_lost(error, true, now, out);
+        self.socket_lost(error, true, true, now, out);
     }
 
     /// Closes the socket (if any) with `code` and `reason`; its channels error. With
@@ -191,16 +194,16 @@ impl Realtime {
         };
         // A reconnect for a new token is authwire's own: channels waiting to join are not
         // told about a socket they never used.
-        self.socket_lost(error, reason != "token changed", now, out);
+        self.socket_lost(error, reason != "token changed", reconnect, now, out);
         if !reconnect {
             self.stop_reconnect();
         }
     }
 
     /// The socket is gone: channels joined, or joining (with `waiting_too`, also those whose
-    /// join has not gone out yet, as realtime-js reports every joining channel), error, and a
-    /// reconnect is scheduled if a socket is still wanted.
-    fn socket_lost(&mut self, error: ChannelError, waiting_too: bool, now: Now, out: &mut Outbox) {
+    /// join has not gone out yet, as realtime-js reports every joining channel), error, and
+    /// (with `reconnect`) a reconnect is scheduled if a socket is still wanted.
+    fn socket_lost(&mut self, error: ChannelError, waiting_too: bool, reconnect: bool, now: Now, out: &mut Outbox) {
         self.sock = Sock::Idle;
         self.heartbeat = None;
         self.timers.stop(Timer::Heartbeat);
@@ -217,7 +220,7 @@ impl Realtime {
                 self.set_errored(id, SubscribeStatus::ChannelError, Some(error.clone()), out);
             }
         }
-        if self.wants_socket() {
+        if reconnect && self.wants_socket() {
             self.schedule_reconnect(now, out);
         }
     }

@@ -424,4 +424,32 @@ fn reconnect_delays_are_asked_of_the_app_per_attempt() {
     b.input(Input::SocketOpened { conn });
     b.input(Input::SocketClosed { conn, code: 1006, reason: String::new() });
     assert!(b.drain().contains(&Output::ReconnectDelay { tries: 1 }));
+    // `disconnect()` does not reconnect, so the app is not asked.
+    b.input(Input::ReconnectDelay { ms: Some(10) });
+    b.advance(10);
+    let conn = b.drain().into_iter().find_map(|o| match o {
+        Output::Connect { conn, .. } => Some(conn),
+        _ => None,
+    });
+    b.input(Input::SocketOpened { conn: conn.unwrap() });
+    b.drain();
+    b.rt.disconnect(b.now, &mut b.out);
+    assert!(!b.drain().iter().any(|o| matches!(o, Output::ReconnectDelay { .. })));
+}
+
+#[test]
+fn disconnect_holds_the_socket_down_until_connect_or_subscribe() {
+    let mut b = Bare::new(RealtimeConfig::new("ws://h/realtime/v1".into()));
+    b.joined("room", 1);
+    b.drain();
+    let (now, v) = (b.now, b.view());
+    b.rt.disconnect(now, &mut b.out);
+    b.rt.resume(now, &v, &mut b.out);
+    b.advance(60_000);
+    let connects = |outs: Vec<Output>| outs.iter().filter(|o| matches!(o, Output::Connect { .. })).count();
+    assert_eq!(connects(b.drain()), 0, "realtime-js's clean close does not reconnect");
+    let (now, v) = (b.now, b.view());
+    let other = b.rt.channel("other", ChannelOptions::default()).unwrap();
+    b.rt.subscribe(other, None, now, &v, &mut b.out).unwrap();
+    assert_eq!(connects(b.drain()), 1, "subscribe() connects again");
 }
