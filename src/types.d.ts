@@ -194,12 +194,15 @@ export interface AuthwireClient {
 export interface RealtimeChannel {
   /** Joins the channel; `cb` receives every status change, with realtime-js's `err` (a `RealtimeError` whose `message` is realtime-js's and which adds `code`; none for `TIMED_OUT` and `CLOSED`, except `signed_out`). Returns the channel. On a channel that is joining, joined or errored it does nothing (as realtime-js); on one that has closed it throws realtime-js's error. */
   subscribe(cb?: (status: SubscribeStatus, err?: RealtimeError) => void, timeout?: number): RealtimeChannel;
-  /** Tracks this client's presence with `state`. */
-  track(state: Record<string, unknown>): Promise<RealtimeChannelSendResponse>;
+  /** Tracks this client's presence with `state` (`opts` as realtime-js takes them; unused). */
+  track(state: Record<string, unknown>, opts?: { [key: string]: any }): Promise<RealtimeChannelSendResponse>;
+  untrack(opts?: { [key: string]: any }): Promise<RealtimeChannelSendResponse>;
+  /** Leaves and closes now (the callback sees `CLOSED`), as realtime-js's leave does; resolves `'ok'`. `timeout` is accepted for realtime-js's signature. */
+  unsubscribe(timeout?: number): Promise<RealtimeChannelSendResponse>;
   /** A broadcast over the socket when the channel is joined, else over HTTP (as realtime-js); `type: 'presence'` tracks or untracks. `timeout` applies to either path (`'timed out'`). */
-  send(args: { type: 'broadcast' | 'presence'; event: string; payload?: unknown; [key: string]: unknown }, opts?: { timeout?: number }): Promise<RealtimeChannelSendResponse>;
-  /** Always the HTTP broadcast endpoint (`/api/broadcast/<topic>/events/<event>`); resolves `{ success: true }` on 202, rejects with a `RealtimeError` (`http_error`, `http_timeout`, `payload_required`) otherwise. */
-  httpSend(event: string, payload: unknown, opts?: { timeout?: number }): Promise<{ success: true }>;
+  send(args: { type: 'broadcast' | 'presence' | 'postgres_changes'; event: string; payload?: any; [key: string]: any }, opts?: { timeout?: number; [key: string]: any }): Promise<RealtimeChannelSendResponse>;
+  /** Always the HTTP broadcast endpoint (`/api/broadcast/<topic>/events/<event>`); resolves `{ success: true }` on 202 and rejects with a `RealtimeError` (`http_error`, `http_timeout`, `payload_required`) otherwise, as realtime-js 2.119 does (its type also names `{ success: false }`, which it never resolves with). */
+  httpSend(event: string, payload: any, opts?: { timeout?: number }): Promise<{ success: true } | { success: false; status: number; error: string }>;
   on(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload) => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'sync' }, cb: () => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'join' }, cb: (payload: PresenceJoinPayload) => void): RealtimeChannel;
@@ -213,4 +216,6 @@ export interface RealtimeChannel {
 export interface RealtimeApi {
   /** Never throws. With a session it changes nothing (authwire applies the session's token itself). Without one (and without the `accessToken` option) `token` is the socket's token for joins and `access_token` pushes; `setAuth()` goes back to the project key. With `accessToken`: `token`, or the callback asked again. */
   setAuth(token?: string | null): Promise<void>;
+  /** Closes the socket; no reconnect until `connect()` or a `subscribe()`. `code` and `reason` are accepted for realtime-js's signature (authwire closes with 1000). */
+  disconnect(code?: number, reason?: string): Promise<'ok' | 'timeout'>;
 }
