@@ -320,13 +320,16 @@ test('send() falls back to HTTP while the channel is not joined; HTTP sends time
     const hang = (u, init) => new Promise((_, fail) => init.signal?.addEventListener('abort', () => fail(new DOMException('aborted', 'AbortError'))))
     const slow = window.authwire.createClient(url, key, { auth: { persistSession: false }, global: { fetch: hang }, realtime: { timeout: 300 } })
     const t0 = performance.now()
-    const timedOut = await slow.channel('x').send({ type: 'broadcast', event: 'e', payload: {} })
+    const timedOut = await window.within(slow.channel('x').send({ type: 'broadcast', event: 'e', payload: {} }), { what: "send()'s 'timed out'" })
     const waited = performance.now() - t0
     let rejected
-    await slow
-      .channel('x')
-      .httpSend('e', {}, { timeout: 100 })
-      .catch((e) => (rejected = [e.code, e.message]))
+    await window.within(
+      slow
+        .channel('x')
+        .httpSend('e', {}, { timeout: 100 })
+        .catch((e) => (rejected = [e.code, e.message])),
+      { what: "httpSend()'s rejection" },
+    )
     const bad = window.authwire.createClient(url, 'sb_publishable_nope', { auth: { persistSession: false } })
     let unauthorized
     await bad
