@@ -26,14 +26,15 @@
 //!   events.
 //! - `timers.rs`: the timer names and the `handle_timeout` dispatch.
 //! - `channel.rs`: one channel's state and its transitions (closed → joining → joined →
-//!   leaving → closed, errored), its buffered and in-flight pushes.
+//!   closed, errored), its buffered and in-flight pushes.
 //! - `bindings.rs`, `presence.rs`: Postgres-change binding ids; presence state and diffs.
 //!
 //! Where the guarantees are kept on this side:
 //! - G1: `join.rs`, `try_join`: the `phx_join` payload is built from the [`TokenView`] passed
 //!   when the frame is sent; nothing is buffered pre-built.
 //! - G2: every join, token push and channel push waits for `view.ready`: `try_join`,
-//!   `push_token_if_stale` and `resume` (`join.rs`), `flush` (`push.rs`).
+//!   `push_token_if_stale` and `resume` (`join.rs`), `flush` (`push.rs`); so do HTTP
+//!   broadcasts: `http_flush` (`http.rs`).
 //! - G3: `join.rs`, `push_token_if_stale`: a joined channel whose server side holds an older
 //!   token gets an `access_token` push before any other push, also right after its join reply.
 //! - G5: `join.rs`, `token_changed`: on sign-out private channels leave (`signed_out`); the
@@ -88,7 +89,7 @@ pub struct RealtimeConfig {
     pub heartbeat_interval_ms: Millis,
     /// Deadline of a health-check heartbeat sent on wake, `online` or visibility. Default 5 s.
     pub probe_timeout_ms: Millis,
-    /// Join, leave and push timeout. Default 10 s (§4.7).
+    /// Join, push and HTTP broadcast timeout. Default 10 s (§4.7).
     pub timeout_ms: Millis,
     /// Socket reconnect policy. Default full jitter, base 1 s, cap 5 s.
     pub reconnect: Backoff,
