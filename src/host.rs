@@ -80,9 +80,10 @@ extern "C" {
     type JsAuthError;
     #[wasm_bindgen(constructor, js_class = AuthError)]
     fn new(name: &str, code: &str, message: &str, status: Option<u16>) -> JsAuthError;
-    /// `RealtimeError`; `cause` is JSON text (realtime-js's `Error` `cause`).
+    /// `RealtimeError`.
     type RealtimeError;
     #[wasm_bindgen(constructor)]
+    // `cause`: JSON text, realtime-js's `Error` `cause`.
     fn new(code: &str, message: &str, cause: Option<&str>) -> RealtimeError;
 
     /// `isAuthError(e)`: the marker test, defined next to the class that sets the marker.
