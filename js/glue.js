@@ -502,14 +502,16 @@ export class Host {
     if (!ws) return
     this.sockets.delete(conn)
     ws.onopen = ws.onmessage = null
-    // The core already treats the socket as gone; tell it the close happened anyway.
-    ws.onclose = null
+    // The close event reports what the browser saw (the core waits for it after a
+    // `disconnect()`, and ignores it otherwise). 1005 ("no status") is a close() with no
+    // arguments, as realtime-js's disconnect() does.
+    ws.onclose = (e) => this.ev?.closed(conn, e.code, e.reason)
     try {
-      ws.close(code, reason)
+      if (code === 1005) ws.close()
+      else ws.close(code, reason)
     } catch (_) {
       ws.close()
     }
-    queueMicrotask(() => this.ev?.closed(conn, code, reason))
   }
 
   /** Arms the one timer in `ms`, or disarms it (`ms` undefined). */

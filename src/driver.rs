@@ -54,6 +54,8 @@ pub(crate) enum Pending {
     Auth { resolve: Function, null_data: &'static str, navigate: bool },
     /// `httpSend()`: resolves `{ success: true }` or rejects with a `RealtimeError`.
     HttpSend { resolve: Function, reject: Function },
+    /// `realtime.disconnect()`: resolves `'ok'` or `'timeout'`, as realtime-js's.
+    Disconnect(Function),
 }
 
 /// Everything one client instance owns in the browser.
@@ -360,6 +362,10 @@ fn dispatch(shared: &Shared, e: AppEvent) {
             let resolve = shared.borrow_mut().pending.remove(&ticket);
             match resolve {
                 Some(Pending::Push(f)) => host::resolve_with(&f, &JsValue::from_str(outcome.as_str())),
+                Some(Pending::Disconnect(f)) => {
+                    let done = if outcome == PushOutcome::Ok { "ok" } else { "timeout" };
+                    host::resolve_with(&f, &JsValue::from_str(done));
+                }
                 // The core reports a push ticket only with `PushDone`.
                 Some(Pending::Auth { .. } | Pending::HttpSend { .. }) | None => {}
             }
@@ -403,7 +409,7 @@ fn dispatch(shared: &Shared, e: AppEvent) {
                 Some(Pending::Push(f)) => {
                     host::resolve_with(&f, &JsValue::from_str(if result.is_ok() { "ok" } else { "error" }))
                 }
-                Some(Pending::HttpSend { .. }) | None => {}
+                Some(Pending::HttpSend { .. } | Pending::Disconnect(_)) | None => {}
             }
         }
         AppEvent::AuthChange { listener, event, session } => {
@@ -444,6 +450,16 @@ pub(crate) fn promise_for(shared: &Shared, ticket: Ticket) -> js_sys::Promise {
     let p = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
     if let Some(r) = resolver {
         shared.borrow_mut().pending.insert(ticket, Pending::Push(r));
+    }
+    p
+}
+
+/// A promise for `disconnect()` ticket `ticket`: `'ok'` or `'timeout'`.
+pub(crate) fn disconnect_promise(shared: &Shared, ticket: Ticket) -> js_sys::Promise {
+    let mut resolver = None;
+    let p = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
+    if let Some(r) = resolver {
+        shared.borrow_mut().pending.insert(ticket, Pending::Disconnect(r));
     }
     p
 }

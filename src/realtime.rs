@@ -22,13 +22,15 @@ impl RealtimeApi {
         driver::with_core(&self.shared, |c, now| c.connect(now));
         driver::drive(&self.shared);
     }
-    /// Closes the socket; channels rejoin on the next `connect()` or subscribe. Resolves
-    /// `'ok'` (as realtime-js's, whose close is asynchronous; authwire's is immediate).
-    #[wasm_bindgen(unchecked_return_type = "Promise<'ok' | 'timeout'>")]
+    /// Closes the socket as realtime-js does (no status code; no reconnect until `connect()`
+    /// or a subscribe). Resolves `'ok'` once the close is done and the channels have seen it,
+    /// `'timeout'` if the browser never reports it.
+    #[wasm_bindgen(skip_typescript)]
     pub fn disconnect(&self) -> Promise {
-        driver::with_core(&self.shared, |c, now| c.disconnect(now));
+        let t = driver::with_core(&self.shared, |c, now| c.disconnect(now));
+        let p = driver::disconnect_promise(&self.shared, t);
         driver::drive(&self.shared);
-        Promise::resolve(&JsValue::from_str("ok"))
+        p
     }
     /// `'connecting' | 'open' | 'closed'` (`RealtimeConnectionState`).
     #[wasm_bindgen(js_name = connectionState, unchecked_return_type = "RealtimeConnectionState")]

@@ -373,7 +373,7 @@ test('options: params of any JSON type, logger(kind, msg, data), disconnect() re
     })
     const seen = []
     await window.subscribe(c.channel('opts').on('postgres_changes', { event: '*', schema: 'public', table: 'songs', filter: 'id=foo.1' }, () => {}))
-    c.channel('opts-watch').subscribe((s) => seen.push(s))
+    c.channel('opts-watch').subscribe((s, e) => seen.push(e ? `${s}:${e.message}` : s))
     await window.waitFor(() => seen.includes('SUBSCRIBED'), { what: 'SUBSCRIBED' })
     window.opts = { c, tries, seen, before: [...tries], logged }
   }, args())
@@ -382,8 +382,12 @@ test('options: params of any JSON type, logger(kind, msg, data), disconnect() re
   const s = await page.evaluate(async () => {
     const { c, tries, seen, before, logged } = window.opts
     await window.waitFor(() => seen.filter((x) => x === 'SUBSCRIBED').length === 2, { timeoutMs: 10_000, what: () => `the rejoin, saw ${seen}` })
+    const count = seen.length
     const d = c.realtime.disconnect()
+    const inCall = seen.slice(count)
     const out = { before, isPromise: d instanceof Promise, disconnected: await d, state: c.realtime.connectionState(), logged: [...new Set(logged)] }
+    // realtime-js's channels see the close when the browser reports it, before the promise resolves.
+    out.closeSeen = { inCall, settled: seen.at(-1) }
     out.tries = [...tries]
     c.destroy()
     return out
@@ -393,6 +397,9 @@ test('options: params of any JSON type, logger(kind, msg, data), disconnect() re
   assert.deepEqual(s.tries, [1])
   assert.equal(s.isPromise, true)
   assert.equal(s.disconnected, 'ok')
+  assert.deepEqual(s.closeSeen.inCall, [], 'nothing is reported inside the disconnect() call')
+  // realtime-js closes with no status code; the browser reports what the server answered.
+  assert.match(s.closeSeen.settled, /^CHANNEL_ERROR:socket closed: 100[56]$/)
   assert.equal(s.state, 'closed')
   assert.deepEqual(s.logged, [3])
   const socket = page.sockets.find((u) => u.includes('eventsPerSecond'))

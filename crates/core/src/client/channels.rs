@@ -200,9 +200,12 @@ impl Client {
         self.realtime.connect(now, &v, &mut self.out);
     }
 
-    /// `client.realtime.disconnect()`.
-    pub fn disconnect(&mut self, now: Now) {
-        self.realtime.disconnect(now, &mut self.out);
+    /// `client.realtime.disconnect()`: the ticket resolves `ok` once the browser reported the
+    /// close (the channels have seen it then), `timed out` if it never did.
+    pub fn disconnect(&mut self, now: Now) -> Ticket {
+        let t = self.ticket();
+        self.realtime.disconnect_then(Some(t), now, &mut self.out);
+        t
     }
 
     /// `client.realtime.setAuth(token?)`. Third-party mode: use `token`, or (`None`) ask

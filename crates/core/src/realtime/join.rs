@@ -74,7 +74,7 @@ impl Realtime {
         for (id, t) in tickets {
             self.remove_channel(*id, Some(*t), now, out);
         }
-        self.disconnect(now, out);
+        self.disconnect_then(None, now, out);
     }
 
     /// Sends the join of channel `id` if everything it needs is there: an open socket, a

@@ -67,6 +67,7 @@ use self::channel::{Channel, ChannelState};
 pub use self::http::HttpChannel;
 use self::http::HttpSends;
 use self::socket::Sock;
+pub use self::socket::NO_STATUS;
 use self::timers::Timer;
 use crate::backoff::Backoff;
 use crate::error::ChannelOpError;
@@ -238,6 +239,8 @@ pub struct Realtime {
     last_close: Option<(u16, String)>,
     /// HTTP broadcasts, waiting for auth or in flight.
     http: HttpSends,
+    /// `disconnect()` calls waiting for the browser's report of the close.
+    disconnects: Vec<crate::io::Ticket>,
     signals: Vec<Signal>,
     destroyed: bool,
 }
@@ -263,6 +266,7 @@ impl Realtime {
             opened_once: false,
             last_close: None,
             http: HttpSends::default(),
+            disconnects: Vec::new(),
             signals: Vec::new(),
             destroyed: false,
         }
@@ -286,7 +290,9 @@ impl Realtime {
     /// Socket state.
     pub fn connection_state(&self) -> ConnectionState {
         match self.sock {
-            Sock::Idle => ConnectionState::Closed,
+            // realtime-js says `closing` while its close completes; authwire's socket is
+            // closed for the app the moment `disconnect()` is called.
+            Sock::Idle | Sock::Closing(_) => ConnectionState::Closed,
             Sock::Connecting(_) => ConnectionState::Connecting,
             Sock::Open(_) => ConnectionState::Open,
         }
@@ -420,6 +426,7 @@ impl Realtime {
         self.destroyed = true;
         self.manual_connect = false;
         self.close_socket(1000, "destroyed", now, out, false);
+        self.close_overdue(now, out);
         self.http.fail_all(out);
         self.timers = TimerTable::default();
     }

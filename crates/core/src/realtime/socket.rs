@@ -2,9 +2,13 @@
 //! opened / closed / lost, the ref counter and the one path every frame is sent through, the
 //! heartbeat and its deadline, health checks on wake, `online` and visibility, the reconnect
 //! backoff (or the application's `reconnectAfterMs(tries)`, asked through an output and
-//! answered by an input in the same drain), and closing when idle. Losing the socket errors
-//! the channels that are joining or joined, as realtime-js does; opening one makes every
-//! wanted channel join at once (the joins themselves are in `join.rs`).
+//! answered by an input in the same drain), `disconnect()`, and closing when idle. Losing the
+//! socket errors the channels that are joining or joined, as realtime-js does; opening one
+//! makes every wanted channel join at once (the joins themselves are in `join.rs`).
+//!
+//! `disconnect()` closes as realtime-js's does, with no status code, and its channels error
+//! (and its promise resolves) when the browser reports the close, with the close code the
+//! browser reports, so they see what realtime-js's see.
 
 use alloc::string::String;
 
@@ -17,7 +21,9 @@ use super::channel::ChannelState;
 use super::timers::Timer;
 use super::{Realtime, Signal};
 use crate::error::ChannelError;
-use crate::io::{concat, AppEvent, ConnId, HeartbeatStatus, Level, Outbox, Output, SubscribeStatus};
+use crate::io::{
+    concat, AppEvent, ConnId, HeartbeatStatus, Level, Outbox, Output, PushOutcome, SubscribeStatus, Ticket,
+};
 use crate::time::{Millis, Now};
 use crate::token::TokenView;
 
@@ -30,7 +36,14 @@ pub(super) enum Sock {
     Connecting(ConnId),
     /// This connection is open.
     Open(ConnId),
+    /// `disconnect()` closed this connection; the browser's report of the close is awaited.
+    Closing(ConnId),
 }
+
+/// The close code a browser reports when the close frame had none: what realtime-js's
+/// `disconnect()` sends, and what `Output::Close` asks for (the shell then calls `close()`
+/// with no arguments).
+pub const NO_STATUS: u16 = 1005;
 
 impl Realtime {
     /// The next message ref.
@@ -62,15 +75,64 @@ impl Realtime {
         self.ensure_connected(now, view, out);
     }
 
-    /// `disconnect()`: close the socket and stop reconnecting; channels error and rejoin on the
-    /// next `connect()` or subscribe.
-    pub fn disconnect(&mut self, now: Now, out: &mut Outbox) {
+    /// `disconnect()`: close the socket (with no status code, as realtime-js) and stop
+    /// reconnecting until `connect()` or a `subscribe()`. The channels error, and `ticket`
+    /// resolves `ok`, once the browser reports the close (`timed out` if it does not within
+    /// the timeout); at once when there is no socket. Channels rejoin on the next socket.
+    pub fn disconnect_then(&mut self, ticket: Option<Ticket>, now: Now, out: &mut Outbox) {
         self.manual_connect = false;
         self.held_down = true;
         self.stop_reconnect();
         // realtime-js counts reconnect `tries` afresh after a disconnect.
         self.reconnect_attempt = 0;
-        self.close_socket(1000, "manual disconnect", now, out, false);
+        match self.sock {
+            Sock::Idle => {
+                if let Some(t) = ticket {
+                    out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Ok });
+                }
+                return;
+            }
+            Sock::Connecting(c) | Sock::Open(c) => {
+                out.push(Output::Close { conn: c, code: NO_STATUS, reason: "" });
+                self.sock = Sock::Closing(c);
+                self.heartbeat = None;
+                self.timers.stop(Timer::Heartbeat);
+                self.timers.stop(Timer::HeartbeatDeadline);
+                self.timers.stop(Timer::Connect);
+                self.timers.set(Timer::CloseDeadline, now.mono.add(self.cfg.timeout_ms));
+            }
+            Sock::Closing(_) => {}
+        }
+        self.disconnects.extend(ticket);
+    }
+
+    /// `disconnect()` without a promise to settle.
+    pub fn disconnect(&mut self, now: Now, out: &mut Outbox) {
+        self.disconnect_then(None, now, out);
+    }
+
+    /// The browser reported the close `disconnect()` asked for (or it never did: `timed_out`).
+    fn disconnected(&mut self, code: u16, reason: String, timed_out: bool, now: Now, out: &mut Outbox) {
+        self.timers.stop(Timer::CloseDeadline);
+        let error = if self.opened_once {
+            ChannelError::SocketClosed { code, reason: reason.clone() }
+        } else {
+            ChannelError::ConnectFailed
+        };
+        self.last_close = Some((code, reason));
+        self.socket_lost(error, true, false, now, out);
+        let outcome = if timed_out { PushOutcome::TimedOut } else { PushOutcome::Ok };
+        for t in core::mem::take(&mut self.disconnects) {
+            out.event(AppEvent::PushDone { ticket: t, outcome: outcome.clone() });
+        }
+    }
+
+    /// The close `disconnect()` asked for was not reported in time: the socket counts as
+    /// closed (a browser's 1006).
+    pub(super) fn close_overdue(&mut self, now: Now, out: &mut Outbox) {
+        if matches!(self.sock, Sock::Closing(_)) {
+            self.disconnected(1006, String::new(), true, now, out);
+        }
     }
 
     /// No reconnect is pending any more (neither its timer nor the app's answer).
@@ -123,9 +185,9 @@ impl Realtime {
         out.push(Output::Connect { conn, url });
     }
 
-    /// `conn` is the socket there is (connecting or open).
+    /// `conn` is the socket there is (connecting, open or closing).
     pub(super) fn current(&self, conn: ConnId) -> bool {
-        matches!(self.sock, Sock::Connecting(c) | Sock::Open(c) if c == conn)
+        matches!(self.sock, Sock::Connecting(c) | Sock::Open(c) | Sock::Closing(c) if c == conn)
     }
 
     /// The socket opened.
@@ -160,6 +222,10 @@ impl Realtime {
         if !self.current(conn) {
             return;
         }
+        if self.sock == Sock::Closing(conn) {
+            self.disconnected(code, reason, false, now, out);
+            return;
+        }
         let error = if self.opened_once {
             ChannelError::SocketClosed { code, reason: reason.clone() }
         } else {
@@ -182,7 +248,8 @@ impl Realtime {
         reconnect: bool,
     ) {
         let conn = match self.sock {
-            Sock::Idle => return,
+            // `disconnect()` is closing it already.
+            Sock::Idle | Sock::Closing(_) => return,
             Sock::Connecting(c) | Sock::Open(c) => c,
         };
         out.push(Output::Close { conn, code, reason });
@@ -301,7 +368,7 @@ impl Realtime {
                     self.heartbeat_due(now, self.cfg.probe_timeout_ms, out);
                 }
             }
-            Sock::Connecting(_) => {}
+            Sock::Connecting(_) | Sock::Closing(_) => {}
             Sock::Idle => {
                 self.stop_reconnect();
                 self.ensure_connected(now, view, out);

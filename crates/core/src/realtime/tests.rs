@@ -209,9 +209,12 @@ impl Rig {
                     self.rt.handle_opened(conn, now, &v, &mut self.out);
                 }
                 Output::Send { msg, .. } => self.on_frame(frame::decode(&msg, Vsn::V2, Side::Client).unwrap()),
-                Output::Close { .. } => {
+                // The browser reports every close, with the code the close frame carried.
+                Output::Close { conn, code, reason } => {
                     self.conn = None;
                     self.members.clear();
+                    let now = self.now;
+                    self.rt.handle_closed(conn, code, String::from(reason), now, &mut self.out);
                 }
                 Output::Event(e) => self.events.push(e),
                 Output::Log(..) => {}
@@ -540,6 +543,37 @@ fn reconnect_delays_are_asked_of_the_app_per_attempt() {
     r.advance(10);
     r.call(|rt, now, _, out| rt.disconnect(now, out));
     assert!(asked(&r.take_others()).is_none());
+}
+
+#[test]
+fn disconnect_closes_as_realtime_js_and_channels_see_the_reported_close() {
+    let mut r = Rig::new(cfg());
+    let ch = r.subscribe("room");
+    // The browser's report is held back, as it arrives in a later task.
+    let (now, v) = (r.now, r.view());
+    r.rt.disconnect_then(Some(Ticket(9)), now, &mut r.out);
+    let close = r.out.pop();
+    let Some(Output::Close { conn, code, reason }) = close else { panic!("{close:?}") };
+    assert_eq!((code, reason), (super::NO_STATUS, ""), "no status code, as realtime-js's close()");
+    assert_eq!(r.rt.connection_state(), super::ConnectionState::Closed);
+    r.rt.resume(now, &v, &mut r.out);
+    r.pump();
+    assert_eq!(r.names(ch), ["SUBSCRIBED"], "nothing until the browser reports the close");
+    // The browser reports what the server's close frame said (here: an abrupt 1006).
+    r.rt.handle_closed(conn, 1006, String::new(), now, &mut r.out);
+    r.pump();
+    assert_eq!(r.statuses(ch)[1], ("CHANNEL_ERROR", Some("socket closed: 1006".to_string())));
+    let at = r.events.iter().position(|e| matches!(e, AppEvent::ChannelStatus { error: Some(_), .. }));
+    let done = r.events.iter().position(|e| *e == AppEvent::PushDone { ticket: Ticket(9), outcome: PushOutcome::Ok });
+    assert!(at < done && done.is_some(), "the channels see the close before the promise resolves");
+    // No report at all: the promise resolves 'timed out' after the timeout.
+    let mut r = Rig::new(cfg());
+    r.subscribe("room");
+    let now = r.now;
+    r.rt.disconnect_then(Some(Ticket(3)), now, &mut r.out);
+    assert!(matches!(r.out.pop(), Some(Output::Close { .. })));
+    r.advance(10_000);
+    assert!(r.events.contains(&AppEvent::PushDone { ticket: Ticket(3), outcome: PushOutcome::TimedOut }));
 }
 
 #[test]

@@ -22,6 +22,8 @@ pub(super) enum Timer {
     HeartbeatDeadline,
     /// The connection attempt must have opened by now.
     Connect,
+    /// The close `disconnect()` asked for must have been reported by now.
+    CloseDeadline,
     /// Try to connect again (backoff after a loss).
     Reconnect,
     /// No channel is left: close the socket.
@@ -54,6 +56,7 @@ impl Realtime {
                     }
                 }
                 Timer::Reconnect => self.ensure_connected(now, view, out),
+                Timer::CloseDeadline => self.close_overdue(now, out),
                 Timer::IdleDisconnect => {
                     if self.channels.is_empty() && !self.manual_connect {
                         self.close_socket(1000, "no channels", now, out, false);
