@@ -151,11 +151,12 @@ export const isAuthRetryableFetchError = named('AuthRetryableFetchError')
 export const isAuthRefreshDiscardedError = named('AuthRefreshDiscardedError')
 export const isAuthWeakPasswordError = named('AuthWeakPasswordError')
 
-/** Realtime errors (channel statuses, refused operations). */
+/** Realtime errors (channel statuses, refused operations); `cause` as realtime-js gives it. */
 export class RealtimeError extends AuthwireError {
-  constructor(code, message) {
+  constructor(code, message, cause) {
     super(code, message)
     this.name = 'RealtimeError'
+    if (cause !== undefined) this.cause = JSON.parse(cause)
   }
 }
 
@@ -251,9 +252,16 @@ export function deliverStatus(fns, status, detail) {
   callEach(fns, status, detail)
 }
 
-/** A JSON payload as it is (presence, system). */
+/** A JSON payload as it is (presence). */
 export function deliverJson(fns, json) {
   callEach(fns, JSON.parse(json))
+}
+
+/** A `system` payload as the server sent it, plus authwire's `code` (e.g. `invalid_filter`). */
+export function deliverSystem(fns, json, code) {
+  const p = JSON.parse(json)
+  if (code) p.code = code
+  callEach(fns, p)
 }
 
 /** A Postgres change, its values converted by column type as realtime-js does. */
@@ -277,9 +285,28 @@ export function deliverAuth(fns, event, session) {
   callEach(fns, event, session === undefined ? null : JSON.parse(session))
 }
 
-/** A line for the app's `realtime.logger`: `(kind, msg)`. */
-export function log(logger, kind, msg) {
-  call(logger, kind, msg)
+/** A line for the app's `realtime.logger`: `(kind, msg, data)`, as realtime-js calls it. */
+export function log(logger, kind, msg, data) {
+  try {
+    logger(kind, msg, data)
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e
+    })
+  }
+}
+
+/** `reconnectAfterMs(tries)` as a delay in ms, or `undefined` when it threw or gave no usable number. */
+export function callForMs(fn, tries) {
+  try {
+    const ms = fn(tries)
+    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e
+    })
+    return undefined
+  }
 }
 
 export function resolveWith(fn, value) {
@@ -324,6 +351,28 @@ export function optPairs(obj, path) {
   const v = at(obj, path)
   if (v === null || typeof v !== 'object') return []
   return Object.entries(v).filter(([, x]) => typeof x === 'string')
+}
+
+/** Socket URL parameters of any JSON type as `[key, text]` pairs, nested keys as Phoenix writes them (`a[b]`). */
+export function optParams(obj, path) {
+  const out = []
+  const walk = (v, key) => {
+    if (v === null || v === undefined) return
+    if (typeof v === 'object') {
+      for (const k of Object.keys(v)) walk(v[k], key ? `${key}[${k}]` : k)
+    } else if (typeof v !== 'function') out.push([key, String(v)])
+  }
+  const v = at(obj, path)
+  if (v !== null && typeof v === 'object') walk(v, '')
+  return out
+}
+
+/** A `postgres_changes` listener's filter: a string, or what a realtime-js filter builder builds (`build()`). */
+export function pgFilter(spec) {
+  const f = spec === null || typeof spec !== 'object' ? undefined : spec.filter
+  if (f === undefined || f === null) return undefined
+  if (typeof f === 'object' && typeof f.build === 'function') return String(f.build())
+  return String(f)
 }
 
 /** JSON text of a JS value; `undefined` when it cannot be serialised. */
@@ -526,6 +575,11 @@ export class Host {
     } catch (_) {}
   }
 
+  abort(id) {
+    this.aborts.get(id)?.abort()
+    this.aborts.delete(id)
+  }
+
   accessToken(fn) {
     Promise.resolve()
       .then(() => fn())
@@ -567,14 +621,16 @@ export class Host {
     if (!ws) return
     this.sockets.delete(conn)
     ws.onopen = ws.onmessage = null
-    // The core already treats the socket as gone; tell it the close happened anyway.
-    ws.onclose = null
+    // The close event reports what the browser saw (the core waits for it after a
+    // `disconnect()`, and ignores it otherwise). 1005 ("no status") is a close() with no
+    // arguments, as realtime-js's disconnect() does.
+    ws.onclose = (e) => this.ev?.closed(conn, e.code, e.reason)
     try {
-      ws.close(code, reason)
+      if (code === 1005) ws.close()
+      else ws.close(code, reason)
     } catch (_) {
       ws.close()
     }
-    queueMicrotask(() => this.ev?.closed(conn, code, reason))
   }
 
   /** Arms the one timer in `ms`, or disarms it (`ms` undefined). */

@@ -3,7 +3,9 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::Cell;
 
+use authwire_core::error::ChannelOpError;
 use authwire_core::realtime::ChannelOptions;
 use authwire_core::{Client, ClientConfig, ConfigError};
 use authwire_wire::frame::Vsn;
@@ -15,9 +17,6 @@ use crate::channel::{self, RealtimeChannel};
 use crate::driver::{self, ChannelJs, Shared};
 use crate::host;
 use crate::realtime::RealtimeApi;
-
-/// How many tries of `realtime.reconnectAfterMs` are evaluated up front.
-const RECONNECT_TABLE_LEN: u32 = 16;
 
 /// Creates a client: `createClient(url, key, options?)`. Throws an `AuthwireError` with code
 /// `invalid_url`, `missing_key` or `invalid_option` for a bad configuration.
@@ -53,7 +52,14 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
         // realtime-js types it 'warn' but the server only knows 'warning' (§1.2).
         cfg.realtime.log_level = Some(if level == "warn" { String::from("warning") } else { level });
     }
-    cfg.realtime.params = pairs("realtime.params");
+    // Any JSON value, serialised as Phoenix does (`eventsPerSecond: 10`, nested `a[b]`).
+    cfg.realtime.params = host::opt_params(&opts, "realtime.params")
+        .iter()
+        .filter_map(|p| {
+            let p: Array = p.unchecked_into();
+            Some((p.get(0).as_string()?, p.get(1).as_string()?))
+        })
+        .collect();
     if let Some(b) = host::opt_bool(&opts, "auth.persistSession") {
         cfg.auth.persist_session = b;
     }
@@ -68,16 +74,10 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
         cfg.auth.detect_session_in_url = b;
     }
     cfg.headers = pairs("global.headers");
-    if let Some(f) = host::opt_fn(&opts, "realtime.reconnectAfterMs") {
-        // The core cannot call JS mid-step: evaluate the app's schedule for the first tries
-        // (realtime-js counts tries from 1); the last value repeats.
-        let mut table = Vec::new();
-        for tries in 1..=RECONNECT_TABLE_LEN {
-            let ms = f.call1(&JsValue::NULL, &JsValue::from_f64(f64::from(tries))).ok().and_then(|v| v.as_f64());
-            table.push(ms.filter(|m| m.is_finite() && *m >= 0.0).unwrap_or(1_000.0) as u64);
-        }
-        cfg.realtime.reconnect = authwire_core::backoff::Backoff::Steps(table.into());
-    }
+    // Called for each reconnect attempt with realtime-js's `tries` (the driver answers the
+    // core's `ReconnectDelay` output); without it, the default full-jitter policy.
+    let reconnect_fn = host::opt_fn(&opts, "realtime.reconnectAfterMs");
+    cfg.realtime.reconnect_from_app = reconnect_fn.is_some();
     let access_token_fn = host::opt_fn(&opts, "accessToken");
     cfg.third_party = access_token_fn.is_some();
     let setup = driver::Setup {
@@ -86,6 +86,7 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
         logger: host::opt_fn(&opts, "realtime.logger"),
         storage: host::opt_any(&opts, "auth.storage"),
         access_token_fn,
+        reconnect_fn,
     };
     let seed = host::seed() as u64;
     let shared = driver::start(Client::new(cfg, seed), setup);
@@ -127,16 +128,28 @@ fn channel_options(opts: &JsValue) -> ChannelOptions {
 #[wasm_bindgen]
 impl AuthwireClient {
     /// `client.channel(name, opts?)`: the channel for `realtime:<name>` (the same object for
-    /// the same name while it is registered).
+    /// the same name while it is registered; one that has closed frees the name at once).
     #[wasm_bindgen(skip_typescript)]
     pub fn channel(&self, name: &str, opts: Option<JsValue>) -> Result<JsValue, JsValue> {
         let opts = channel_options(&opts.unwrap_or(JsValue::UNDEFINED));
+        let private = opts.private;
         let id = self.shared.borrow_mut().core.channel(name, opts);
-        let id = id.map_err(channel::refused)?;
+        let id = id.map_err(|e| match e {
+            ChannelOpError::ReplayOnPublicChannel => {
+                // realtime-js's wording, which names the topic.
+                let mut m = String::from("tried to use replay on public channel 'realtime:");
+                m.push_str(name.strip_prefix("realtime:").unwrap_or(name));
+                m.push_str("'. It must be a private channel.");
+                host::realtime_error(e.code(), &m, None)
+            }
+            e => channel::refused(e),
+        })?;
         if let Some(c) = self.shared.borrow().channels.get(&id) {
             return Ok(c.obj.clone());
         }
-        let obj: JsValue = RealtimeChannel { shared: self.shared.clone(), id }.into();
+        let topic = self.shared.borrow().core.channel_info(id).map(|i| i.topic).unwrap_or_default();
+        let obj: JsValue =
+            RealtimeChannel { shared: self.shared.clone(), id, topic, private, subscribed: Cell::new(false) }.into();
         self.shared
             .borrow_mut()
             .channels
@@ -157,26 +170,24 @@ impl AuthwireClient {
         out
     }
 
-    /// `client.removeChannel(channel)`: unsubscribes and forgets it.
+    /// `client.removeChannel(channel)`: unsubscribes and forgets it; its callback sees
+    /// `CLOSED` first, and the name is free at once.
     #[wasm_bindgen(js_name = removeChannel, unchecked_return_type = "Promise<RealtimeChannelSendResponse>")]
     pub fn remove_channel(&self, channel: &RealtimeChannel) -> Promise {
         let id = channel.id;
         let t = driver::with_core(&self.shared, |c, now| c.remove_channel(id, now));
         let p = driver::promise_for(&self.shared, t);
-        self.shared.borrow_mut().channels.remove(&id);
         driver::drive(&self.shared);
         p
     }
 
-    /// `client.removeAllChannels()`.
+    /// `client.removeAllChannels()`: removes every channel, then disconnects the socket.
     #[wasm_bindgen(js_name = removeAllChannels, unchecked_return_type = "Promise<RealtimeChannelSendResponse[]>")]
     pub fn remove_all_channels(&self) -> Promise {
-        let ids = self.shared.borrow().core.channel_ids();
+        let tickets = driver::with_core(&self.shared, |c, now| c.remove_all_channels(now));
         let all = Array::new();
-        for id in ids {
-            let t = driver::with_core(&self.shared, |c, now| c.remove_channel(id, now));
+        for t in tickets {
             all.push(&driver::promise_for(&self.shared, t));
-            self.shared.borrow_mut().channels.remove(&id);
         }
         driver::drive(&self.shared);
         Promise::all(&all)

@@ -10,6 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use authwire_core::error::ChannelError;
 use authwire_core::io::{
     AppEvent, ChannelId, Input, Level, ListenerId, LockOp, Output, PresenceEvent, PushOutcome, StorageOp, Ticket,
     WireMsg,
@@ -22,12 +23,14 @@ use wasm_bindgen::prelude::*;
 
 use crate::host::{self, Host, HostEvents};
 
-/// What a channel listener listens to.
+/// What a channel listener listens to. Event names are kept lowercased: realtime-js matches
+/// them without regard to case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Listen {
     /// `broadcast` with this event (`*` for all).
     Broadcast(String),
-    /// `presence` with this event (`sync`, `join`, `leave`, `update`).
+    /// `presence` with this event (`sync`, `join`, `leave`, `update`; `*`: all but `update`,
+    /// which is authwire's own).
     Presence(String),
     /// `postgres_changes` for this local binding.
     Postgres(u32),
@@ -49,6 +52,10 @@ pub(crate) enum Pending {
     Push(Function),
     /// An auth command: resolves with `{ data, error }`; `null_data` is the `data` on error.
     Auth { resolve: Function, null_data: &'static str, navigate: bool },
+    /// `httpSend()`: resolves `{ success: true }` or rejects with a `RealtimeError`.
+    HttpSend { resolve: Function, reject: Function },
+    /// `realtime.disconnect()`: resolves `'ok'` or `'timeout'`, as realtime-js's.
+    Disconnect(Function),
 }
 
 /// Everything one client instance owns in the browser.
@@ -67,6 +74,8 @@ pub(crate) struct Inner {
     pub(crate) logger: Option<Function>,
     /// The app's `accessToken()` (third-party auth).
     pub(crate) access_token_fn: Option<Function>,
+    /// The app's `realtime.reconnectAfterMs(tries)`.
+    reconnect_fn: Option<Function>,
     /// The deadline the host timer is armed for.
     armed: Option<u64>,
 }
@@ -90,11 +99,12 @@ pub(crate) struct Setup {
     pub(crate) logger: Option<Function>,
     pub(crate) storage: JsValue,
     pub(crate) access_token_fn: Option<Function>,
+    pub(crate) reconnect_fn: Option<Function>,
 }
 
 /// Starts a driver for `core`.
 pub(crate) fn start(core: Client, setup: Setup) -> Shared {
-    let Setup { use_worker, fetch_impl, logger, storage, access_token_fn } = setup;
+    let Setup { use_worker, fetch_impl, logger, storage, access_token_fn, reconnect_fn } = setup;
     Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
         let host = Host::new(HostEvents { shared: weak.clone() }, use_worker);
         let auth = &core.config().auth;
@@ -110,6 +120,7 @@ pub(crate) fn start(core: Client, setup: Setup) -> Shared {
             fetch_impl,
             logger,
             access_token_fn,
+            reconnect_fn,
             armed: None,
         })
     })
@@ -144,6 +155,7 @@ pub(crate) fn drive(shared: &Shared) {
         }
     }
     release_token_waiters(shared);
+    forget_closed_channels(shared);
     let (host, delay) = {
         let mut inner = shared.borrow_mut();
         let deadline = inner.core.poll_timeout().map(|d| d.as_millis());
@@ -155,6 +167,33 @@ pub(crate) fn drive(shared: &Shared) {
         (inner.host.clone(), delay)
     };
     host.set_timer(delay);
+}
+
+/// Drops the listeners of channels the core forgot (they closed; their last events are
+/// delivered by now).
+fn forget_closed_channels(shared: &Shared) {
+    let mut inner = shared.borrow_mut();
+    let gone: Vec<ChannelId> =
+        inner.channels.keys().copied().filter(|id| inner.core.channel_info(*id).is_none()).collect();
+    for id in gone {
+        inner.channels.remove(&id);
+    }
+}
+
+/// Writes `msg` to the app's `realtime.logger`, if any.
+pub(crate) fn log(shared: &Shared, level: Level, msg: &str) {
+    let logger = shared.borrow().logger.clone();
+    if let Some(f) = logger {
+        host::log(&f, level_name(level), msg, &JsValue::UNDEFINED);
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Error => "error",
+    }
 }
 
 fn host_of(shared: &Shared) -> Host {
@@ -177,6 +216,13 @@ fn execute(shared: &Shared, o: Output) {
             }
             let fetch_impl = shared.borrow().fetch_impl.clone();
             host_of(shared).fetch(id.0 as f64, request.method, &request.url, &headers, request.body, &fetch_impl);
+        }
+        Output::CancelHttp { id } => host_of(shared).abort(id.0 as f64),
+        Output::ReconnectDelay { tries } => {
+            // Answered now, before the next output: the core waits for it.
+            let f = shared.borrow().reconnect_fn.clone();
+            let ms = f.and_then(|f| host::call_for_ms(&f, tries)).map(|ms| ms as u64);
+            with_core(shared, |c, now| c.handle(Input::ReconnectDelay { ms }, now));
         }
         Output::Event(e) => dispatch(shared, e),
         Output::Storage { id, op } => {
@@ -203,17 +249,7 @@ fn execute(shared: &Shared, o: Output) {
                 host_of(shared).access_token(&f);
             }
         }
-        Output::Log(level, msg) => {
-            let logger = shared.borrow().logger.clone();
-            if let Some(f) = logger {
-                let kind = match level {
-                    Level::Info => "info",
-                    Level::Warn => "warn",
-                    Level::Error => "error",
-                };
-                host::log(&f, kind, &msg);
-            }
-        }
+        Output::Log(level, msg) => log(shared, level, &msg),
     }
 }
 
@@ -287,11 +323,12 @@ fn dispatch(shared: &Shared, e: AppEvent) {
         AppEvent::ChannelStatus { channel, status, error } => {
             let cb = shared.borrow().channels.get(&channel).and_then(|c| c.subscribe_cb.clone());
             if let Some(cb) = cb {
-                let err = error.map_or(JsValue::UNDEFINED, |e| host::realtime_error(e.code(), e.message()));
+                let err = error.map_or(JsValue::UNDEFINED, |e| channel_error(&e));
                 host::deliver_status(&Array::of1(&cb), status.as_str(), &err);
             }
         }
         AppEvent::Broadcast { channel, event, payload, binary } => {
+            let event = event.to_lowercase();
             let fns = listeners(shared, channel, |l| matches!(l, Listen::Broadcast(e) if e == "*" || *e == event));
             if fns.length() > 0 {
                 host::deliver_broadcast(&fns, &payload, binary.as_deref());
@@ -299,7 +336,12 @@ fn dispatch(shared: &Shared, e: AppEvent) {
         }
         AppEvent::Presence { channel, event } => {
             let (name, json) = presence_json(&event);
-            let fns = listeners(shared, channel, |l| matches!(l, Listen::Presence(e) if e == name || e == "*"));
+            // `*` gets what realtime-js gives it: sync, join and leave, not authwire's update.
+            let fns = listeners(
+                shared,
+                channel,
+                |l| matches!(l, Listen::Presence(e) if e == name || (e == "*" && name != "update")),
+            );
             if fns.length() > 0 {
                 host::deliver_json(&fns, &json);
             }
@@ -310,23 +352,36 @@ fn dispatch(shared: &Shared, e: AppEvent) {
                 host::deliver_change(&fns, &payload);
             }
         }
-        AppEvent::System { channel, payload } => {
+        AppEvent::System { channel, payload, code } => {
             let fns = listeners(shared, channel, |l| *l == Listen::System);
             if fns.length() > 0 {
-                host::deliver_json(&fns, &payload);
+                host::deliver_system(&fns, &payload, code);
             }
         }
         AppEvent::PushDone { ticket, outcome } => {
             let resolve = shared.borrow_mut().pending.remove(&ticket);
             match resolve {
                 Some(Pending::Push(f)) => host::resolve_with(&f, &JsValue::from_str(outcome.as_str())),
+                Some(Pending::Disconnect(f)) => {
+                    let done = if outcome == PushOutcome::Ok { "ok" } else { "timeout" };
+                    host::resolve_with(&f, &JsValue::from_str(done));
+                }
                 // The core reports a push ticket only with `PushDone`.
-                Some(Pending::Auth { .. }) | None => {}
+                Some(Pending::Auth { .. } | Pending::HttpSend { .. }) | None => {}
             }
             if let PushOutcome::Error(e) = outcome {
                 let logger = shared.borrow().logger.clone();
                 if let Some(l) = logger {
-                    host::log(&l, "push", e.code());
+                    host::log(&l, "push", e.code(), &JsValue::UNDEFINED);
+                }
+            }
+        }
+        AppEvent::HttpSendDone { ticket, result } => {
+            let pending = shared.borrow_mut().pending.remove(&ticket);
+            if let Some(Pending::HttpSend { resolve, reject }) = pending {
+                match result {
+                    Ok(()) => host::resolve_with(&resolve, &host::parse_json(r#"{"success":true}"#)),
+                    Err(e) => host::resolve_with(&reject, &crate::channel::refused(e)),
                 }
             }
         }
@@ -354,7 +409,7 @@ fn dispatch(shared: &Shared, e: AppEvent) {
                 Some(Pending::Push(f)) => {
                     host::resolve_with(&f, &JsValue::from_str(if result.is_ok() { "ok" } else { "error" }))
                 }
-                None => {}
+                Some(Pending::HttpSend { .. } | Pending::Disconnect(_)) | None => {}
             }
         }
         AppEvent::AuthChange { listener, event, session } => {
@@ -397,6 +452,52 @@ pub(crate) fn promise_for(shared: &Shared, ticket: Ticket) -> js_sys::Promise {
         shared.borrow_mut().pending.insert(ticket, Pending::Push(r));
     }
     p
+}
+
+/// A promise for `disconnect()` ticket `ticket`: `'ok'` or `'timeout'`.
+pub(crate) fn disconnect_promise(shared: &Shared, ticket: Ticket) -> js_sys::Promise {
+    let mut resolver = None;
+    let p = js_sys::Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
+    if let Some(r) = resolver {
+        shared.borrow_mut().pending.insert(ticket, Pending::Disconnect(r));
+    }
+    p
+}
+
+/// A promise for `httpSend()` ticket `ticket`: `{ success: true }`, or a rejection.
+pub(crate) fn http_send_promise(shared: &Shared, ticket: Ticket) -> js_sys::Promise {
+    let mut fns = None;
+    let p = js_sys::Promise::new(&mut |resolve, reject| fns = Some((resolve, reject)));
+    if let Some((resolve, reject)) = fns {
+        shared.borrow_mut().pending.insert(ticket, Pending::HttpSend { resolve, reject });
+    }
+    p
+}
+
+/// The `err` of a status callback: a `RealtimeError` whose message is realtime-js's, with
+/// realtime-js's `cause` where it has one (the server's `{ reason }`, the close's code).
+fn channel_error(e: &ChannelError) -> JsValue {
+    let mut w = ObjectWriter::new();
+    let cause = match e {
+        ChannelError::SocketClosed { code, reason } => {
+            w.u64("code", u64::from(*code)).str("reason", reason);
+            true
+        }
+        ChannelError::Unauthorized { reason }
+        | ChannelError::TokenExpired { reason }
+        | ChannelError::InvalidJwt { reason }
+        | ChannelError::RateLimited { reason } => {
+            w.str("reason", reason);
+            true
+        }
+        ChannelError::Server { reason } if !reason.is_empty() => {
+            w.str("reason", reason);
+            true
+        }
+        _ => false,
+    };
+    let cause = if cause { Some(w.finish()) } else { None };
+    host::realtime_error(e.code(), &e.message(), cause.as_deref())
 }
 
 /// A promise resolved with `{ data, error }` when auth command `ticket` is done.

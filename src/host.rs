@@ -67,6 +67,9 @@ extern "C" {
     pub(crate) fn replace_url(this: &Host, url: &str);
     #[wasm_bindgen(method, js_name = accessToken)]
     pub(crate) fn access_token(this: &Host, f: &Function);
+    /// Aborts fetch `id` (no report follows).
+    #[wasm_bindgen(method)]
+    pub(crate) fn abort(this: &Host, id: f64);
 
     /// `AuthwireError` (a refused configuration).
     type AuthwireError;
@@ -79,7 +82,8 @@ extern "C" {
     /// `RealtimeError`.
     type RealtimeError;
     #[wasm_bindgen(constructor)]
-    fn new(code: &str, message: &str) -> RealtimeError;
+    // `cause`: JSON text, realtime-js's `Error` `cause`.
+    fn new(code: &str, message: &str, cause: Option<&str>) -> RealtimeError;
 
     /// `isAuthError(e)`: the marker test, defined next to the class that sets the marker.
     #[wasm_bindgen(js_name = isAuthError)]
@@ -106,9 +110,12 @@ extern "C" {
     /// `RealtimeError` or `undefined`) and heartbeats (with the latency or `undefined`).
     #[wasm_bindgen(js_name = deliverStatus)]
     pub(crate) fn deliver_status(fns: &Array, status: &str, detail: &JsValue);
-    /// Calls each of `fns` with the parsed JSON payload (presence, system).
+    /// Calls each of `fns` with the parsed JSON payload (presence).
     #[wasm_bindgen(js_name = deliverJson)]
     pub(crate) fn deliver_json(fns: &Array, json: &str);
+    /// Calls each of `fns` with a `system` payload, authwire's `code` added when there is one.
+    #[wasm_bindgen(js_name = deliverSystem)]
+    pub(crate) fn deliver_system(fns: &Array, json: &str, code: Option<&str>);
     /// Calls each of `fns` with a Postgres change, its values typed by column.
     #[wasm_bindgen(js_name = deliverChange)]
     pub(crate) fn deliver_change(fns: &Array, json: &str);
@@ -118,8 +125,12 @@ extern "C" {
     /// Calls each of `fns` with `(event, session)`.
     #[wasm_bindgen(js_name = deliverAuth)]
     pub(crate) fn deliver_auth(fns: &Array, event: &str, session: Option<String>);
-    /// Calls the app's `realtime.logger` with `(kind, msg)`.
-    pub(crate) fn log(logger: &Function, kind: &str, msg: &str);
+    /// Calls the app's `realtime.logger` with `(kind, msg, data)`.
+    pub(crate) fn log(logger: &Function, kind: &str, msg: &str, data: &JsValue);
+    /// `reconnectAfterMs(tries)`: a delay in ms, or `None` when it threw or gave no usable
+    /// number.
+    #[wasm_bindgen(js_name = callForMs)]
+    pub(crate) fn call_for_ms(f: &Function, tries: u32) -> Option<f64>;
     #[wasm_bindgen(js_name = resolveWith)]
     pub(crate) fn resolve_with(f: &Function, value: &JsValue);
 
@@ -139,6 +150,13 @@ extern "C" {
     pub(crate) fn opt_any(obj: &JsValue, path: &str) -> JsValue;
     #[wasm_bindgen(js_name = optPairs)]
     pub(crate) fn opt_pairs(obj: &JsValue, path: &str) -> Array;
+    /// Socket URL parameters of any JSON type as `[key, text]` pairs, flattened as Phoenix
+    /// serialises them (`a[b]=…`).
+    #[wasm_bindgen(js_name = optParams)]
+    pub(crate) fn opt_params(obj: &JsValue, path: &str) -> Array;
+    /// A `postgres_changes` listener's `filter`: the string, or what a filter builder builds.
+    #[wasm_bindgen(js_name = pgFilter)]
+    pub(crate) fn pg_filter(spec: &JsValue) -> Option<String>;
     #[wasm_bindgen(js_name = isBinary)]
     pub(crate) fn is_binary(value: &JsValue) -> bool;
     #[wasm_bindgen(js_name = bytesOf)]
@@ -165,9 +183,10 @@ pub(crate) fn auth_error(e: &authwire_core::error::AuthError) -> JsValue {
     auth_error_of(e.name(), e.code(), e.message(), e.status(), crate::auth::error_extra(e))
 }
 
-/// A `RealtimeError` (a channel status's reason, or a refused channel call).
-pub(crate) fn realtime_error(code: &str, message: &str) -> JsValue {
-    RealtimeError::new(code, message).into()
+/// A `RealtimeError` (a channel status's reason, or a refused channel call), with realtime-js's
+/// `cause` (JSON text) where there is one.
+pub(crate) fn realtime_error(code: &str, message: &str, cause: Option<&str>) -> JsValue {
+    RealtimeError::new(code, message, cause).into()
 }
 
 /// What the host reports, one method per kind of report; `js/glue.js` holds the one object

@@ -4,11 +4,10 @@
 use alloc::string::String;
 
 use authwire_core::realtime::ConnectionState;
-use js_sys::Function;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::driver::{self, Shared};
-use crate::host;
 
 /// `client.realtime`.
 #[wasm_bindgen]
@@ -23,10 +22,15 @@ impl RealtimeApi {
         driver::with_core(&self.shared, |c, now| c.connect(now));
         driver::drive(&self.shared);
     }
-    /// Closes the socket; channels rejoin on the next `connect()` or subscribe.
-    pub fn disconnect(&self) {
-        driver::with_core(&self.shared, |c, now| c.disconnect(now));
+    /// Closes the socket as realtime-js does (no status code; no reconnect until `connect()`
+    /// or a subscribe). Resolves `'ok'` once the close is done and the channels have seen it,
+    /// `'timeout'` if the browser never reports it.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn disconnect(&self) -> Promise {
+        let t = driver::with_core(&self.shared, |c, now| c.disconnect(now));
+        let p = driver::disconnect_promise(&self.shared, t);
         driver::drive(&self.shared);
+        p
     }
     /// `'connecting' | 'open' | 'closed'` (`RealtimeConnectionState`).
     #[wasm_bindgen(js_name = connectionState, unchecked_return_type = "RealtimeConnectionState")]
@@ -38,12 +42,17 @@ impl RealtimeApi {
     pub fn is_connected(&self) -> bool {
         self.shared.borrow().core.connection_state() == ConnectionState::Open
     }
-    /// Third-party auth only: use `token`, or ask `accessToken()` again when omitted.
-    #[wasm_bindgen(js_name = setAuth)]
-    pub fn set_auth(&self, token: Option<String>) -> Result<(), JsValue> {
-        let r = driver::with_core(&self.shared, |c, now| c.set_auth(token, now));
+    /// `setAuth(token?)`; never throws. With a session it changes nothing (authwire applies
+    /// the session's token itself; logged once at `info`). Without one (and without the
+    /// `accessToken` option) `token` becomes the socket's token for joins and `access_token`
+    /// pushes; `setAuth()` goes back to the project key. With `accessToken`: `token`, or the
+    /// callback asked again.
+    #[wasm_bindgen(js_name = setAuth, skip_typescript)]
+    pub fn set_auth(&self, token: JsValue) -> Promise {
+        let token = token.as_string().filter(|t| !t.is_empty());
+        driver::with_core(&self.shared, |c, now| c.set_auth(token, now));
         driver::drive(&self.shared);
-        r.map_err(|e| host::auth_error(&e))
+        Promise::resolve(&JsValue::UNDEFINED)
     }
 
     /// Listens to heartbeats: `(status, latencyMs?) => void`.

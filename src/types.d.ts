@@ -3,17 +3,18 @@ export type SubscribeStatus = 'SUBSCRIBED' | 'TIMED_OUT' | 'CLOSED' | 'CHANNEL_E
 export type RealtimeChannelState = 'closed' | 'joining' | 'joined' | 'leaving' | 'errored';
 /** Socket states of `realtime.connectionState()`. authwire never reports `'closing'` (a close is immediate); it stays in the union because apps written for supabase-js compare against it. */
 export type RealtimeConnectionState = 'connecting' | 'open' | 'closing' | 'closed';
-export type HeartbeatStatus = 'sent' | 'ok' | 'error' | 'timeout';
+/** Heartbeat events of `realtime.onHeartbeat`: every value realtime-js 2.119 delivers. Its type also names `'disconnected'`, which its own wrapper drops before the callback; the open end keeps comparisons with it compiling. */
+export type HeartbeatStatus = 'sent' | 'ok' | 'error' | 'timeout' | (string & {});
 /** How a push (`send`, `track`, `untrack`, `unsubscribe`, `removeChannel`) resolved. */
 export type RealtimeChannelSendResponse = 'ok' | 'timed out' | 'error';
 /** Stable error codes of RealtimeError. */
 export type RealtimeErrorCode =
-  | 'join_timeout' | 'unauthorized' | 'token_expired' | 'invalid_jwt' | 'rate_limited'
-  | 'channel_closed' | 'channel_error' | 'socket_closed' | 'heartbeat_timeout' | 'binding_mismatch'
+  | 'unauthorized' | 'token_expired' | 'invalid_jwt' | 'rate_limited'
+  | 'channel_closed' | 'channel_error' | 'connect_failed' | 'socket_closed' | 'heartbeat_timeout' | 'binding_mismatch'
   | 'signed_out' | 'apikey_not_jwt' | 'user_not_found' | 'session_not_found' | 'user_banned' | 'bad_jwt' | 'unknown'
   | 'unknown_channel' | 'already_subscribed' | 'binding_after_subscribe' | 'invalid_filter'
   | 'replay_on_public_channel' | 'topic_too_long' | 'empty_topic' | 'destroyed' | 'payload_not_json'
-  | 'unknown_listener_type' | (string & {});
+  | 'unknown_listener_type' | 'payload_required' | 'http_error' | 'http_timeout' | (string & {});
 /** Every error authwire throws or returns. */
 export interface AuthwireError extends Error {
   code: string;
@@ -273,11 +274,12 @@ export interface AuthwireClientOptions {
     apikey?: 'project' | 'session';
     heartbeatIntervalMs?: number;
     timeout?: number;
-    /** Reconnect delay for try `tries` (1, 2, …); evaluated for the first 16 tries, the last repeating. Default: full jitter from 1 s, capped at 5 s. */
+    /** Called before each reconnect attempt with realtime-js's `tries` (1 for the first, counted again after the socket was open); returns the delay in ms. Default: full jitter from 1 s, capped at 5 s. */
     reconnectAfterMs?: (tries: number) => number;
     worker?: boolean;
-    params?: Record<string, string>;
-    logger?: (kind: string, msg: string, data?: unknown) => void;
+    /** Extra socket URL parameters; any JSON value, serialised as Phoenix does (`eventsPerSecond: 10`). */
+    params?: { [key: string]: any };
+    logger?: (kind: string, msg: string, data?: any) => void;
     logLevel?: 'info' | 'warn' | 'error';
   };
   global?: { headers?: Record<string, string>; fetch?: typeof fetch };
@@ -299,8 +301,12 @@ export interface PostgresChangesPayload<T extends Record<string, unknown> = Reco
   eventType: 'INSERT' | 'UPDATE' | 'DELETE';
   new: Partial<T>; old: Partial<T>; errors: string[] | null;
 }
-export interface SystemPayload { extension: 'system' | 'postgres_changes'; status: 'ok' | 'error'; message: string; channel?: string }
-export interface PostgresChangesFilter { event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; schema: string; table?: string; filter?: string }
+/** A `system` message as the server sent it; authwire adds `code: 'invalid_filter'` to the server's `postgres_changes` error about a filter authwire's validation refused too. */
+export interface SystemPayload { extension: 'system' | 'postgres_changes' | (string & {}); status: 'ok' | 'error' | (string & {}); message: string; channel?: string; code?: 'invalid_filter' }
+/** What realtime-js's `postgresChangesFilter()` builder is: anything with `build()`. */
+export interface PostgresChangesFilterBuilder { build(): string }
+/** `on('postgres_changes', …)`'s filter, as realtime-js 2.119 takes it. A filter the server refuses is reported as realtime-js reports it: `SUBSCRIBED`, then a `system` error (with `code: 'invalid_filter'` when authwire refused it too); `.on()` never throws for it. */
+export interface PostgresChangesFilter { event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; schema: string; table?: string; filter?: string | PostgresChangesFilterBuilder; select?: string[] }
 /** Creates a client. Throws an `AuthwireError` (`invalid_url`, `missing_key`, `invalid_option`) for a bad configuration. */
 export function createClient(url: string, key: string, options?: AuthwireClientOptions): AuthwireClient;
 export interface AuthwireClient {
@@ -310,15 +316,30 @@ export interface AuthwireClient {
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
 }
 export interface RealtimeChannel {
-  /** Joins the channel; `cb` receives every status change. Returns the channel. */
+  /** Joins the channel; `cb` receives every status change, with realtime-js's `err` (a `RealtimeError` whose `message` is realtime-js's and which adds `code`; none for `TIMED_OUT` and `CLOSED`, except `signed_out`). Returns the channel. On a channel that is joining, joined or errored it does nothing (as realtime-js); on one that has closed it throws realtime-js's error. */
   subscribe(cb?: (status: SubscribeStatus, err?: RealtimeError) => void, timeout?: number): RealtimeChannel;
-  /** Tracks this client's presence with `state`. */
-  track(state: Record<string, unknown>): Promise<RealtimeChannelSendResponse>;
+  /** Tracks this client's presence with `state` (`opts` as realtime-js takes them; unused). */
+  track(state: Record<string, unknown>, opts?: { [key: string]: any }): Promise<RealtimeChannelSendResponse>;
+  untrack(opts?: { [key: string]: any }): Promise<RealtimeChannelSendResponse>;
+  /** Leaves and closes now (the callback sees `CLOSED`), as realtime-js's leave does; resolves `'ok'`. `timeout` is accepted for realtime-js's signature. */
+  unsubscribe(timeout?: number): Promise<RealtimeChannelSendResponse>;
+  /** A broadcast over the socket when the channel is joined, else over HTTP (as realtime-js); `type: 'presence'` tracks or untracks. `timeout` applies to either path (`'timed out'`). */
+  send(args: { type: 'broadcast' | 'presence' | 'postgres_changes'; event: string; payload?: any; [key: string]: any }, opts?: { timeout?: number; [key: string]: any }): Promise<RealtimeChannelSendResponse>;
+  /** Always the HTTP broadcast endpoint (`/api/broadcast/<topic>/events/<event>`); resolves `{ success: true }` on 202 and rejects with a `RealtimeError` (`http_error`, `http_timeout`, `payload_required`) otherwise, as realtime-js 2.119 does (its type also names `{ success: false }`, which it never resolves with). */
+  httpSend(event: string, payload: any, opts?: { timeout?: number }): Promise<{ success: true } | { success: false; status: number; error: string }>;
   on(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload) => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'sync' }, cb: () => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'join' }, cb: (payload: PresenceJoinPayload) => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'leave' }, cb: (payload: PresenceLeavePayload) => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'update' }, cb: (payload: PresenceUpdatePayload) => void): RealtimeChannel;
+  /** `'*'`: what realtime-js gives it (sync, join, leave); authwire's `update` goes only to `update` listeners. */
+  on(type: 'presence', filter: { event: '*' }, cb: (payload: { event: 'sync' } | PresenceJoinPayload | PresenceLeavePayload) => void): RealtimeChannel;
   on<T extends Record<string, unknown>>(type: 'postgres_changes', filter: PostgresChangesFilter, cb: (payload: PostgresChangesPayload<T>) => void): RealtimeChannel;
   on(type: 'system', filter: Record<string, never>, cb: (payload: SystemPayload) => void): RealtimeChannel;
+}
+export interface RealtimeApi {
+  /** Never throws. With a session it changes nothing (authwire applies the session's token itself). Without one (and without the `accessToken` option) `token` is the socket's token for joins and `access_token` pushes; `setAuth()` goes back to the project key. With `accessToken`: `token`, or the callback asked again. */
+  setAuth(token?: string | null): Promise<void>;
+  /** Closes the socket; no reconnect until `connect()` or a `subscribe()`. `code` and `reason` are accepted for realtime-js's signature (authwire closes with 1000). */
+  disconnect(code?: number, reason?: string): Promise<'ok' | 'timeout'>;
 }

@@ -91,13 +91,44 @@ fn a_refused_channel_call_throws_a_realtime_error() {
     let client = authwire::create_client(url(), anon_key(), None).unwrap();
     let channel = client.channel("room3", None).unwrap();
     let on: Function = get(&channel, "on").into();
-    // Any function will do as the callback: the call is refused before it is kept.
-    let err = on.call3(&channel, &"nope".into(), &js_sys::Object::new(), &on).err().expect("refused");
+    let subscribe: Function = get(&channel, "subscribe").into();
+    subscribe.call0(&channel).unwrap();
+    // realtime-js refuses presence and postgres_changes listeners once the join is under way.
+    let err = on.call3(&channel, &"presence".into(), &js_sys::Object::new(), &on).err().expect("refused");
     assert_eq!(get(&err, "name").as_string().as_deref(), Some("RealtimeError"));
-    assert_eq!(get(&err, "code").as_string().as_deref(), Some("unknown_listener_type"));
-    assert_eq!(get(&err, "message").as_string().as_deref(), Some("unknown listener type"));
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("binding_after_subscribe"));
+    assert_eq!(
+        get(&err, "message").as_string().as_deref(),
+        Some("cannot add `presence` callbacks for realtime:room3 after `subscribe()`.")
+    );
     assert!(get(&err, "status").is_undefined());
     assert!(!authwire::is_auth_error(&err));
+    client.destroy();
+}
+
+#[wasm_bindgen_test]
+fn calls_realtime_js_does_not_throw_for_do_not_throw() {
+    let client = authwire::create_client(url(), anon_key(), None).unwrap();
+    let channel = client.channel("room4", None).unwrap();
+    let on: Function = get(&channel, "on").into();
+    // An unknown listener type and an invalid filter: chained code goes on.
+    let same = on.call3(&channel, &"nope".into(), &js_sys::Object::new(), &on).unwrap();
+    assert!(js_sys::Object::is(&same, &channel));
+    let spec = js_sys::JSON::parse(r#"{"event":"*","schema":"public","table":"songs","filter":"id=foo.1"}"#).unwrap();
+    let same = on.call3(&channel, &"postgres_changes".into(), &spec, &on).unwrap();
+    assert!(js_sys::Object::is(&same, &channel));
+    // A second subscribe() on a joining channel is a no-op returning the channel.
+    let subscribe: Function = get(&channel, "subscribe").into();
+    subscribe.call0(&channel).unwrap();
+    let again = subscribe.call0(&channel).unwrap();
+    assert!(js_sys::Object::is(&again, &channel));
+    // setAuth never throws and returns a promise, with or without a token.
+    let realtime: JsValue = client.realtime().into();
+    let set_auth: Function = get(&realtime, "setAuth").into();
+    let p = set_auth.call1(&realtime, &"not-a-jwt".into()).unwrap();
+    assert!(p.is_instance_of::<Promise>());
+    let p = set_auth.call0(&realtime).unwrap();
+    assert!(p.is_instance_of::<Promise>());
     client.destroy();
 }
 

@@ -140,7 +140,7 @@ test('httpSend, unsubscribe, removeChannel and destroy', async () => {
     }
     return { viaHttp, got, unsub, state, removed, left, destroyed }
   }, args())
-  assert.equal(r.viaHttp, 'ok')
+  assert.deepEqual(r.viaHttp, { success: true })
   assert.deepEqual(r.got, [{ via: 'http' }])
   assert.equal(r.unsub, 'ok')
   assert.equal(r.state, 'closed')

@@ -59,8 +59,8 @@ ch.subscribe((status: SubscribeStatus, err) => {
 async function sends(): Promise<void> {
   const r: 'ok' | 'timed out' | 'error' = await ch.send({ type: 'broadcast', event: 'e', payload: { x: 1 } })
   void r
-  // @ts-expect-error: only broadcast messages
-  await ch.send({ type: 'presence', event: 'e' })
+  // @ts-expect-error: broadcast, presence or postgres_changes messages only
+  await ch.send({ type: 'nope', event: 'e' })
   const state: RealtimeChannel['state'] = ch.state
   void state
   const all: RealtimeChannel[] = client.getChannels()

@@ -20,7 +20,8 @@ pub enum Backoff {
         growth_pct: u32,
     },
     /// Fixed steps, the last one repeating: Phoenix's rejoin schedule 1/2/5/10 s (protocol
-    /// reference §4.6), or the delays of the application's `reconnectAfterMs(tries)`.
+    /// reference §4.6), or any fixed table (the application's `reconnectAfterMs(tries)` is
+    /// asked per attempt instead: `RealtimeConfig::reconnect_from_app`).
     Steps(Cow<'static, [Millis]>),
 }
 

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use authwire_wire::frame::Vsn;
 
-use crate::realtime::RealtimeConfig;
+use crate::realtime::{BroadcastFallback, RealtimeConfig};
 
 /// Why a configuration was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,7 +197,11 @@ impl ClientConfig {
         let mut storage_key = String::from("sb-");
         storage_key.push_str(url.project_ref());
         storage_key.push_str("-auth-token");
-        let realtime = RealtimeConfig::new(url.ws("/realtime/v1"));
+        // supabase-js's behaviour: `send()` on a channel that is not joined goes over HTTP.
+        let realtime = RealtimeConfig {
+            broadcast_fallback: BroadcastFallback::NotJoined,
+            ..RealtimeConfig::new(url.ws("/realtime/v1"))
+        };
         Ok(ClientConfig {
             key_is_jwt: authwire_wire::jwt::is_jwt(key),
             key: String::from(key),

@@ -1,6 +1,8 @@
 //! Errors, one enum per operation. Each has a stable `code()` string that crosses the JS
-//! boundary unchanged, and keeps the server's own text where there is one.
+//! boundary unchanged, and keeps the server's own text where there is one. Where realtime-js
+//! hands the application an `Error` for the same situation, `message()` is its text.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 
 /// Substring test over bytes (`str::contains` costs a 2 KB searcher in the wasm).
@@ -8,13 +10,12 @@ fn find(hay: &str, needle: &str) -> bool {
     hay.as_bytes().windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-/// Why a channel is not (or no longer) subscribed. Carried by `CHANNEL_ERROR`, `TIMED_OUT`,
-/// `RECOVERING` and server-initiated `CLOSED` statuses.
+/// Why a channel is not (or no longer) subscribed: the `err` of a `CHANNEL_ERROR` or
+/// `RECOVERING` status, and of the `CLOSED` that ends a private channel at sign-out (G5).
+/// Like realtime-js, authwire gives `TIMED_OUT` and every other `CLOSED` no error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChannelError {
-    /// No join reply within the push timeout.
-    JoinTimeout,
     /// The server refused access (`Unauthorized: …`, RLS on `realtime.messages`, or a
     /// revoked permission).
     Unauthorized {
@@ -46,6 +47,8 @@ pub enum ChannelError {
         /// The server's text (empty for a bare `phx_error`).
         reason: String,
     },
+    /// The socket failed before it opened (realtime-js: `channel error: transport failure`).
+    ConnectFailed,
     /// The socket closed under the channel.
     SocketClosed {
         /// The close code.
@@ -76,13 +79,13 @@ impl ChannelError {
     /// Every code of the variants authwire names itself, in declaration order (the TS union
     /// `RealtimeErrorCode` and the README's code table are checked against it).
     pub const CODES: &'static [&'static str] = &[
-        "join_timeout",
         "unauthorized",
         "token_expired",
         "invalid_jwt",
         "rate_limited",
         "channel_closed",
         "channel_error",
+        "connect_failed",
         "socket_closed",
         "heartbeat_timeout",
         "binding_mismatch",
@@ -97,13 +100,13 @@ impl ChannelError {
     /// A stable code.
     pub fn code(&self) -> &str {
         match self {
-            ChannelError::JoinTimeout => "join_timeout",
             ChannelError::Unauthorized { .. } => "unauthorized",
             ChannelError::TokenExpired { .. } => "token_expired",
             ChannelError::InvalidJwt { .. } => "invalid_jwt",
             ChannelError::RateLimited { .. } => "rate_limited",
             ChannelError::ChannelClosed { .. } => "channel_closed",
             ChannelError::Server { .. } => "channel_error",
+            ChannelError::ConnectFailed => "connect_failed",
             ChannelError::SocketClosed { .. } => "socket_closed",
             ChannelError::HeartbeatTimeout => "heartbeat_timeout",
             ChannelError::BindingMismatch => "binding_mismatch",
@@ -112,10 +115,11 @@ impl ChannelError {
             ChannelError::Refused { code, .. } => code,
         }
     }
-    /// The human text: the server's reason when there is one.
-    pub fn message(&self) -> &str {
-        match self {
-            ChannelError::JoinTimeout => "no join reply before the timeout",
+    /// The human text: the server's reason when there is one, else realtime-js's text for
+    /// the same situation (`socket closed: 1006`, `socket closed: 1001 (bye)`, `channel error:
+    /// transport failure`, `heartbeat timeout`).
+    pub fn message(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
             ChannelError::Unauthorized { reason }
             | ChannelError::TokenExpired { reason }
             | ChannelError::InvalidJwt { reason }
@@ -123,16 +127,25 @@ impl ChannelError {
             | ChannelError::ChannelClosed { reason }
             | ChannelError::Refused { reason, .. } => reason,
             ChannelError::Server { reason } if !reason.is_empty() => reason,
-            ChannelError::Server { .. } => "the channel crashed on the server",
-            ChannelError::SocketClosed { reason, .. } if !reason.is_empty() => reason,
-            ChannelError::SocketClosed { .. } => "the socket closed",
+            // A `phx_error` payload carries no numeric `code`: realtime-js's wording for that.
+            ChannelError::Server { .. } | ChannelError::ConnectFailed => "channel error: transport failure",
+            ChannelError::SocketClosed { code, reason } => {
+                let mut s = String::from("socket closed: ");
+                authwire_wire::json::write_u64(&mut s, u64::from(*code));
+                if !reason.is_empty() {
+                    s.push_str(" (");
+                    s.push_str(reason);
+                    s.push(')');
+                }
+                return Cow::Owned(s);
+            }
             ChannelError::HeartbeatTimeout => "heartbeat timeout",
             ChannelError::BindingMismatch => "mismatch between server and client bindings for postgres changes",
             ChannelError::SignedOut => "the user signed out",
             ChannelError::ApikeyNotJwt => {
                 "realtime.apikey is 'session' but there is no session and the project key is not a JWT"
             }
-        }
+        })
     }
 
     /// Types a `phx_join` error reason (`"<Code>: <message>"`, protocol reference §9.2).
@@ -209,13 +222,15 @@ impl PushError {
     }
 }
 
-/// Why a channel command was refused at the call (nothing was sent).
+/// Why a channel call was refused (nothing was sent), or why `httpSend()` failed. Only what
+/// realtime-js also refuses is thrown at the call; the rest is reported the way realtime-js
+/// reports it (a status, a `system` message, a resolved or rejected promise).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChannelOpError {
     /// The channel was removed.
     UnknownChannel,
-    /// `subscribe()` on a channel that is already subscribed or subscribing.
+    /// `subscribe()` on a channel instance that was subscribed before and has closed.
     AlreadySubscribed,
     /// `postgres_changes` or `presence` listeners must be added before `subscribe()`.
     BindingAfterSubscribe,
@@ -238,8 +253,20 @@ pub enum ChannelOpError {
         reason: &'static str,
     },
     /// `channel.on(type, …)` with a type other than `broadcast`, `presence`,
-    /// `postgres_changes` or `system`.
+    /// `postgres_changes` or `system` (logged; realtime-js ignores such listeners too).
     UnknownListenerType,
+    /// `httpSend()` without a payload.
+    PayloadRequired,
+    /// `httpSend()`: the broadcast endpoint did not answer 202 (or could not be reached:
+    /// status 0).
+    HttpFailed {
+        /// The HTTP status (0 without a response).
+        status: u16,
+        /// realtime-js's text: the body's `error` or `message`, else the status text.
+        message: String,
+    },
+    /// `httpSend()`: no answer within the timeout; the request was aborted.
+    HttpTimeout,
 }
 
 impl ChannelOpError {
@@ -255,6 +282,9 @@ impl ChannelOpError {
         "destroyed",
         "payload_not_json",
         "unknown_listener_type",
+        "payload_required",
+        "http_error",
+        "http_timeout",
     ];
 
     /// A stable code.
@@ -270,13 +300,19 @@ impl ChannelOpError {
             ChannelOpError::Destroyed => "destroyed",
             ChannelOpError::PayloadNotJson { .. } => "payload_not_json",
             ChannelOpError::UnknownListenerType => "unknown_listener_type",
+            ChannelOpError::PayloadRequired => "payload_required",
+            ChannelOpError::HttpFailed { .. } => "http_error",
+            ChannelOpError::HttpTimeout => "http_timeout",
         }
     }
-    /// The human text.
-    pub fn message(&self) -> &'static str {
+    /// The human text; realtime-js's where it throws or rejects for the same call (the shell
+    /// adds the topic where realtime-js names it).
+    pub fn message(&self) -> &str {
         match self {
             ChannelOpError::UnknownChannel => "the channel was removed",
-            ChannelOpError::AlreadySubscribed => "subscribe can only be called once per channel instance",
+            ChannelOpError::AlreadySubscribed => {
+                "tried to join multiple times. 'join' can only be called a single time per channel instance"
+            }
             ChannelOpError::BindingAfterSubscribe => {
                 "cannot add postgres_changes or presence listeners after subscribe()"
             }
@@ -287,6 +323,10 @@ impl ChannelOpError {
             ChannelOpError::Destroyed => "the client was destroyed",
             ChannelOpError::PayloadNotJson { reason } => reason,
             ChannelOpError::UnknownListenerType => "unknown listener type",
+            ChannelOpError::PayloadRequired => "Payload is required for httpSend()",
+            ChannelOpError::HttpFailed { message, .. } => message,
+            // What an aborted fetch rejects with.
+            ChannelOpError::HttpTimeout => "This operation was aborted",
         }
     }
 }
@@ -559,6 +599,20 @@ mod tests {
     }
 
     #[test]
+    fn socket_and_crash_texts_are_realtime_js_s() {
+        let closed = |code, reason: &str| ChannelError::SocketClosed { code, reason: reason.to_string() };
+        assert_eq!(closed(1006, "").message(), "socket closed: 1006");
+        assert_eq!(closed(1001, "bye").message(), "socket closed: 1001 (bye)");
+        assert_eq!(ChannelError::Server { reason: String::new() }.message(), "channel error: transport failure");
+        assert_eq!(ChannelError::ConnectFailed.message(), "channel error: transport failure");
+        assert_eq!(ChannelError::HeartbeatTimeout.message(), "heartbeat timeout");
+        assert_eq!(
+            ChannelOpError::AlreadySubscribed.message(),
+            "tried to join multiple times. 'join' can only be called a single time per channel instance"
+        );
+    }
+
+    #[test]
     fn system_messages_are_typed() {
         let c = |r: &str| ChannelError::from_system_message(r.to_string()).code().to_string();
         assert_eq!(c("Token has expired 0 seconds ago"), "token_expired");
@@ -582,13 +636,13 @@ mod tests {
     fn channel_error_codes_list_every_variant() {
         let s = String::new;
         let all = [
-            ChannelError::JoinTimeout,
             ChannelError::Unauthorized { reason: s() },
             ChannelError::TokenExpired { reason: s() },
             ChannelError::InvalidJwt { reason: s() },
             ChannelError::RateLimited { reason: s() },
             ChannelError::ChannelClosed { reason: s() },
             ChannelError::Server { reason: s() },
+            ChannelError::ConnectFailed,
             ChannelError::SocketClosed { code: 1006, reason: s() },
             ChannelError::HeartbeatTimeout,
             ChannelError::BindingMismatch,
@@ -599,13 +653,13 @@ mod tests {
         // `all` above (and its code to `CODES`). `Refused` passes the auth server's code.
         for e in &all {
             match e {
-                ChannelError::JoinTimeout
-                | ChannelError::Unauthorized { .. }
+                ChannelError::Unauthorized { .. }
                 | ChannelError::TokenExpired { .. }
                 | ChannelError::InvalidJwt { .. }
                 | ChannelError::RateLimited { .. }
                 | ChannelError::ChannelClosed { .. }
                 | ChannelError::Server { .. }
+                | ChannelError::ConnectFailed
                 | ChannelError::SocketClosed { .. }
                 | ChannelError::HeartbeatTimeout
                 | ChannelError::BindingMismatch
@@ -634,6 +688,9 @@ mod tests {
             ChannelOpError::Destroyed,
             ChannelOpError::PayloadNotJson { reason: "" },
             ChannelOpError::UnknownListenerType,
+            ChannelOpError::PayloadRequired,
+            ChannelOpError::HttpFailed { status: 0, message: String::new() },
+            ChannelOpError::HttpTimeout,
         ];
         // Exhaustive on purpose: a new variant does not compile until it is added to `all`.
         for e in &all {
@@ -647,7 +704,10 @@ mod tests {
                 | ChannelOpError::EmptyTopic
                 | ChannelOpError::Destroyed
                 | ChannelOpError::PayloadNotJson { .. }
-                | ChannelOpError::UnknownListenerType => {}
+                | ChannelOpError::UnknownListenerType
+                | ChannelOpError::PayloadRequired
+                | ChannelOpError::HttpFailed { .. }
+                | ChannelOpError::HttpTimeout => {}
             }
         }
         codes_match(all.iter().map(ChannelOpError::code), ChannelOpError::CODES);

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 pub use authwire_wire::frame::WireMsg;
 
-use crate::error::{AuthError, ChannelError, PushError};
+use crate::error::{AuthError, ChannelError, ChannelOpError, PushError};
 
 /// One WebSocket connection attempt. Frames and closes of older connections are ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,6 +134,13 @@ pub enum Input {
     },
     /// The page came back from the back/forward cache or the device woke (`pageshow`).
     Wake,
+    /// The answer to [`Output::ReconnectDelay`]: what the application's
+    /// `reconnectAfterMs(tries)` returned (`None` when it threw or returned no usable number:
+    /// the default policy decides then).
+    ReconnectDelay {
+        /// The delay before the next connection attempt.
+        ms: Option<u64>,
+    },
     /// The deadline from `poll_timeout` passed (an early call is harmless).
     Timeout,
 }
@@ -407,8 +414,11 @@ pub enum AppEvent {
     System {
         /// The channel.
         channel: ChannelId,
-        /// The payload JSON text.
+        /// The payload JSON text, as the server sent it.
         payload: String,
+        /// authwire's code for it, added to what the listeners get: `invalid_filter` for the
+        /// server's `postgres_changes` error on a channel whose filter authwire also refused.
+        code: Option<&'static str>,
     },
     /// A push finished.
     PushDone {
@@ -416,6 +426,13 @@ pub enum AppEvent {
         ticket: Ticket,
         /// How it ended.
         outcome: PushOutcome,
+    },
+    /// An `httpSend()` finished: `Ok` for a 202, else why (realtime-js rejects then).
+    HttpSendDone {
+        /// The command that started it.
+        ticket: Ticket,
+        /// How it ended.
+        result: Result<(), ChannelOpError>,
     },
     /// An auth state change for one listener (`INITIAL_SESSION`) or all of them.
     AuthChange {
@@ -486,6 +503,18 @@ pub enum Output {
         id: RequestId,
         /// The request.
         request: HttpRequest,
+    },
+    /// Abort HTTP request `id` (its answer is no longer awaited); no report.
+    CancelHttp {
+        /// The request.
+        id: RequestId,
+    },
+    /// Call the application's `reconnectAfterMs(tries)` and report [`Input::ReconnectDelay`]
+    /// at once, before draining further: the core cannot call JS itself.
+    ReconnectDelay {
+        /// realtime-js's `tries`: the number of this attempt since the socket was last open
+        /// (1 for the first reconnect).
+        tries: u32,
     },
     /// Run a storage operation and report [`Input::Storage`].
     Storage {

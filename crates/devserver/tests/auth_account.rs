@@ -5,27 +5,11 @@
 
 mod common;
 
-use common::{email, Ctx};
+use common::{email, Ctx, Fixture};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn account() {
-    common::run(
-        "authwire-dev-auth-account",
-        |_| {},
-        vec![
-            scenario!(resend_mails_a_new_signup_code),
-            scenario!(resend_answers_empty_without_mail_when_nothing_is_pending),
-            scenario!(resend_validates_as_gotrue),
-            scenario!(resend_with_pkce_links_to_a_code),
-            scenario!(reauthenticate_mails_a_nonce),
-            scenario!(reauthenticate_refusals),
-            scenario!(unenroll_without_factors),
-        ],
-    )
-    .await;
-}
+/// The server these tests share.
+static ACCOUNT: Fixture = Fixture::new("authwire-dev-auth-account", |_| {}, None);
 
 fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -49,7 +33,9 @@ async fn resend(ctx: &Ctx, path: &str, body: Value) -> common::Resp {
     ctx.anon("POST", path).v2024().json(body).send().await
 }
 
-async fn resend_mails_a_new_signup_code(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn resend_mails_a_new_signup_code() {
+    let ctx = ACCOUNT.shared().await;
     let e = unconfirmed(&ctx, "resend").await;
     let first = mailbox(&ctx, &e).await[0]["otp"].as_str().unwrap().to_owned();
     let r = resend(
@@ -80,7 +66,9 @@ async fn resend_mails_a_new_signup_code(ctx: Arc<Ctx>) {
     assert!(r.json()["user"]["email_confirmed_at"].is_string());
 }
 
-async fn resend_answers_empty_without_mail_when_nothing_is_pending(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn resend_answers_empty_without_mail_when_nothing_is_pending() {
+    let ctx = ACCOUNT.shared().await;
     // A confirmed user, an unknown address, an email change that is not pending: `{}`, no mail.
     let e = email("confirmed");
     ctx.signup(&e, "hunter22").await;
@@ -93,7 +81,9 @@ async fn resend_answers_empty_without_mail_when_nothing_is_pending(ctx: Arc<Ctx>
     assert!(mailbox(&ctx, &nobody).await.is_empty());
 }
 
-async fn resend_validates_as_gotrue(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn resend_validates_as_gotrue() {
+    let ctx = ACCOUNT.shared().await;
     let e = email("invalid");
     let cases = [
         (
@@ -141,7 +131,9 @@ async fn resend_validates_as_gotrue(ctx: Arc<Ctx>) {
     assert_eq!(r.status, 401);
 }
 
-async fn resend_with_pkce_links_to_a_code(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn resend_with_pkce_links_to_a_code() {
+    let ctx = ACCOUNT.shared().await;
     use base64::Engine as _;
     let verifier = format!("verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz", email("v"));
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -172,7 +164,9 @@ async fn resend_with_pkce_links_to_a_code(ctx: Arc<Ctx>) {
     assert_eq!(r.json()["user"]["email"], e);
 }
 
-async fn reauthenticate_mails_a_nonce(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn reauthenticate_mails_a_nonce() {
+    let ctx = ACCOUNT.shared().await;
     let e = email("reauth");
     let t = ctx.signup(&e, "hunter22").await;
     let at = t["access_token"].as_str().unwrap();
@@ -206,7 +200,9 @@ async fn reauthenticate_mails_a_nonce(ctx: Arc<Ctx>) {
     assert_eq!(ctx.password(&e, "hunter23").await.status, 200);
 }
 
-async fn reauthenticate_refusals(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn reauthenticate_refusals() {
+    let ctx = ACCOUNT.shared().await;
     let r = ctx.anon("GET", "/auth/v1/reauthenticate").v2024().send().await;
     assert_eq!(r.status, 403, "the project key is no user: {}", r.text);
     let r = ctx.req("GET", "/auth/v1/reauthenticate").header("apikey", &ctx.anon).v2024().send().await;
@@ -217,7 +213,9 @@ async fn reauthenticate_refusals(ctx: Arc<Ctx>) {
     assert_eq!(r.json()["message"], "Reauthentication requires the user to have an email or a phone number");
 }
 
-async fn unenroll_without_factors(ctx: Arc<Ctx>) {
+#[tokio::test]
+async fn unenroll_without_factors() {
+    let ctx = ACCOUNT.shared().await;
     let t = ctx.signup(&email("mfa"), "hunter22").await;
     let at = t["access_token"].as_str().unwrap();
     let r = ctx.user("DELETE", "/auth/v1/factors/00000000-0000-4000-8000-000000000000", at).v2024().send().await;

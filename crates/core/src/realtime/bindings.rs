@@ -1,5 +1,9 @@
 //! Postgres-changes bindings of a channel: filter validation, matching the join reply by
 //! position, and routing change events by server id (protocol reference §8).
+//!
+//! A filter that fails validation is still joined with, as realtime-js does (the server then
+//! answers with a `postgres_changes` `system` error); the binding remembers why authwire
+//! refused it, so that error reaches the app with authwire's `invalid_filter` code as well.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -103,6 +107,19 @@ pub struct Binding {
     pub spec: PgChange,
     /// The id the server assigned in the join reply.
     pub server_id: Option<i64>,
+    /// Why authwire's validation refused its filter, if it did.
+    pub invalid: Option<ChannelOpError>,
+}
+
+/// What [`Bindings::register`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// The local index (the binding id of its events).
+    pub index: u32,
+    /// `false` when an identical binding existed: realtime-js then ignores the listener.
+    pub new: bool,
+    /// Why the filter is invalid; the binding was registered anyway.
+    pub invalid: Option<ChannelOpError>,
 }
 
 /// The channel's bindings, in registration order (their index is the local binding id).
@@ -119,17 +136,35 @@ fn same(a: &PgChange, b: &PgChange) -> bool {
 impl Bindings {
     /// Registers a binding after validating its filter; returns its local index. Identical
     /// bindings share one entry, because the server collapses them (§8.2).
-    pub fn add(&mut self, mut spec: PgChange) -> Result<u32, ChannelOpError> {
+    pub fn add(&mut self, spec: PgChange) -> Result<u32, ChannelOpError> {
         if let Some(f) = &spec.filter {
-            if validate_filter(f)?.is_none() {
+            validate_filter(f)?;
+        }
+        Ok(self.register(spec).index)
+    }
+
+    /// Registers a binding whatever its filter (the server judges it, as with realtime-js),
+    /// noting why authwire's validation refused it. Identical bindings share one entry.
+    pub fn register(&mut self, mut spec: PgChange) -> Registered {
+        let invalid = match spec.filter.as_deref().map(validate_filter) {
+            Some(Err(e)) => Some(e),
+            // Blank means no filter.
+            Some(Ok(None)) => {
                 spec.filter = None;
+                None
             }
-        }
+            _ => None,
+        };
         if let Some(i) = self.list.iter().position(|b| same(&b.spec, &spec)) {
-            return Ok(i as u32);
+            return Registered { index: i as u32, new: false, invalid };
         }
-        self.list.push(Binding { spec, server_id: None });
-        Ok((self.list.len() - 1) as u32)
+        self.list.push(Binding { spec, server_id: None, invalid: invalid.clone() });
+        Registered { index: (self.list.len() - 1) as u32, new: true, invalid }
+    }
+
+    /// Some binding's filter failed authwire's validation.
+    pub fn has_invalid(&self) -> bool {
+        self.list.iter().any(|b| b.invalid.is_some())
     }
     /// The specs to put in the join config.
     pub fn specs(&self) -> Vec<PgChange> {
@@ -208,6 +243,26 @@ mod tests {
         for f in ["id", "=eq.1", "id=foo.1", "id=eq", "id=in.1,2", "id=in.(1,2", "a=eq.\"x", "id=is."] {
             assert!(matches!(validate_filter(f), Err(ChannelOpError::InvalidFilter { .. })), "{f}");
         }
+    }
+
+    #[test]
+    fn an_invalid_filter_is_registered_and_remembered() {
+        let mut b = Bindings::default();
+        assert!(matches!(
+            b.add(spec("*", None, Some("t"), Some("id=foo.1"))),
+            Err(ChannelOpError::InvalidFilter { .. })
+        ));
+        assert!(b.is_empty());
+        let r = b.register(spec("*", None, Some("t"), Some("id=foo.1")));
+        assert_eq!((r.index, r.new), (0, true));
+        assert!(matches!(r.invalid, Some(ChannelOpError::InvalidFilter { .. })));
+        assert!(b.has_invalid());
+        // It is joined with as given, so the server's own error comes back.
+        assert_eq!(b.specs()[0].filter.as_deref(), Some("id=foo.1"));
+        let again = b.register(spec("*", None, Some("t"), Some("id=foo.1")));
+        assert_eq!((again.index, again.new), (0, false));
+        assert_eq!(b.register(spec("INSERT", None, Some("t"), Some(" "))).invalid, None);
+        assert_eq!(b.specs()[1].filter, None);
     }
 
     #[test]

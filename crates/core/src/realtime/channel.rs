@@ -1,9 +1,11 @@
-//! One channel and its lifecycle: `closed → joining → joined → leaving → closed`, with
-//! `errored` (a rejoin is scheduled) and recovery (joining again once a fresh token exists,
-//! G6) on the side. The lifecycle fields are private, so every state change is one of the
-//! named transitions below; [`super::Realtime`] calls them and does what needs the socket,
-//! the timers or the other channels (frames, deadlines, app events). The channel also keeps
-//! its pushes (buffered until joined, then waiting for replies), bindings and presence.
+//! One channel and its lifecycle: `closed → joining → joined → closed`, with `errored` (a
+//! rejoin is scheduled) and recovery (joining again once a fresh token exists, G6) on the
+//! side. A channel that closes has *ended*: as in realtime-js its name is free again at once
+//! (`channel(name)` makes a new instance), and the instance cannot be subscribed again. The
+//! lifecycle fields are private, so every state change is one of the named transitions below;
+//! [`super::Realtime`] calls them and does what needs the socket, the timers or the other
+//! channels (frames, deadlines, app events). The channel also keeps its pushes (buffered until
+//! joined, then waiting for replies), bindings and presence.
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -27,7 +29,8 @@ pub enum ChannelState {
     Joining,
     /// Subscribed.
     Joined,
-    /// Unsubscribing.
+    /// Unsubscribing. Never held: `unsubscribe()` closes at once, as realtime-js's does (its
+    /// leave passes through this state within the call); kept for realtime-js's name.
     Leaving,
     /// Failed; a rejoin is scheduled (or waits for a fresh token while recovering).
     Errored,
@@ -80,8 +83,6 @@ pub(crate) struct Ended {
     pub(crate) was_closed: bool,
     /// Tickets of the buffered and in-flight pushes, which fail with `channel closed`.
     pub(crate) failed_pushes: Vec<Ticket>,
-    /// The `unsubscribe()` ticket, which resolves `ok`.
-    pub(crate) leave_ticket: Option<Ticket>,
 }
 
 /// A channel.
@@ -111,15 +112,13 @@ pub(crate) struct Channel {
     timeout_ms: Millis,
     buffer: VecDeque<Queued>,
     inflight: Vec<Inflight>,
-    /// The pending leave: its ref and the `unsubscribe()` ticket.
-    leave: Option<(String, Option<Ticket>)>,
     /// Text of the last `system` error, reported with a following `phx_close`.
     last_system_error: Option<String>,
     next_seq: u64,
     /// The role the server accepted for the current join (from the token it carried).
     effective_role: Option<String>,
-    /// `removeChannel()` was called: forget it once closed.
-    removing: bool,
+    /// It closed (left, or closed by the server): out of the registry, never joins again.
+    ended: bool,
 }
 
 impl Channel {
@@ -141,11 +140,10 @@ impl Channel {
             timeout_ms,
             buffer: VecDeque::new(),
             inflight: Vec::new(),
-            leave: None,
             last_system_error: None,
             next_seq: 0,
             effective_role: None,
-            removing: false,
+            ended: false,
         }
     }
 
@@ -159,11 +157,6 @@ impl Channel {
     /// The lifecycle state.
     pub(crate) fn state(&self) -> ChannelState {
         self.state
-    }
-
-    /// `subscribe()` was called on this instance.
-    pub(crate) fn subscribed(&self) -> bool {
-        self.subscribed
     }
 
     /// The application wants it joined.
@@ -206,14 +199,15 @@ impl Channel {
         self.last_system_error.as_deref()
     }
 
-    /// `removeChannel()` was called.
-    pub(crate) fn removing(&self) -> bool {
-        self.removing
+    /// It closed after `subscribe()` or `unsubscribe()`: its name no longer finds it.
+    pub(crate) fn ended(&self) -> bool {
+        self.ended
     }
 
-    /// A leave is in flight.
-    pub(crate) fn leave_pending(&self) -> bool {
-        self.leave.is_some()
+    /// Listeners that shape the join (`postgres_changes`, `presence`) can no longer be added:
+    /// the join is out or about to go (realtime-js refuses them while joining or joined).
+    pub(crate) fn join_underway(&self) -> bool {
+        matches!(self.state, ChannelState::Joining | ChannelState::Joined)
     }
 
     /// A join went out at some point (`join_ref`) and was not ended: the server may hold a
@@ -239,17 +233,13 @@ impl Channel {
         self.join_sent && self.state == ChannelState::Joining && self.join_ref.as_deref() == Some(msg_ref)
     }
 
-    /// `msg_ref` answers the leave in flight.
-    pub(crate) fn is_leave_reply(&self, msg_ref: &str) -> bool {
-        self.leave.as_ref().is_some_and(|(r, _)| r == msg_ref)
-    }
-
     // ---- Transitions -------------------------------------------------------------------
 
-    /// `subscribe()`: closed → joining, wanted from now on. Once per instance. Returns the
-    /// join timeout (`timeout_ms` overrides this channel's).
+    /// `subscribe()`: closed → joining, wanted from now on. Once per instance, and never after
+    /// it ended (Phoenix's rule). Returns the join timeout (`timeout_ms` overrides this
+    /// channel's).
     pub(crate) fn subscribe(&mut self, timeout_ms: Option<Millis>) -> Result<Millis, ChannelOpError> {
-        if self.subscribed {
+        if self.subscribed || self.ended {
             return Err(ChannelOpError::AlreadySubscribed);
         }
         self.subscribed = true;
@@ -264,11 +254,6 @@ impl Channel {
     /// The application no longer wants it joined (`unsubscribe()`).
     pub(crate) fn stop_wanting(&mut self) {
         self.want = false;
-    }
-
-    /// `removeChannel()`: forget the channel once it is closed.
-    pub(crate) fn mark_removing(&mut self) {
-        self.removing = true;
     }
 
     /// The join frame went out (ref `join_ref`) carrying the token of `generation`: the
@@ -363,42 +348,19 @@ impl Channel {
         self.last_system_error = Some(message);
     }
 
-    /// `phx_leave` went out with ref `msg_ref`: → leaving; `ticket` resolves on its reply.
-    pub(crate) fn begin_leave(&mut self, msg_ref: String, ticket: Option<Ticket>) {
-        self.leave = Some((msg_ref, ticket));
-        self.state = ChannelState::Leaving;
-    }
-
-    /// Another `unsubscribe()` while a leave is in flight: its `ticket` rides on that leave
-    /// if the leave has none; otherwise it is handed back, to resolve at once.
-    pub(crate) fn share_leave(&mut self, ticket: Option<Ticket>) -> Option<Ticket> {
-        match self.leave.as_mut() {
-            Some((_, pending)) if pending.is_none() => {
-                *pending = ticket;
-                None
-            }
-            _ => ticket,
-        }
-    }
-
-    /// Ends the pending leave (reply, timeout or close); returns its `unsubscribe()` ticket.
-    pub(crate) fn take_leave_ticket(&mut self) -> Option<Ticket> {
-        self.leave.take().and_then(|(_, t)| t)
-    }
-
-    /// → closed and unwanted: presence cleared, pushes and the leave handed back to settle.
+    /// → closed, unwanted and ended: presence cleared, pushes handed back to settle.
     pub(crate) fn close(&mut self) -> Ended {
         let was_closed = self.state == ChannelState::Closed && !self.want;
         self.state = ChannelState::Closed;
         self.want = false;
+        self.ended = true;
         self.join_sent = false;
         self.token_gen = None;
         self.recovering_from = None;
         self.presence.clear();
         let mut failed_pushes: Vec<Ticket> = self.buffer.drain(..).filter_map(|q| q.ticket).collect();
         failed_pushes.extend(self.inflight.drain(..).filter_map(|f| f.ticket));
-        let leave_ticket = self.take_leave_ticket();
-        Ended { was_closed, failed_pushes, leave_ticket }
+        Ended { was_closed, failed_pushes }
     }
 
     // ---- Pushes ------------------------------------------------------------------------

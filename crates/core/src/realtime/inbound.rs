@@ -1,5 +1,6 @@
 //! Inbound frames: decoding a socket message, dropping what is stale (another connection, an
-//! older join of the topic), routing replies to the join, leave or push they answer, and
+//! older join of the topic, a channel that ended), routing replies to the join or push they
+//! answer, and
 //! turning server events into app events: broadcasts (JSON and binary), presence state and
 //! diffs, Postgres changes (routed to their bindings), `system` messages, and `phx_error` /
 //! `phx_close`, where a close after a token-expired `system` error is healed (G6).
@@ -46,54 +47,52 @@ impl Realtime {
         self.handle_frame(frame, now, view, out);
     }
 
-    /// Routes a decoded frame to its channel, dropping frames of an older join.
+    /// Routes a decoded frame to the registered channel of its topic, dropping frames of an
+    /// older join (also one of an ended channel of the same name).
     fn handle_frame(&mut self, f: Frame, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
         if f.topic == PHOENIX_TOPIC {
             self.on_heartbeat_reply(&f, now, out);
             return;
         }
-        let Some(id) = self.channels.iter().find(|(_, c)| c.topic == f.topic).map(|(id, _)| *id) else {
-            return;
-        };
+        let Some(id) = self.registered(&f.topic) else { return };
         let Some(ch) = self.channels.get(&id) else { return };
-        // Strict on the client side: a frame of an older join of this topic is stale (§4.4).
-        if let (Some(jr), Some(cur)) = (f.join_ref.as_deref(), ch.join_ref()) {
-            if jr != cur {
-                return;
-            }
+        // Strict on the client side: a frame of another join of this topic is stale (§4.4),
+        // and so is any join_ref before this channel's own join went out.
+        if f.join_ref.is_some() && f.join_ref.as_deref() != ch.join_ref() {
+            return;
         }
         // V1 frames carry no join_ref, but a `phx_close` or `phx_error` has the join_ref of the
         // join it ends as its ref: one for an older join (the server closing it because we
-        // joined again) must not end the current one.
+        // joined again, or the channel this one replaced) must not end the current one.
         if f.join_ref.is_none() && matches!(Event::parse(&f.event), Event::Close | Event::Error) {
-            if let (Some(r), Some(cur)) = (f.msg_ref.as_deref(), ch.join_ref()) {
-                if r != cur {
-                    return;
-                }
+            let Some(cur) = ch.join_ref() else { return };
+            if f.msg_ref.as_deref().is_some_and(|r| r != cur) {
+                return;
             }
         }
         match Event::parse(&f.event) {
             Event::Reply => self.on_reply(id, &f, now, view, out),
             Event::Close => self.on_close(id, view, out),
             Event::Error if matches!(ch.state(), ChannelState::Joined | ChannelState::Joining) && ch.join_sent() => {
-                self.set_errored(
-                    id,
-                    SubscribeStatus::ChannelError,
-                    ChannelError::Server { reason: String::new() },
-                    out,
-                );
+                let crash = ChannelError::Server { reason: String::new() };
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(crash), out);
                 self.schedule_rejoin(id, now);
             }
             Event::System => {
                 if let Payload::Json(p) = &f.payload {
+                    let mut code = None;
                     if let Ok(sys) = System::parse(p) {
                         if sys.status == "error" {
                             if let Some(ch) = self.channels.get_mut(&id) {
                                 ch.note_system_error(sys.message.clone());
+                                // The server refused a filter authwire refused too: add its code.
+                                if sys.extension == "postgres_changes" && ch.bindings.has_invalid() {
+                                    code = Some("invalid_filter");
+                                }
                             }
                         }
                     }
-                    out.event(AppEvent::System { channel: id, payload: p.clone() });
+                    out.event(AppEvent::System { channel: id, payload: p.clone(), code });
                 }
             }
             Event::Broadcast => self.on_broadcast(id, f.payload, out),
@@ -148,32 +147,26 @@ impl Realtime {
         let Some(ch) = self.channels.get(&id) else { return };
         if ch.is_join_reply(msg_ref) {
             self.on_join_reply(id, &reply, now, view, out);
-        } else if ch.is_leave_reply(msg_ref) {
-            self.finish_close(id, None, true, out);
         } else {
             self.on_push_reply(id, msg_ref, &reply, out);
         }
     }
 
-    /// `phx_close`: a leave completes; a close after a token-expired `system` error recovers
-    /// (G6); any other ends the channel.
+    /// `phx_close`: a close after a token-expired `system` error recovers (G6); any other ends
+    /// the channel (`CLOSED` with no error, as realtime-js; the `system` message that came
+    /// before it says why).
     fn on_close(&mut self, id: ChannelId, view: &TokenView<'_>, out: &mut Outbox) {
         let Some(ch) = self.channels.get(&id) else { return };
-        if ch.state() == ChannelState::Leaving {
-            self.finish_close(id, None, true, out);
-            return;
-        }
         if !ch.wanted() {
             return;
         }
         let error = ch.last_system_error().map(String::from).map(ChannelError::from_system_message);
-        if matches!(error, Some(ChannelError::TokenExpired { .. })) {
-            let err = error.unwrap_or(ChannelError::TokenExpired { reason: String::new() });
+        if let Some(err @ ChannelError::TokenExpired { .. }) = error {
             self.recover(id, err, view, out);
             return;
         }
         // Any other server close is terminal for this channel instance (§4.6, §10.4).
-        self.finish_close(id, error, true, out);
+        self.finish_close(id, None, out);
     }
 
     /// `broadcast`: JSON or binary (V2 user broadcast), to the app as realtime-js shapes it.

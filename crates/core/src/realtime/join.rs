@@ -4,6 +4,10 @@
 //! G3; sign-out and user switch, G5) and recovery after the server ended a channel for an
 //! expired token (G6). The state changes themselves are [`Channel`](super::channel::Channel)
 //! methods; this file adds what needs the socket, the timers and the app events.
+//!
+//! Leaving is immediate, as in realtime-js: `phx_leave` goes out (when the server may hold a
+//! membership) and the channel closes in the same call, without waiting for the reply; its
+//! later frames carry the old `join_ref` and are dropped as stale.
 
 use alloc::string::String;
 
@@ -30,64 +34,47 @@ impl Realtime {
         out: &mut Outbox,
     ) -> Result<(), ChannelOpError> {
         let t = self.chan(id)?.subscribe(timeout_ms)?;
+        // realtime-js's subscribe() connects a socket that was disconnected.
+        self.held_down = false;
         self.timers.set(Timer::Join(id), now.mono.add(t));
         self.ensure_connected(now, view, out);
         self.try_join(id, now, view, out);
         Ok(())
     }
 
-    /// Leaves the channel. The ticket resolves `ok` on the server's reply (or at once when
-    /// nothing was joined), `timed out` after the timeout.
-    pub fn unsubscribe(&mut self, id: ChannelId, ticket: Option<Ticket>, now: Now, out: &mut Outbox) {
-        let Some(ch) = self.channels.get_mut(&id) else {
-            if let Some(t) = ticket {
-                out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Ok });
+    /// Leaves the channel: `phx_leave` goes out if the server may hold a membership, and the
+    /// channel closes now (`CLOSED`; the ticket resolves `ok`), as realtime-js's `unsubscribe()`
+    /// does. The name is free at once for a new channel.
+    pub fn unsubscribe(&mut self, id: ChannelId, ticket: Option<Ticket>, _now: Now, out: &mut Outbox) {
+        if let Some(ch) = self.channels.get_mut(&id) {
+            ch.stop_wanting();
+            // The server may hold a membership even if a rejoin is pending, so leave.
+            if ch.may_hold_membership() {
+                self.leave_silently(id, out);
             }
-            return;
-        };
-        ch.stop_wanting();
-        // The server may hold a membership even if a rejoin is pending, so leave.
-        if ch.may_hold_membership() && matches!(self.sock, Sock::Open(_)) && !ch.leave_pending() {
-            let r = self.next_ref();
-            let Some(ch) = self.channels.get_mut(&id) else { return };
-            let frame = Frame {
-                join_ref: ch.join_ref().map(String::from),
-                msg_ref: Some(r.clone()),
-                topic: ch.topic.clone(),
-                event: String::from(Event::Leave.as_str()),
-                payload: Payload::Json(String::from("{}")),
-            };
-            ch.begin_leave(r, ticket);
-            let t = ch.timeout_ms();
-            self.send_frame(out, &frame);
-            self.timers.set(Timer::Leave(id), now.mono.add(t));
-            self.timers.stop(Timer::Join(id));
-            self.timers.stop(Timer::Rejoin(id));
-        } else if ch.leave_pending() {
-            // A leave is already in flight; resolve this call with it.
-            if let Some(t) = ch.share_leave(ticket) {
-                out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Ok });
-            }
-        } else {
-            self.finish_close(id, None, true, out);
-            if let Some(t) = ticket {
-                out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Ok });
-            }
+            self.finish_close(id, None, out);
+        }
+        if let Some(t) = ticket {
+            out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Ok });
         }
     }
 
     /// Unsubscribes and forgets the channel. When no channel is left the socket closes after
     /// `disconnect_on_empty_ms`.
     pub fn remove_channel(&mut self, id: ChannelId, ticket: Option<Ticket>, now: Now, out: &mut Outbox) {
-        if let Some(ch) = self.channels.get_mut(&id) {
-            ch.mark_removing();
-        }
         self.unsubscribe(id, ticket, now, out);
-        if self.channels.get(&id).is_some_and(|c| c.state() == ChannelState::Closed) {
-            self.channels.remove(&id);
-            self.clear_channel_timers(id);
-        }
+        self.channels.remove(&id);
+        self.clear_channel_timers(id);
         self.maybe_idle(now);
+    }
+
+    /// `removeAllChannels()`: removes every registered channel (each `tickets` entry resolves
+    /// `ok`, in `channel_ids()` order), then disconnects, as realtime-js does.
+    pub fn remove_all_channels(&mut self, tickets: &[(ChannelId, Ticket)], now: Now, out: &mut Outbox) {
+        for (id, t) in tickets {
+            self.remove_channel(*id, Some(*t), now, out);
+        }
+        self.disconnect_then(None, now, out);
     }
 
     /// Sends the join of channel `id` if everything it needs is there: an open socket, a
@@ -139,13 +126,14 @@ impl Realtime {
             let echo = reply.postgres_changes().unwrap_or_default();
             let Some(ch) = self.channels.get_mut(&id) else { return };
             if !ch.bindings.apply_reply(&echo) {
+                // realtime-js leaves first (`CLOSED`), then reports the mismatch.
+                ch.mark_joined();
+                self.unsubscribe(id, None, now, out);
                 out.event(AppEvent::ChannelStatus {
                     channel: id,
                     status: SubscribeStatus::ChannelError,
                     error: Some(ChannelError::BindingMismatch),
                 });
-                ch.mark_joined();
-                self.unsubscribe(id, None, now, out);
                 return;
             }
             ch.mark_joined();
@@ -158,7 +146,7 @@ impl Realtime {
             if matches!(err, ChannelError::TokenExpired { .. }) {
                 self.recover(id, err, view, out);
             } else {
-                self.set_errored(id, SubscribeStatus::ChannelError, err, out);
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(err), out);
                 self.schedule_rejoin(id, now);
             }
         }
@@ -174,7 +162,8 @@ impl Realtime {
             // Tell the server to drop the half-made join (Phoenix does the same).
             self.leave_silently(id, out);
         }
-        self.set_errored(id, SubscribeStatus::TimedOut, ChannelError::JoinTimeout, out);
+        // realtime-js reports `TIMED_OUT` with no error.
+        self.set_errored(id, SubscribeStatus::TimedOut, None, out);
         self.schedule_rejoin(id, now);
     }
 
@@ -205,39 +194,27 @@ impl Realtime {
         &mut self,
         id: ChannelId,
         status: SubscribeStatus,
-        error: ChannelError,
+        error: Option<ChannelError>,
         out: &mut Outbox,
     ) {
         let Some(ch) = self.channels.get_mut(&id) else { return };
         ch.mark_errored();
         self.timers.stop(Timer::Join(id));
-        out.event(AppEvent::ChannelStatus { channel: id, status, error: Some(error) });
+        out.event(AppEvent::ChannelStatus { channel: id, status, error });
     }
 
-    /// The leave was not answered in time: close locally, resolve 'timed out'.
-    pub(super) fn leave_timed_out(&mut self, id: ChannelId, out: &mut Outbox) {
-        if let Some(t) = self.channels.get_mut(&id).and_then(|ch| ch.take_leave_ticket()) {
-            out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::TimedOut });
-        }
-        self.finish_close(id, None, true, out);
-    }
-
-    /// A channel ended: state closed, buffered and in-flight pushes fail, `CLOSED` reported.
-    pub(super) fn finish_close(&mut self, id: ChannelId, error: Option<ChannelError>, report: bool, out: &mut Outbox) {
+    /// A channel ended: state closed, out of the registry, buffered and in-flight pushes fail,
+    /// `CLOSED` reported. realtime-js gives `CLOSED` no error; authwire gives one only where
+    /// it closed the channel itself for a reason of its own (`signed_out`, G5).
+    pub(super) fn finish_close(&mut self, id: ChannelId, error: Option<ChannelError>, out: &mut Outbox) {
         let Some(ch) = self.channels.get_mut(&id) else { return };
         let ended = ch.close();
         self.clear_channel_timers(id);
         for t in ended.failed_pushes {
             out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Error(PushError::ChannelClosed) });
         }
-        if let Some(t) = ended.leave_ticket {
-            out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Ok });
-        }
-        if report && !ended.was_closed {
+        if !ended.was_closed {
             out.event(AppEvent::ChannelStatus { channel: id, status: SubscribeStatus::Closed, error });
-        }
-        if self.channels.get(&id).is_some_and(|c| c.removing()) {
-            self.channels.remove(&id);
         }
     }
 
@@ -248,6 +225,7 @@ impl Realtime {
         if !view.ready {
             return;
         }
+        self.http_flush(view, out);
         for id in self.channel_ids() {
             self.try_join(id, now, view, out);
             self.push_token_if_stale(id, view, out);
@@ -295,7 +273,7 @@ impl Realtime {
                     if change == TokenChange::SignedOut && ch.config.private {
                         // A private channel must not outlive its user (G5).
                         self.leave_silently(id, out);
-                        self.finish_close(id, Some(ChannelError::SignedOut), true, out);
+                        self.finish_close(id, Some(ChannelError::SignedOut), out);
                         continue;
                     }
                     if !view.ready {

@@ -7,8 +7,11 @@
 //! unresolved (G2). The [`crate::Client`] decides what the view is; tests pass one directly.
 //!
 //! This file holds [`Realtime`], its settings and public views, and the channel registry
-//! (`channel()`, bindings before `subscribe()`, lookups, `destroy()`). The rest is one
-//! `impl Realtime` block per concern:
+//! (`channel()`, bindings before `subscribe()`, lookups, `destroy()`). The registry holds the
+//! channels that have not ended: as in realtime-js, a channel leaves it the moment it closes
+//! (`unsubscribe()`, `removeChannel()`, a server close), so the same name gives a fresh
+//! channel at once, also in the same tick (React StrictMode's subscribe, remove, subscribe).
+//! The rest is one `impl Realtime` block per concern:
 //!
 //! - `socket.rs`: connect (the URL built per connect), open / close / lost, the ref counter
 //!   and the one frame send path, heartbeat and health checks, reconnect backoff, online /
@@ -17,19 +20,21 @@
 //!   and timeouts, rejoin backoff, token changes and `access_token` pushes, recovery after
 //!   expiry.
 //! - `push.rs`: broadcasts (socket or HTTP), presence track / untrack, the push buffer, push
-//!   replies and timeouts.
+//!   replies and timeouts; `http.rs`: the HTTP broadcast requests (`send()`'s fallback and
+//!   `httpSend()`), held until auth is ready, and their timeouts.
 //! - `inbound.rs`: decoding frames, routing them to their channel, turning them into app
 //!   events.
 //! - `timers.rs`: the timer names and the `handle_timeout` dispatch.
 //! - `channel.rs`: one channel's state and its transitions (closed → joining → joined →
-//!   leaving → closed, errored), its buffered and in-flight pushes.
+//!   closed, errored), its buffered and in-flight pushes.
 //! - `bindings.rs`, `presence.rs`: Postgres-change binding ids; presence state and diffs.
 //!
 //! Where the guarantees are kept on this side:
 //! - G1: `join.rs`, `try_join`: the `phx_join` payload is built from the [`TokenView`] passed
 //!   when the frame is sent; nothing is buffered pre-built.
 //! - G2: every join, token push and channel push waits for `view.ready`: `try_join`,
-//!   `push_token_if_stale` and `resume` (`join.rs`), `flush` (`push.rs`).
+//!   `push_token_if_stale` and `resume` (`join.rs`), `flush` (`push.rs`); so do HTTP
+//!   broadcasts: `http_flush` (`http.rs`).
 //! - G3: `join.rs`, `push_token_if_stale`: a joined channel whose server side holds an older
 //!   token gets an `access_token` push before any other push, also right after its join reply.
 //! - G5: `join.rs`, `token_changed`: on sign-out private channels leave (`signed_out`); the
@@ -41,11 +46,14 @@
 
 pub mod bindings;
 pub mod channel;
+mod http;
 mod inbound;
 mod join;
 pub mod presence;
 mod push;
 mod socket;
+#[cfg(test)]
+mod tests;
 mod timers;
 
 use alloc::string::String;
@@ -54,12 +62,16 @@ use alloc::vec::Vec;
 use authwire_wire::frame::Vsn;
 use authwire_wire::realtime::{self as rt, JoinConfig, PgChange, TOPIC_PREFIX};
 
+use self::bindings::Registered;
 use self::channel::{Channel, ChannelState};
+pub use self::http::HttpChannel;
+use self::http::HttpSends;
 use self::socket::Sock;
+pub use self::socket::NO_STATUS;
 use self::timers::Timer;
 use crate::backoff::Backoff;
 use crate::error::ChannelOpError;
-use crate::io::{ChannelId, Outbox, RequestId, Ticket};
+use crate::io::{ChannelId, Outbox};
 use crate::map::VecMap;
 use crate::rng::Rng;
 use crate::time::{Instant, Millis, Now};
@@ -78,10 +90,13 @@ pub struct RealtimeConfig {
     pub heartbeat_interval_ms: Millis,
     /// Deadline of a health-check heartbeat sent on wake, `online` or visibility. Default 5 s.
     pub probe_timeout_ms: Millis,
-    /// Join, leave and push timeout. Default 10 s (§4.7).
+    /// Join, push and HTTP broadcast timeout. Default 10 s (§4.7).
     pub timeout_ms: Millis,
     /// Socket reconnect policy. Default full jitter, base 1 s, cap 5 s.
     pub reconnect: Backoff,
+    /// Ask the application for each reconnect delay ([`crate::io::Output::ReconnectDelay`],
+    /// its `reconnectAfterMs(tries)`); `reconnect` decides when its answer is unusable.
+    pub reconnect_from_app: bool,
     /// Channel rejoin policy after errors. Default 1/2/5/10 s (§4.6).
     pub rejoin: Backoff,
     /// Extra URL query parameters.
@@ -93,6 +108,19 @@ pub struct RealtimeConfig {
     pub push_buffer_limit: usize,
     /// Close the socket this long after the last channel is removed. Default 50 s.
     pub disconnect_on_empty_ms: Option<Millis>,
+    /// When a broadcast goes to the HTTP endpoint instead of the socket.
+    pub broadcast_fallback: BroadcastFallback,
+}
+
+/// When `send()` uses the HTTP broadcast endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BroadcastFallback {
+    /// Only for a channel that is not subscribed: a subscribed channel buffers broadcasts
+    /// until it is joined (nothing lost).
+    Unsubscribed,
+    /// Whenever the channel is not joined on an open socket, as realtime-js does (`send()`
+    /// while joining, errored or disconnected goes over HTTP). What `ClientConfig` uses.
+    NotJoined,
 }
 
 impl RealtimeConfig {
@@ -105,11 +133,13 @@ impl RealtimeConfig {
             probe_timeout_ms: 5_000,
             timeout_ms: 10_000,
             reconnect: Backoff::RECONNECT,
+            reconnect_from_app: false,
             rejoin: Backoff::REJOIN,
             params: Vec::new(),
             log_level: None,
             push_buffer_limit: 100,
             disconnect_on_empty_ms: Some(50_000),
+            broadcast_fallback: BroadcastFallback::Unsubscribed,
         }
     }
 }
@@ -190,6 +220,8 @@ pub struct Realtime {
     sock: Sock,
     next_conn: u32,
     reconnect_attempt: u32,
+    /// [`crate::io::Output::ReconnectDelay`] went out and its answer is awaited.
+    reconnect_asked: bool,
     next_ref: u64,
     /// Ref and send time of the heartbeat awaiting its reply.
     heartbeat: Option<(String, Instant)>,
@@ -199,11 +231,16 @@ pub struct Realtime {
     rng: Rng,
     /// Connect even with no channel (`connect()` was called).
     manual_connect: bool,
+    /// `disconnect()` was called: no socket until `connect()` or a `subscribe()`, as in
+    /// realtime-js (its clean close does not reconnect).
+    held_down: bool,
     online: bool,
     opened_once: bool,
     last_close: Option<(u16, String)>,
-    /// HTTP broadcasts in flight: request → ticket.
-    http_sends: VecMap<RequestId, Ticket>,
+    /// HTTP broadcasts, waiting for auth or in flight.
+    http: HttpSends,
+    /// `disconnect()` calls waiting for the browser's report of the close.
+    disconnects: Vec<crate::io::Ticket>,
     signals: Vec<Signal>,
     destroyed: bool,
 }
@@ -216,6 +253,7 @@ impl Realtime {
             sock: Sock::Idle,
             next_conn: 0,
             reconnect_attempt: 0,
+            reconnect_asked: false,
             next_ref: 0,
             heartbeat: None,
             channels: VecMap::new(),
@@ -223,10 +261,12 @@ impl Realtime {
             timers: TimerTable::default(),
             rng: Rng::new(seed),
             manual_connect: false,
+            held_down: false,
             online: true,
             opened_once: false,
             last_close: None,
-            http_sends: VecMap::new(),
+            http: HttpSends::default(),
+            disconnects: Vec::new(),
             signals: Vec::new(),
             destroyed: false,
         }
@@ -250,7 +290,9 @@ impl Realtime {
     /// Socket state.
     pub fn connection_state(&self) -> ConnectionState {
         match self.sock {
-            Sock::Idle => ConnectionState::Closed,
+            // realtime-js says `closing` while its close completes; authwire's socket is
+            // closed for the app the moment `disconnect()` is called.
+            Sock::Idle | Sock::Closing(_) => ConnectionState::Closed,
             Sock::Connecting(_) => ConnectionState::Connecting,
             Sock::Open(_) => ConnectionState::Open,
         }
@@ -261,8 +303,9 @@ impl Realtime {
         self.last_close.as_ref()
     }
 
-    /// The channel for `name` (`realtime:<name>`), creating it if no live channel has that
-    /// topic (realtime-js returns the existing instance for the same topic).
+    /// The channel for `name` (`realtime:<name>`), creating it if no registered channel has
+    /// that topic (realtime-js returns the existing instance for the same topic; one that has
+    /// ended is not registered).
     pub fn channel(&mut self, name: &str, opts: ChannelOptions) -> Result<ChannelId, ChannelOpError> {
         if self.destroyed {
             return Err(ChannelOpError::Destroyed);
@@ -278,8 +321,8 @@ impl Realtime {
         if opts.replay.is_some() && !opts.private {
             return Err(ChannelOpError::ReplayOnPublicChannel);
         }
-        if let Some((id, _)) = self.channels.iter().find(|(_, c)| c.topic == topic) {
-            return Ok(*id);
+        if let Some(id) = self.registered(&topic) {
+            return Ok(id);
         }
         let config = JoinConfig {
             broadcast_self: opts.broadcast_self,
@@ -297,33 +340,63 @@ impl Realtime {
         Ok(id)
     }
 
+    /// The registered channel (not ended) with `topic`: the one frames of that topic are for.
+    fn registered(&self, topic: &str) -> Option<ChannelId> {
+        self.channels.iter().find(|(_, c)| c.topic == topic && !c.ended()).map(|(id, _)| *id)
+    }
+
     /// The channel `id`, or `unknown channel`.
     fn chan(&mut self, id: ChannelId) -> Result<&mut Channel, ChannelOpError> {
         self.channels.get_mut(&id).ok_or(ChannelOpError::UnknownChannel)
     }
 
-    /// Registers a `postgres_changes` listener (before `subscribe()`); returns its local index.
-    pub fn add_postgres_binding(&mut self, id: ChannelId, spec: PgChange) -> Result<u32, ChannelOpError> {
+    /// The channel `id` if listeners that shape its join may still be added (not while it is
+    /// joining or joined, as realtime-js).
+    fn chan_before_join(&mut self, id: ChannelId) -> Result<&mut Channel, ChannelOpError> {
         let ch = self.chan(id)?;
-        if ch.subscribed() {
+        if ch.join_underway() {
             return Err(ChannelOpError::BindingAfterSubscribe);
         }
-        ch.bindings.add(spec)
+        Ok(ch)
+    }
+
+    /// Registers a `postgres_changes` listener (before `subscribe()`); returns its local index.
+    /// A filter that fails validation is refused.
+    pub fn add_postgres_binding(&mut self, id: ChannelId, spec: PgChange) -> Result<u32, ChannelOpError> {
+        self.chan_before_join(id)?.bindings.add(spec)
+    }
+
+    /// Registers a `postgres_changes` listener as realtime-js does: whatever its filter (the
+    /// server reports a bad one), noting why authwire's validation refused it.
+    pub fn register_postgres_binding(&mut self, id: ChannelId, spec: PgChange) -> Result<Registered, ChannelOpError> {
+        Ok(self.chan_before_join(id)?.bindings.register(spec))
     }
 
     /// Turns presence on for the join (a `presence` listener was added, as realtime-js does).
     pub fn enable_presence(&mut self, id: ChannelId) -> Result<(), ChannelOpError> {
-        let ch = self.chan(id)?;
-        if ch.subscribed() {
-            return Err(ChannelOpError::BindingAfterSubscribe);
-        }
-        ch.config.presence_enabled = true;
+        self.chan_before_join(id)?.config.presence_enabled = true;
         Ok(())
     }
 
-    /// All channel ids, in creation order.
+    /// The registered channels (`getChannels()`), in creation order.
     pub fn channel_ids(&self) -> Vec<ChannelId> {
+        self.channels.iter().filter(|(_, c)| !c.ended()).map(|(id, _)| *id).collect()
+    }
+
+    /// Every channel, ended ones too (for the loops that must see each state).
+    fn all_ids(&self) -> Vec<ChannelId> {
         self.channels.keys().copied().collect()
+    }
+
+    /// Forgets the channels that ended: their frames are stale and their ids unknown from now
+    /// on. The client calls this after each step, once their last events are out.
+    pub fn forget_ended(&mut self) {
+        for id in self.all_ids() {
+            if self.channels.get(&id).is_some_and(Channel::ended) {
+                self.channels.remove(&id);
+                self.clear_channel_timers(id);
+            }
+        }
     }
 
     /// A channel's public view.
@@ -347,12 +420,14 @@ impl Realtime {
     pub fn destroy(&mut self, now: Now, out: &mut Outbox) {
         for id in self.channel_ids() {
             self.leave_silently(id, out);
-            self.finish_close(id, None, true, out);
+            self.finish_close(id, None, out);
         }
         self.channels.clear();
         self.destroyed = true;
         self.manual_connect = false;
         self.close_socket(1000, "destroyed", now, out, false);
+        self.close_overdue(now, out);
+        self.http.fail_all(out);
         self.timers = TimerTable::default();
     }
 }

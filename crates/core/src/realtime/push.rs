@@ -1,27 +1,25 @@
-//! Pushes: broadcasts (over the socket, or the HTTP broadcast endpoint when the channel was
-//! never subscribed, and always for `httpSend`), presence track / untrack, the per-channel
-//! buffer that holds them until the channel is joined and auth is ready (G2), and their
-//! outcomes: the reply (or `ok` at once without `broadcast.ack`), the timeout that starts when
-//! the push is made, buffer overflow, and HTTP replies.
+//! Pushes: broadcasts (over the socket, or over HTTP per [`super::BroadcastFallback`]: when
+//! the channel is not subscribed, or, as realtime-js, whenever it is not joined), presence
+//! track / untrack, the per-channel buffer that holds them until the channel is joined and
+//! auth is ready (G2), and their outcomes: the reply (or `ok` at once without
+//! `broadcast.ack`), the timeout that starts when the push is made, and buffer overflow.
 
 use alloc::string::String;
 
 use authwire_wire::frame::{Frame, Payload, UserBroadcast, UserData, Vsn};
-use authwire_wire::json::ObjectWriter;
 use authwire_wire::realtime::{self as rt, broadcast_payload, presence_payload, Event};
 
-use super::channel::PushKind;
+use super::channel::{ChannelState, PushKind};
 use super::socket::Sock;
 use super::timers::Timer;
-use super::{HttpTarget, Realtime};
+use super::{BroadcastFallback, HttpChannel, HttpTarget, Realtime};
 use crate::error::{ChannelOpError, PushError};
-use crate::io::{AppEvent, ChannelId, HttpRequest, Outbox, Output, PushOutcome, RequestId, Ticket};
-use crate::time::Now;
+use crate::io::{AppEvent, ChannelId, Outbox, PushOutcome, Ticket};
+use crate::time::{Millis, Now};
 use crate::token::TokenView;
 
 impl Realtime {
-    /// Sends a broadcast. Not joined and never subscribed: the HTTP broadcast endpoint is
-    /// used (`http` gives its URL and headers), as realtime-js does.
+    /// Sends a broadcast with the default timeout (see [`Realtime::send_broadcast_within`]).
     #[allow(clippy::too_many_arguments)]
     pub fn send_broadcast(
         &mut self,
@@ -34,13 +32,36 @@ impl Realtime {
         http: &HttpTarget<'_>,
         out: &mut Outbox,
     ) -> Result<(), ChannelOpError> {
+        self.send_broadcast_within(id, event, data, ticket, None, now, view, http, out)
+    }
+
+    /// Sends a broadcast over the socket, or to the HTTP broadcast endpoint (`http` gives its
+    /// URL and key) when [`super::BroadcastFallback`] says so; `timeout_ms` overrides the
+    /// timeout of this one message (realtime-js's `send(args, { timeout })`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_broadcast_within(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        data: UserData,
+        ticket: Ticket,
+        timeout_ms: Option<Millis>,
+        now: Now,
+        view: &TokenView<'_>,
+        http: &HttpTarget<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), ChannelOpError> {
+        let can_push = matches!(self.sock, Sock::Open(_));
+        let fallback = self.cfg.broadcast_fallback;
         let ch = self.chan(id)?;
-        if !ch.wanted() {
-            let UserData::Json(payload) = data else {
-                out.event(AppEvent::PushDone { ticket, outcome: PushOutcome::Error(PushError::ChannelClosed) });
-                return Ok(());
-            };
-            self.http_broadcast(id, event, &payload, ticket, view, http, out);
+        let over_http = match fallback {
+            BroadcastFallback::Unsubscribed => !ch.wanted(),
+            BroadcastFallback::NotJoined => !(can_push && ch.state() == ChannelState::Joined),
+        };
+        if over_http {
+            let (sub_topic, private) = (String::from(ch.sub_topic()), ch.config.private);
+            let target = HttpChannel { sub_topic: &sub_topic, private };
+            self.broadcast_over_http(target, event, data, ticket, timeout_ms, now, view, http, out);
             return Ok(());
         }
         let payload = match data {
@@ -59,16 +80,8 @@ impl Realtime {
                 Payload::UserBroadcast(UserBroadcast { event: String::from(event), metadata: String::new(), data: bin })
             }
         };
-        self.queue_push(
-            id,
-            PushKind::Broadcast,
-            String::from(Event::Broadcast.as_str()),
-            payload,
-            Some(ticket),
-            now,
-            view,
-            out,
-        );
+        let broadcast = String::from(Event::Broadcast.as_str());
+        self.queue_push(id, PushKind::Broadcast, broadcast, payload, Some(ticket), timeout_ms, now, view, out);
         Ok(())
     }
 
@@ -111,7 +124,7 @@ impl Realtime {
         self.chan(id)?;
         let p = Payload::Json(presence_payload(event, payload_json));
         let presence = String::from(Event::Presence.as_str());
-        self.queue_push(id, PushKind::Presence, presence, p, Some(ticket), now, view, out);
+        self.queue_push(id, PushKind::Presence, presence, p, Some(ticket), None, now, view, out);
         Ok(())
     }
 
@@ -123,6 +136,7 @@ impl Realtime {
         event: String,
         payload: Payload,
         ticket: Option<Ticket>,
+        timeout_ms: Option<Millis>,
         now: Now,
         view: &TokenView<'_>,
         out: &mut Outbox,
@@ -135,7 +149,7 @@ impl Realtime {
             }
             return;
         }
-        let t = ch.timeout_ms();
+        let t = timeout_ms.unwrap_or(ch.timeout_ms());
         let (seq, dropped) = ch.enqueue(kind, event, payload, ticket, limit);
         if let Some(old) = dropped {
             self.timers.stop(Timer::Push(id, old.seq));
@@ -180,70 +194,6 @@ impl Realtime {
                 }
             }
         }
-    }
-
-    /// `channel.httpSend(event, payload)`: the HTTP broadcast endpoint, whatever the socket.
-    #[allow(clippy::too_many_arguments)]
-    pub fn http_send(
-        &mut self,
-        id: ChannelId,
-        event: &str,
-        payload_json: &str,
-        ticket: Ticket,
-        view: &TokenView<'_>,
-        http: &HttpTarget<'_>,
-        out: &mut Outbox,
-    ) -> Result<(), ChannelOpError> {
-        self.chan(id)?;
-        self.http_broadcast(id, event, payload_json, ticket, view, http, out);
-        Ok(())
-    }
-
-    /// POSTs one message of channel `id` to the HTTP broadcast endpoint; `ticket` resolves on
-    /// the reply ([`Realtime::handle_http`]).
-    #[allow(clippy::too_many_arguments)]
-    fn http_broadcast(
-        &mut self,
-        id: ChannelId,
-        event: &str,
-        payload: &str,
-        ticket: Ticket,
-        view: &TokenView<'_>,
-        http: &HttpTarget<'_>,
-        out: &mut Outbox,
-    ) {
-        let Some(ch) = self.channels.get(&id) else { return };
-        let mut msg = ObjectWriter::new();
-        msg.str("topic", ch.sub_topic()).str("event", event).raw("payload", payload).bool("private", ch.config.private);
-        let mut body = String::from("{\"messages\":[");
-        body.push_str(&msg.finish());
-        body.push_str("]}");
-        let mut headers = alloc::vec![
-            (String::from("apikey"), String::from(http.apikey)),
-            (String::from("Content-Type"), String::from("application/json")),
-        ];
-        if let Some(t) = view.token {
-            let mut b = String::from("Bearer ");
-            b.push_str(t);
-            headers.push((String::from("Authorization"), b));
-        }
-        let mut url = String::from(http.base_url);
-        url.push_str("/api/broadcast");
-        let req = out.request_id();
-        self.http_sends.insert(req, ticket);
-        out.push(Output::Http { id: req, request: HttpRequest { method: "POST", url, headers, body: Some(body) } });
-    }
-
-    /// Handles an HTTP reply; `false` if it was not for the realtime half.
-    pub fn handle_http(&mut self, id: RequestId, status: Option<u16>, out: &mut Outbox) -> bool {
-        let Some(ticket) = self.http_sends.remove(&id) else { return false };
-        let outcome = match status {
-            Some(200..=299) => PushOutcome::Ok,
-            Some(s) => PushOutcome::Error(PushError::Http { status: s }),
-            None => PushOutcome::Error(PushError::Http { status: 0 }),
-        };
-        out.event(AppEvent::PushDone { ticket, outcome });
-        true
     }
 
     /// The reply to a push in flight: its ticket resolves `ok` or with the server's reason.

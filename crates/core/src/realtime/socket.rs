@@ -1,8 +1,14 @@
 //! The socket: connecting (the URL is built at each connect from the current view, G7),
 //! opened / closed / lost, the ref counter and the one path every frame is sent through, the
 //! heartbeat and its deadline, health checks on wake, `online` and visibility, the reconnect
-//! backoff, and closing when idle. Losing the socket errors the channels it carried; opening
-//! one makes every wanted channel join at once (the joins themselves are in `join.rs`).
+//! backoff (or the application's `reconnectAfterMs(tries)`, asked through an output and
+//! answered by an input in the same drain), `disconnect()`, and closing when idle. Losing the
+//! socket errors the channels that are joining or joined, as realtime-js does; opening one
+//! makes every wanted channel join at once (the joins themselves are in `join.rs`).
+//!
+//! `disconnect()` closes as realtime-js's does, with no status code, and its channels error
+//! (and its promise resolves) when the browser reports the close, with the close code the
+//! browser reports, so they see what realtime-js's see.
 
 use alloc::string::String;
 
@@ -15,7 +21,9 @@ use super::channel::ChannelState;
 use super::timers::Timer;
 use super::{Realtime, Signal};
 use crate::error::ChannelError;
-use crate::io::{concat, AppEvent, ConnId, HeartbeatStatus, Level, Outbox, Output, SubscribeStatus};
+use crate::io::{
+    concat, AppEvent, ConnId, HeartbeatStatus, Level, Outbox, Output, PushOutcome, SubscribeStatus, Ticket,
+};
 use crate::time::{Millis, Now};
 use crate::token::TokenView;
 
@@ -28,7 +36,14 @@ pub(super) enum Sock {
     Connecting(ConnId),
     /// This connection is open.
     Open(ConnId),
+    /// `disconnect()` closed this connection; the browser's report of the close is awaited.
+    Closing(ConnId),
 }
+
+/// The close code a browser reports when the close frame had none: what realtime-js's
+/// `disconnect()` sends, and what `Output::Close` asks for (the shell then calls `close()`
+/// with no arguments).
+pub const NO_STATUS: u16 = 1005;
 
 impl Realtime {
     /// The next message ref.
@@ -55,30 +70,92 @@ impl Realtime {
     /// `connect()`: connect even without channels.
     pub fn connect(&mut self, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
         self.manual_connect = true;
-        self.timers.stop(Timer::Reconnect);
+        self.held_down = false;
+        self.stop_reconnect();
         self.ensure_connected(now, view, out);
     }
 
-    /// `disconnect()`: close the socket and stop reconnecting; channels error and rejoin on the
-    /// next `connect()` or subscribe.
-    pub fn disconnect(&mut self, now: Now, out: &mut Outbox) {
+    /// `disconnect()`: close the socket (with no status code, as realtime-js) and stop
+    /// reconnecting until `connect()` or a `subscribe()`. The channels error, and `ticket`
+    /// resolves `ok`, once the browser reports the close (`timed out` if it does not within
+    /// the timeout); at once when there is no socket. Channels rejoin on the next socket.
+    pub fn disconnect_then(&mut self, ticket: Option<Ticket>, now: Now, out: &mut Outbox) {
         self.manual_connect = false;
-        self.timers.stop(Timer::Reconnect);
-        self.close_socket(1000, "manual disconnect", now, out, false);
+        self.held_down = true;
+        self.stop_reconnect();
+        // realtime-js counts reconnect `tries` afresh after a disconnect.
+        self.reconnect_attempt = 0;
+        match self.sock {
+            Sock::Idle => {
+                if let Some(t) = ticket {
+                    out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Ok });
+                }
+                return;
+            }
+            Sock::Connecting(c) | Sock::Open(c) => {
+                out.push(Output::Close { conn: c, code: NO_STATUS, reason: "" });
+                self.sock = Sock::Closing(c);
+                self.heartbeat = None;
+                self.timers.stop(Timer::Heartbeat);
+                self.timers.stop(Timer::HeartbeatDeadline);
+                self.timers.stop(Timer::Connect);
+                self.timers.set(Timer::CloseDeadline, now.mono.add(self.cfg.timeout_ms));
+            }
+            Sock::Closing(_) => {}
+        }
+        self.disconnects.extend(ticket);
     }
 
-    /// A socket is wanted: `connect()` was called or a channel wants to be joined.
+    /// `disconnect()` without a promise to settle.
+    pub fn disconnect(&mut self, now: Now, out: &mut Outbox) {
+        self.disconnect_then(None, now, out);
+    }
+
+    /// The browser reported the close `disconnect()` asked for (or it never did: `timed_out`).
+    fn disconnected(&mut self, code: u16, reason: String, timed_out: bool, now: Now, out: &mut Outbox) {
+        self.timers.stop(Timer::CloseDeadline);
+        let error = if self.opened_once {
+            ChannelError::SocketClosed { code, reason: reason.clone() }
+        } else {
+            ChannelError::ConnectFailed
+        };
+        self.last_close = Some((code, reason));
+        self.socket_lost(error, true, false, now, out);
+        let outcome = if timed_out { PushOutcome::TimedOut } else { PushOutcome::Ok };
+        for t in core::mem::take(&mut self.disconnects) {
+            out.event(AppEvent::PushDone { ticket: t, outcome: outcome.clone() });
+        }
+    }
+
+    /// The close `disconnect()` asked for was not reported in time: the socket counts as
+    /// closed (a browser's 1006).
+    pub(super) fn close_overdue(&mut self, now: Now, out: &mut Outbox) {
+        if matches!(self.sock, Sock::Closing(_)) {
+            self.disconnected(1006, String::new(), true, now, out);
+        }
+    }
+
+    /// No reconnect is pending any more (neither its timer nor the app's answer).
+    fn stop_reconnect(&mut self) {
+        self.timers.stop(Timer::Reconnect);
+        self.reconnect_asked = false;
+    }
+
+    /// A reconnect is pending: its delay runs, or the app is asked for it.
+    fn reconnect_pending(&self) -> bool {
+        self.reconnect_asked || self.timers.is_set(Timer::Reconnect)
+    }
+
+    /// A socket is wanted: `connect()` was called or a channel wants to be joined (and no
+    /// `disconnect()` holds it down).
     pub(super) fn wants_socket(&self) -> bool {
-        !self.destroyed && (self.manual_connect || self.channels.values().any(|c| c.wanted()))
+        !self.destroyed && !self.held_down && (self.manual_connect || self.channels.values().any(|c| c.wanted()))
     }
 
     /// Connects if a socket is wanted, none is there or waiting to reconnect, the network is
     /// up, and the view has a socket key. The URL is built now, from `view` (G7).
     pub(super) fn ensure_connected(&mut self, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
-        if self.sock != Sock::Idle || !self.wants_socket() || !self.online {
-            return;
-        }
-        if self.timers.is_set(Timer::Reconnect) {
+        if self.sock != Sock::Idle || !self.wants_socket() || !self.online || self.reconnect_pending() {
             return;
         }
         let Some(key) = view.socket_key else { return };
@@ -108,9 +185,9 @@ impl Realtime {
         out.push(Output::Connect { conn, url });
     }
 
-    /// `conn` is the socket there is (connecting or open).
+    /// `conn` is the socket there is (connecting, open or closing).
     pub(super) fn current(&self, conn: ConnId) -> bool {
-        matches!(self.sock, Sock::Connecting(c) | Sock::Open(c) if c == conn)
+        matches!(self.sock, Sock::Connecting(c) | Sock::Open(c) | Sock::Closing(c) if c == conn)
     }
 
     /// The socket opened.
@@ -145,12 +222,19 @@ impl Realtime {
         if !self.current(conn) {
             return;
         }
-        if !self.opened_once {
-            self.signals.push(Signal::RefusedBeforeOpen);
+        if self.sock == Sock::Closing(conn) {
+            self.disconnected(code, reason, false, now, out);
+            return;
         }
-        let error = ChannelError::SocketClosed { code, reason: reason.clone() };
+        let error = if self.opened_once {
+            ChannelError::SocketClosed { code, reason: reason.clone() }
+        } else {
+            self.signals.push(Signal::RefusedBeforeOpen);
+            // A browser fires `error` for a socket that never opened: realtime-js's wording.
+            ChannelError::ConnectFailed
+        };
         self.last_close = Some((code, reason));
-        self.socket_lost(error, now, out);
+        self.socket_lost(error, true, true, now, out);
     }
 
     /// Closes the socket (if any) with `code` and `reason`; its channels error. With
@@ -164,7 +248,8 @@ impl Realtime {
         reconnect: bool,
     ) {
         let conn = match self.sock {
-            Sock::Idle => return,
+            // `disconnect()` is closing it already.
+            Sock::Idle | Sock::Closing(_) => return,
             Sock::Connecting(c) | Sock::Open(c) => c,
         };
         out.push(Output::Close { conn, code, reason });
@@ -174,15 +259,18 @@ impl Realtime {
         } else {
             ChannelError::SocketClosed { code, reason: String::from(reason) }
         };
-        self.socket_lost(error, now, out);
+        // A reconnect for a new token is authwire's own: channels waiting to join are not
+        // told about a socket they never used.
+        self.socket_lost(error, reason != "token changed", reconnect, now, out);
         if !reconnect {
-            self.timers.stop(Timer::Reconnect);
+            self.stop_reconnect();
         }
     }
 
-    /// The socket is gone: channels joined or with a join in flight error, leaving ones
-    /// close, and a reconnect is scheduled if a socket is still wanted.
-    fn socket_lost(&mut self, error: ChannelError, now: Now, out: &mut Outbox) {
+    /// The socket is gone: channels joined, or joining (with `waiting_too`, also those whose
+    /// join has not gone out yet, as realtime-js reports every joining channel), error, and
+    /// (with `reconnect`) a reconnect is scheduled if a socket is still wanted.
+    fn socket_lost(&mut self, error: ChannelError, waiting_too: bool, reconnect: bool, now: Now, out: &mut Outbox) {
         self.sock = Sock::Idle;
         self.heartbeat = None;
         self.timers.stop(Timer::Heartbeat);
@@ -190,20 +278,42 @@ impl Realtime {
         self.timers.stop(Timer::Connect);
         for id in self.channel_ids() {
             let Some(ch) = self.channels.get(&id) else { continue };
-            match ch.state() {
-                ChannelState::Leaving => self.finish_close(id, None, true, out),
-                ChannelState::Joined => self.set_errored(id, SubscribeStatus::ChannelError, error.clone(), out),
-                ChannelState::Joining if ch.join_sent() => {
-                    self.set_errored(id, SubscribeStatus::ChannelError, error.clone(), out);
-                }
-                _ => {}
+            let report = match ch.state() {
+                ChannelState::Joined => true,
+                ChannelState::Joining => ch.join_sent() || (waiting_too && ch.wanted()),
+                _ => false,
+            };
+            if report {
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(error.clone()), out);
             }
         }
-        if self.wants_socket() {
-            let delay = self.cfg.reconnect.delay(self.reconnect_attempt, &mut self.rng);
-            self.reconnect_attempt = self.reconnect_attempt.saturating_add(1);
+        if reconnect && self.wants_socket() {
+            self.schedule_reconnect(now, out);
+        }
+    }
+
+    /// Arms the next reconnect: from the default policy, or (with `reconnect_from_app`) from
+    /// the application's answer, asked for now and handed back by [`Realtime::reconnect_delay`].
+    fn schedule_reconnect(&mut self, now: Now, out: &mut Outbox) {
+        self.reconnect_attempt = self.reconnect_attempt.saturating_add(1);
+        if self.cfg.reconnect_from_app {
+            self.reconnect_asked = true;
+            out.push(Output::ReconnectDelay { tries: self.reconnect_attempt });
+        } else {
+            let delay = self.cfg.reconnect.delay(self.reconnect_attempt - 1, &mut self.rng);
             self.timers.set(Timer::Reconnect, now.mono.add(delay));
         }
+    }
+
+    /// The application's `reconnectAfterMs(tries)` answered (`None`: unusable, the default
+    /// policy decides). Ignored unless a reconnect is waiting for it.
+    pub fn reconnect_delay(&mut self, ms: Option<Millis>, now: Now) {
+        if !self.reconnect_asked {
+            return;
+        }
+        self.reconnect_asked = false;
+        let delay = ms.unwrap_or_else(|| self.cfg.reconnect.delay(self.reconnect_attempt - 1, &mut self.rng));
+        self.timers.set(Timer::Reconnect, now.mono.add(delay));
     }
 
     /// Sends a heartbeat (if none is pending) that must be answered within `deadline_ms`, and
@@ -258,9 +368,9 @@ impl Realtime {
                     self.heartbeat_due(now, self.cfg.probe_timeout_ms, out);
                 }
             }
-            Sock::Connecting(_) => {}
+            Sock::Connecting(_) | Sock::Closing(_) => {}
             Sock::Idle => {
-                self.timers.stop(Timer::Reconnect);
+                self.stop_reconnect();
                 self.ensure_connected(now, view, out);
             }
         }
@@ -279,7 +389,7 @@ impl Realtime {
         if self.sock != Sock::Idle {
             self.close_socket(1000, "token changed", now, out, false);
         }
-        self.timers.stop(Timer::Reconnect);
+        self.stop_reconnect();
         self.ensure_connected(now, view, out);
     }
 

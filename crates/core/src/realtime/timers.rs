@@ -1,7 +1,8 @@
 //! The Realtime timers: every deadline the socket and its channels can arm, by name, and the
 //! dispatch of the due ones to the module that owns each ([`TimerTable`] keeps them; the
 //! earliest is [`Realtime::poll_timeout`]). Socket timers act here, through `socket.rs`;
-//! join, rejoin and leave timers are handled in `join.rs`, push timers in `push.rs`.
+//! join and rejoin timers are handled in `join.rs`, push timers in `push.rs`, HTTP broadcast
+//! timers in `http.rs`.
 
 use super::socket::Sock;
 use super::Realtime;
@@ -21,6 +22,8 @@ pub(super) enum Timer {
     HeartbeatDeadline,
     /// The connection attempt must have opened by now.
     Connect,
+    /// The close `disconnect()` asked for must have been reported by now.
+    CloseDeadline,
     /// Try to connect again (backoff after a loss).
     Reconnect,
     /// No channel is left: close the socket.
@@ -29,10 +32,10 @@ pub(super) enum Timer {
     Join(ChannelId),
     /// The errored channel's rejoin delay is over.
     Rejoin(ChannelId),
-    /// The channel's leave must have been answered by now.
-    Leave(ChannelId),
     /// Push `seq` of the channel must have been sent and answered by now.
     Push(ChannelId, u64),
+    /// HTTP broadcast call `seq` must have been answered by now.
+    Http(u64),
 }
 
 impl Realtime {
@@ -53,6 +56,7 @@ impl Realtime {
                     }
                 }
                 Timer::Reconnect => self.ensure_connected(now, view, out),
+                Timer::CloseDeadline => self.close_overdue(now, out),
                 Timer::IdleDisconnect => {
                     if self.channels.is_empty() && !self.manual_connect {
                         self.close_socket(1000, "no channels", now, out, false);
@@ -60,8 +64,8 @@ impl Realtime {
                 }
                 Timer::Join(id) => self.join_timed_out(id, now, out),
                 Timer::Rejoin(id) => self.rejoin_due(id, now, view, out),
-                Timer::Leave(id) => self.leave_timed_out(id, out),
                 Timer::Push(id, seq) => self.push_timed_out(id, seq, out),
+                Timer::Http(seq) => self.http_timed_out(seq, out),
             }
         }
         self.maybe_idle(now);
@@ -70,7 +74,7 @@ impl Realtime {
     /// Disarms every timer of channel `id`.
     pub(super) fn clear_channel_timers(&mut self, id: ChannelId) {
         self.timers.stop_where(|t| match t {
-            Timer::Join(c) | Timer::Rejoin(c) | Timer::Leave(c) | Timer::Push(c, _) => *c == id,
+            Timer::Join(c) | Timer::Rejoin(c) | Timer::Push(c, _) => *c == id,
             _ => false,
         });
     }

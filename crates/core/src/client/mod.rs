@@ -27,43 +27,29 @@
 //! * **G8 — one refresh per refresh token.** The cross-tab refresh protocol lives in
 //!   [`crate::auth`] (lock, re-read, newest token, commit guard, post, release, announce;
 //!   every session write under the same lock; other tabs' news re-read from storage).
+//!
+//! Besides this file: `tokens.rs` (third-party tokens, a `setAuth(token)` token, and the
+//! [`TokenView`] built from them and the session at every call), `channels.rs` (the Realtime
+//! commands) and `diagnose.rs` (refused sockets explained, `diagnose()`).
+
+mod channels;
+mod diagnose;
+#[cfg(test)]
+mod tests;
+mod tokens;
+
+pub use self::diagnose::{redact, Refusal};
+use self::tokens::{view, External, ThirdParty};
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use authwire_wire::frame::UserData;
-use authwire_wire::jwt;
-use authwire_wire::realtime::PgChange;
-
 use crate::auth::{Auth, AuthConfig, SignOutReason};
 use crate::config::{ApikeyMode, ClientConfig};
-use crate::error::{AuthError, ChannelError, ChannelOpError};
-use crate::io::{AppEvent, ChannelId, Input, ListenerId, Outbox, Output, RequestId, Ticket};
-use crate::realtime::{
-    ChannelInfo, ChannelOptions, ConnectionState, HttpTarget, Realtime, Signal, TokenChange, TokenView,
-};
-use crate::time::{Instant, Millis, Now};
-
-/// Third-party auth (`accessToken` option): the app's callback is the token source.
-#[derive(Debug, Default)]
-struct ThirdParty {
-    token: Option<String>,
-    sub: Option<String>,
-    role: Option<String>,
-    exp: Option<i64>,
-    fetched: bool,
-    fetching: bool,
-    generation: u64,
-}
-
-/// Why the socket was refused, as the auth server explained it (see `diagnose`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// GoTrue's code (`user_not_found`, `session_not_found`, `user_banned`, `bad_jwt`).
-    pub code: String,
-    /// GoTrue's message.
-    pub message: String,
-}
+use crate::error::AuthError;
+use crate::io::{concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, RequestId, Ticket};
+use crate::realtime::{ChannelInfo, ConnectionState, Realtime, Signal, TokenChange, TokenView};
+use crate::time::{Instant, Now};
 
 /// The auth and Realtime core of one SDK instance.
 #[derive(Debug)]
@@ -74,38 +60,17 @@ pub struct Client {
     realtime: Realtime,
     out: Outbox,
     next_ticket: u64,
-    /// A third-party token change not yet handed to Realtime.
-    pending_tp_change: Option<TokenChange>,
+    /// The token given to `setAuth(token)` while there is no session.
+    manual: External,
+    /// `setAuth(token)` with a session was explained in the log once.
+    set_auth_explained: bool,
+    /// A third-party or `setAuth` token change not yet handed to Realtime.
+    pending_change: Option<TokenChange>,
     /// `GET /user` asking why the socket was refused.
     diagnosis: Option<RequestId>,
     refusal: Option<Refusal>,
     started: bool,
     destroyed: bool,
-}
-
-/// The auth state as Realtime must see it now.
-fn view<'a>(cfg: &'a ClientConfig, auth: &'a Auth, tp: Option<&'a ThirdParty>, now: Now) -> TokenView<'a> {
-    let anon_key = if cfg.key_is_jwt { Some(cfg.key.as_str()) } else { None };
-    let (ready, token, generation, role) = match tp {
-        Some(t) => {
-            let expired = t.exp.is_some_and(|e| e <= now.wall.as_secs() as i64);
-            let ready = t.fetched && !t.fetching && !expired;
-            let role = if t.token.is_some() { t.role.as_deref() } else { Some("anon") };
-            (ready, t.token.as_deref().or(anon_key), t.generation, role)
-        }
-        None => match auth.session() {
-            Some(s) => (auth.resolved(now), Some(s.access_token.as_str()), auth.token_generation(), s.role.as_deref()),
-            None => (auth.resolved(now), anon_key, auth.token_generation(), Some("anon")),
-        },
-    };
-    let socket_key = match cfg.apikey_mode {
-        ApikeyMode::Project => Some(cfg.key.as_str()),
-        // G7: the user's token, and only once it is settled; else the project key if it is a
-        // JWT; an opaque key would be refused, so no connect at all.
-        ApikeyMode::Session if !ready => None,
-        ApikeyMode::Session => token.or(anon_key),
-    };
-    TokenView { ready, token, generation, role, socket_key }
 }
 
 impl Client {
@@ -135,7 +100,9 @@ impl Client {
             realtime,
             out: Outbox::default(),
             next_ticket: 0,
-            pending_tp_change: None,
+            manual: External::default(),
+            set_auth_explained: false,
+            pending_change: None,
             diagnosis: None,
             refusal: None,
             started: false,
@@ -188,6 +155,11 @@ impl Client {
         }
     }
 
+    /// The auth state as Realtime must see it now.
+    fn view(&self, now: Now) -> TokenView<'_> {
+        view(&self.cfg, &self.auth, self.third_party.as_ref(), &self.manual, now)
+    }
+
     fn fetch_third_party(&mut self) {
         if let Some(tp) = &mut self.third_party {
             if !tp.fetching {
@@ -206,7 +178,7 @@ impl Client {
         // needs it, so auth inputs can take `&mut self.auth`.
         macro_rules! v {
             () => {
-                view(&self.cfg, &self.auth, self.third_party.as_ref(), now)
+                view(&self.cfg, &self.auth, self.third_party.as_ref(), &self.manual, now)
             };
         }
         match input {
@@ -226,15 +198,15 @@ impl Client {
                 if Some(id) == self.diagnosis {
                     self.diagnosis = None;
                     self.on_diagnosis(status, &body);
-                } else if !self.auth.handle_http(id, Ok((status, body)), now, &mut self.out) {
-                    self.realtime.handle_http(id, Some(status), &mut self.out);
+                } else if !self.realtime.handle_http(id, Ok((status, &body)), &mut self.out) {
+                    self.auth.handle_http(id, Ok((status, body)), now, &mut self.out);
                 }
             }
             Input::HttpFailed { id, message } => {
                 if Some(id) == self.diagnosis {
                     self.diagnosis = None;
-                } else if !self.auth.handle_http(id, Err(message), now, &mut self.out) {
-                    self.realtime.handle_http(id, None, &mut self.out);
+                } else if !self.realtime.handle_http(id, Err(&message), &mut self.out) {
+                    self.auth.handle_http(id, Err(message), now, &mut self.out);
                 }
             }
             Input::Storage { id, result } => {
@@ -255,14 +227,14 @@ impl Client {
             Input::Verified { id, ok } => {
                 self.auth.handle_verified(id, ok, &mut self.out);
             }
-            Input::AccessToken { token } => self.on_third_party_token(token, now),
+            Input::AccessToken { token } => self.on_third_party_token(token),
             Input::AccessTokenFailed { message } => {
                 // As realtime-js: keep the cached token; try again on the next occasion.
                 if let Some(tp) = &mut self.third_party {
                     tp.fetching = false;
                     tp.fetched = true;
                 }
-                self.out.log(crate::io::Level::Warn, crate::io::concat(&["accessToken() failed: ", &message]));
+                self.out.log(Level::Warn, concat(&["accessToken() failed: ", &message]));
             }
             Input::Visibility { visible: false } => {}
             Input::Online { online: false } => {
@@ -272,10 +244,8 @@ impl Client {
             Input::Visibility { visible: true } | Input::Wake | Input::Online { online: true } => {
                 // A wake re-checks expiry against the wall clock before probing the socket.
                 self.auth.ensure_fresh(now, &mut self.out);
-                if let Some(tp) = &self.third_party {
-                    if tp.exp.is_some_and(|e| e <= now.wall.as_secs() as i64 + 60) {
-                        self.fetch_third_party();
-                    }
+                if self.third_party.as_ref().is_some_and(|tp| tp.tok.expires_within(now, 60)) {
+                    self.fetch_third_party();
                 }
                 let v = v!();
                 if let Input::Online { online } = input {
@@ -289,30 +259,18 @@ impl Client {
                 let v = v!();
                 self.realtime.handle_timeout(now, &v, &mut self.out);
             }
+            Input::ReconnectDelay { ms } => self.realtime.reconnect_delay(ms, now),
         }
         self.sync(now);
     }
 
-    fn on_third_party_token(&mut self, token: Option<String>, _now: Now) {
+    fn on_third_party_token(&mut self, token: Option<String>) {
         let Some(tp) = &mut self.third_party else { return };
         tp.fetching = false;
         tp.fetched = true;
-        if tp.token == token {
-            return;
+        if let Some(change) = tp.tok.replace(token) {
+            self.pending_change = Some(change);
         }
-        let claims = token.as_deref().and_then(|t| jwt::decode(t).ok());
-        let sub = claims.as_ref().and_then(|c| c.sub.clone());
-        let change = match (&tp.token, &token) {
-            (Some(_), None) => TokenChange::SignedOut,
-            (Some(_), Some(_)) if tp.sub != sub => TokenChange::UserSwitched,
-            _ => TokenChange::Rotated,
-        };
-        tp.exp = claims.as_ref().and_then(|c| c.exp);
-        tp.role = claims.as_ref().and_then(|c| c.role.clone());
-        tp.token = token;
-        tp.sub = sub;
-        tp.generation += 1;
-        self.pending_tp_change = Some(change);
     }
 
     /// After every step: G4 refresh, token changes to channels (G3, G5), signals (G6), then
@@ -325,17 +283,18 @@ impl Client {
             self.auth.ensure_fresh(now, &mut self.out);
         } else if let Some(tp) = &self.third_party {
             // G4 for third-party tokens: ask again before expiry.
-            if tp.fetched && !tp.fetching && tp.exp.is_some_and(|e| e <= now.wall.as_secs() as i64 + 30) {
+            if tp.fetched && !tp.fetching && tp.tok.expires_within(now, 30) {
                 self.fetch_third_party();
             }
         }
         let mut changes = self.auth.take_changes();
-        if let Some(c) = self.pending_tp_change.take() {
+        self.session_replaces_manual(&mut changes);
+        if let Some(c) = self.pending_change.take() {
             changes.push(c);
         }
         let session_mode = self.cfg.apikey_mode == ApikeyMode::Session;
         for change in changes {
-            let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+            let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), &self.manual, now);
             self.realtime.token_changed(change, now, &v, &mut self.out);
             if session_mode && change != TokenChange::Rotated {
                 // The socket presented the previous user's token: reconnect with the new one.
@@ -345,7 +304,7 @@ impl Client {
         for s in self.realtime.take_signals() {
             match s {
                 Signal::TokenExpired { generation } => {
-                    let current = view(&self.cfg, &self.auth, self.third_party.as_ref(), now).generation;
+                    let current = self.view(now).generation;
                     if generation != current {
                         // A newer token exists already; the channel rejoins with it.
                         continue;
@@ -362,190 +321,27 @@ impl Client {
                 Signal::RefusedBeforeOpen => self.diagnose_refusal(),
             }
         }
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), &self.manual, now);
         self.realtime.resume(now, &v, &mut self.out);
+        // Their last events are out: ended channels are forgotten (a new one may take the name).
+        self.realtime.forget_ended();
     }
 
-    /// A socket that closed before opening was probably refused at the handshake, which a
-    /// browser cannot read. Ask the auth server about the token instead (design.md,
-    /// "Diagnostics").
-    fn diagnose_refusal(&mut self) {
-        if self.diagnosis.is_some() {
+    /// A session began while a `setAuth(token)` token stood in: the session's token takes
+    /// over (the session's change covers it), but a token of another user makes it a user
+    /// switch (G5: every channel rejoins).
+    fn session_replaces_manual(&mut self, changes: &mut [TokenChange]) {
+        let Some(session) = self.auth.session() else { return };
+        if self.manual.token.is_none() {
             return;
         }
-        let Some(s) = self.auth.session() else { return };
-        let req = crate::auth::requests::Gotrue {
-            base: &self.cfg.url.http("/auth/v1"),
-            key: &self.cfg.key,
-            headers: &self.cfg.headers,
-        }
-        .request("GET", "/user", Some(&s.access_token), None);
-        let id = self.out.request_id();
-        self.diagnosis = Some(id);
-        self.out.push(Output::Http { id, request: req });
-    }
-
-    fn on_diagnosis(&mut self, status: u16, body: &str) {
-        if (200..300).contains(&status) {
-            return;
-        }
-        let e = authwire_wire::gotrue::parse_error(body);
-        let code = e.code.unwrap_or_else(|| String::from("unknown"));
-        let refusal = Refusal { code: code.clone(), message: e.message.clone() };
-        self.out
-            .log(crate::io::Level::Warn, crate::io::concat(&["the socket was refused; the auth server says ", &code]));
-        for id in self.realtime.channel_ids() {
-            if self.realtime.channel_info(id).is_some_and(|i| i.state != crate::realtime::channel::ChannelState::Closed)
-            {
-                self.out.event(AppEvent::ChannelStatus {
-                    channel: id,
-                    status: crate::io::SubscribeStatus::ChannelError,
-                    error: Some(ChannelError::Refused { code: code.clone(), reason: e.message.clone() }),
-                });
+        let other_user = self.manual.sub.as_deref() != session.user_id.as_deref();
+        self.manual.clear();
+        if other_user {
+            for c in changes.iter_mut().filter(|c| **c == TokenChange::Rotated) {
+                *c = TokenChange::UserSwitched;
             }
         }
-        self.refusal = Some(refusal);
-    }
-
-    // ------------------------------------------------------------------------------------
-    // Realtime commands
-    // ------------------------------------------------------------------------------------
-
-    fn check_alive(&self) -> Result<(), ChannelOpError> {
-        if self.destroyed {
-            Err(ChannelOpError::Destroyed)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// `client.channel(name, opts)`.
-    pub fn channel(&mut self, name: &str, opts: ChannelOptions) -> Result<ChannelId, ChannelOpError> {
-        self.check_alive()?;
-        self.realtime.channel(name, opts)
-    }
-
-    /// `channel.on('postgres_changes', …)`; returns the local binding index.
-    pub fn add_postgres_binding(&mut self, ch: ChannelId, spec: PgChange) -> Result<u32, ChannelOpError> {
-        self.check_alive()?;
-        self.realtime.add_postgres_binding(ch, spec)
-    }
-
-    /// `channel.on('presence', …)` turns presence on for the join.
-    pub fn enable_presence(&mut self, ch: ChannelId) -> Result<(), ChannelOpError> {
-        self.check_alive()?;
-        self.realtime.enable_presence(ch)
-    }
-
-    /// `channel.subscribe(cb, timeout)`.
-    pub fn subscribe(&mut self, ch: ChannelId, timeout_ms: Option<Millis>, now: Now) -> Result<(), ChannelOpError> {
-        self.check_alive()?;
-        self.auth.ensure_fresh(now, &mut self.out);
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        self.realtime.subscribe(ch, timeout_ms, now, &v, &mut self.out)?;
-        self.sync(now);
-        Ok(())
-    }
-
-    /// `channel.unsubscribe()`; the ticket resolves with the outcome.
-    pub fn unsubscribe(&mut self, ch: ChannelId, now: Now) -> Ticket {
-        let t = self.ticket();
-        self.realtime.unsubscribe(ch, Some(t), now, &mut self.out);
-        t
-    }
-
-    /// `client.removeChannel(ch)`.
-    pub fn remove_channel(&mut self, ch: ChannelId, now: Now) -> Ticket {
-        let t = self.ticket();
-        self.realtime.remove_channel(ch, Some(t), now, &mut self.out);
-        t
-    }
-
-    fn http_target_parts(&self) -> String {
-        self.cfg.url.http("/realtime/v1")
-    }
-
-    /// `channel.send({type:'broadcast', event, payload})`.
-    pub fn send_broadcast(
-        &mut self,
-        ch: ChannelId,
-        event: &str,
-        data: UserData,
-        now: Now,
-    ) -> Result<Ticket, ChannelOpError> {
-        self.check_alive()?;
-        let t = self.ticket();
-        self.auth.ensure_fresh(now, &mut self.out);
-        let base = self.http_target_parts();
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        let http = HttpTarget { base_url: &base, apikey: &self.cfg.key };
-        self.realtime.send_broadcast(ch, event, data, t, now, &v, &http, &mut self.out)?;
-        Ok(t)
-    }
-
-    /// `channel.httpSend(event, payload)`: always the HTTP broadcast endpoint.
-    pub fn http_send(
-        &mut self,
-        ch: ChannelId,
-        event: &str,
-        payload_json: &str,
-        now: Now,
-    ) -> Result<Ticket, ChannelOpError> {
-        self.check_alive()?;
-        let t = self.ticket();
-        let base = self.http_target_parts();
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        let http = HttpTarget { base_url: &base, apikey: &self.cfg.key };
-        self.realtime.http_send(ch, event, payload_json, t, &v, &http, &mut self.out)?;
-        Ok(t)
-    }
-
-    /// `channel.track(state)`.
-    pub fn track(&mut self, ch: ChannelId, payload_json: &str, now: Now) -> Result<Ticket, ChannelOpError> {
-        self.check_alive()?;
-        let t = self.ticket();
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        self.realtime.track(ch, payload_json, t, now, &v, &mut self.out)?;
-        Ok(t)
-    }
-
-    /// `channel.untrack()`.
-    pub fn untrack(&mut self, ch: ChannelId, now: Now) -> Result<Ticket, ChannelOpError> {
-        self.check_alive()?;
-        let t = self.ticket();
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        self.realtime.untrack(ch, t, now, &v, &mut self.out)?;
-        Ok(t)
-    }
-
-    /// `client.realtime.connect()`.
-    pub fn connect(&mut self, now: Now) {
-        if self.destroyed {
-            return;
-        }
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        self.realtime.connect(now, &v, &mut self.out);
-    }
-
-    /// `client.realtime.disconnect()`.
-    pub fn disconnect(&mut self, now: Now) {
-        self.realtime.disconnect(now, &mut self.out);
-    }
-
-    /// `client.realtime.setAuth(token?)`: third-party mode only (with a session, authwire
-    /// applies tokens itself). `None` asks `accessToken()` again.
-    pub fn set_auth(&mut self, token: Option<String>, now: Now) -> Result<(), AuthError> {
-        if self.third_party.is_none() {
-            return Err(AuthError::NotSupported {
-                what: "setAuth() is for third-party tokens; authwire applies session tokens itself",
-            });
-        }
-        match token {
-            Some(t) => self.on_third_party_token(Some(t), now),
-            None => self.fetch_third_party(),
-        }
-        self.sync(now);
-        Ok(())
     }
 
     /// `client.realtime.connectionState()`.
@@ -583,106 +379,9 @@ impl Client {
         self.refusal.as_ref()
     }
 
-    /// `client.diagnose()`: the auth and socket state as JSON, tokens redacted.
-    pub fn diagnose_json(&self, now: Now) -> String {
-        use authwire_wire::json::ObjectWriter;
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
-        let mut auth = ObjectWriter::new();
-        auth.str("mode", if self.third_party.is_some() { "third_party" } else { "session" });
-        auth.bool("ready", v.ready).bool("refreshing", self.auth.refreshing());
-        match self.auth.session() {
-            Some(s) => {
-                let mut w = ObjectWriter::new();
-                w.opt_str("userId", s.user_id.as_deref())
-                    .opt_str("role", s.role.as_deref())
-                    .bool("isAnonymous", s.is_anonymous)
-                    .u64("expiresAt", s.expires_at)
-                    .i64("expiresInSeconds", s.local_expiry() as i64 - now.wall.as_secs() as i64)
-                    .i64("clockSkewSeconds", s.skew)
-                    .str("accessToken", &redact(&s.access_token));
-                auth.raw("session", &w.finish());
-            }
-            None => {
-                auth.raw("session", "null");
-            }
-        }
-        auth.opt_str("signOutReason", self.auth.sign_out_reason().map(SignOutReason::as_str));
-        auth.opt_str("storageError", self.auth.storage_error());
-        match self.auth.last_refresh_error() {
-            Some(e) => {
-                let mut w = ObjectWriter::new();
-                w.str("code", e.code()).str("message", e.message());
-                auth.raw("lastRefreshError", &w.finish());
-            }
-            None => {
-                auth.raw("lastRefreshError", "null");
-            }
-        };
-        let mut rt = ObjectWriter::new();
-        rt.str("connectionState", self.realtime.connection_state().as_str());
-        rt.str(
-            "apikeyMode",
-            match self.cfg.apikey_mode {
-                ApikeyMode::Project => "project",
-                ApikeyMode::Session => "session",
-            },
-        );
-        rt.bool("projectKeyIsJwt", self.cfg.key_is_jwt);
-        let socket = match v.socket_key {
-            Some(k) if k == self.cfg.key => String::from("project key"),
-            Some(_) => String::from("user access token"),
-            None if self.cfg.apikey_mode == ApikeyMode::Session && v.ready => {
-                String::from("none: 'session' mode, no session, and the project key is not a JWT")
-            }
-            None => String::from("none yet: waiting for auth to settle"),
-        };
-        rt.str("socketKey", &socket);
-        rt.opt_str("tokenRole", v.role);
-        match self.realtime.last_close() {
-            Some((code, reason)) => {
-                let mut w = ObjectWriter::new();
-                w.u64("code", u64::from(*code)).str("reason", reason);
-                rt.raw("lastClose", &w.finish());
-            }
-            None => {
-                rt.raw("lastClose", "null");
-            }
-        }
-        match &self.refusal {
-            Some(r) => {
-                let mut w = ObjectWriter::new();
-                w.str("code", &r.code).str("message", &r.message);
-                rt.raw("refusal", &w.finish());
-            }
-            None => {
-                rt.raw("refusal", "null");
-            }
-        }
-        let mut chans = String::from("[");
-        for (i, id) in self.realtime.channel_ids().into_iter().enumerate() {
-            let Some(info) = self.realtime.channel_info(id) else { continue };
-            if i > 0 {
-                chans.push(',');
-            }
-            let mut w = ObjectWriter::new();
-            w.str("topic", &info.topic)
-                .str("state", info.state.as_str())
-                .bool("private", info.private)
-                .opt_str("effectiveRole", info.effective_role.as_deref())
-                .bool("recovering", info.recovering)
-                .u64("bufferedPushes", info.buffered as u64);
-            chans.push_str(&w.finish());
-        }
-        chans.push(']');
-        rt.raw("channels", &chans);
-        let mut w = ObjectWriter::new();
-        w.raw("auth", &auth.finish()).raw("realtime", &rt.finish());
-        w.finish()
-    }
-
     /// Whether the current token view is settled (G2), for diagnostics.
     pub fn auth_ready(&self, now: Now) -> bool {
-        view(&self.cfg, &self.auth, self.third_party.as_ref(), now).ready
+        self.view(now).ready
     }
 
     // ------------------------------------------------------------------------------------
@@ -794,7 +493,7 @@ impl Client {
     /// `AuthChange` and asks again), `Some(None)` when there is no session.
     pub fn fetch_token(&mut self, now: Now) -> Option<Option<String>> {
         self.auth.ensure_fresh(now, &mut self.out);
-        let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), now);
+        let v = self.view(now);
         if !v.ready {
             return None;
         }
@@ -816,13 +515,4 @@ impl Client {
     pub fn is_destroyed(&self) -> bool {
         self.destroyed
     }
-}
-
-/// A token as diagnostics may show it: the first characters and the length, never the rest.
-pub fn redact(token: &str) -> String {
-    let mut s = String::from(token.get(..6).unwrap_or(""));
-    s.push_str("…(redacted, ");
-    authwire_wire::json::write_u64(&mut s, token.len() as u64);
-    s.push_str(" chars)");
-    s
 }

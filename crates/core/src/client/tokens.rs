@@ -1,0 +1,107 @@
+//! Where the socket's token comes from, besides the session: third-party auth (the
+//! `accessToken()` callback, which then owns the token) and a token the app handed to
+//! `realtime.setAuth(token)` while there is no session (the workaround thousands of
+//! supabase-js apps carry; with a session authwire applies the session's token itself). And
+//! [`view`], which turns the auth state and these into the [`TokenView`] Realtime acts on, at
+//! the moment of every call (G1, G2, G7).
+
+use alloc::string::String;
+
+use authwire_wire::jwt;
+
+use crate::auth::Auth;
+use crate::config::{ApikeyMode, ClientConfig};
+use crate::time::Now;
+use crate::token::{TokenChange, TokenView};
+
+/// A token from outside the session, with what its claims say.
+#[derive(Debug, Default)]
+pub(super) struct External {
+    pub(super) token: Option<String>,
+    pub(super) sub: Option<String>,
+    pub(super) role: Option<String>,
+    pub(super) exp: Option<i64>,
+    /// Counts the replacements.
+    pub(super) generation: u64,
+}
+
+impl External {
+    /// Takes `token`; returns how the token changed (`None`: it did not).
+    pub(super) fn replace(&mut self, token: Option<String>) -> Option<TokenChange> {
+        if self.token == token {
+            return None;
+        }
+        let claims = token.as_deref().and_then(|t| jwt::decode(t).ok());
+        let sub = claims.as_ref().and_then(|c| c.sub.clone());
+        let change = match (&self.token, &token) {
+            (Some(_), None) => TokenChange::SignedOut,
+            (Some(_), Some(_)) if self.sub != sub => TokenChange::UserSwitched,
+            _ => TokenChange::Rotated,
+        };
+        self.exp = claims.as_ref().and_then(|c| c.exp);
+        self.role = claims.as_ref().and_then(|c| c.role.clone());
+        self.token = token;
+        self.sub = sub;
+        self.generation += 1;
+        Some(change)
+    }
+
+    /// Forgets the token without a generation change (the session's token replaced it).
+    pub(super) fn clear(&mut self) {
+        self.token = None;
+        self.sub = None;
+        self.role = None;
+        self.exp = None;
+    }
+
+    /// The token's `exp` is at or before `now` plus `margin_s`.
+    pub(super) fn expires_within(&self, now: Now, margin_s: i64) -> bool {
+        self.exp.is_some_and(|e| e <= now.wall.as_secs() as i64 + margin_s)
+    }
+}
+
+/// Third-party auth (`accessToken` option): the app's callback is the token source.
+#[derive(Debug, Default)]
+pub(super) struct ThirdParty {
+    pub(super) tok: External,
+    pub(super) fetched: bool,
+    pub(super) fetching: bool,
+}
+
+/// The auth state as Realtime must see it now. Without a session, a token given to
+/// `setAuth(token)` stands in for the project key; like a session's, an expired one is not
+/// used (G4): channels wait for a new one.
+pub(super) fn view<'a>(
+    cfg: &'a ClientConfig,
+    auth: &'a Auth,
+    tp: Option<&'a ThirdParty>,
+    manual: &'a External,
+    now: Now,
+) -> TokenView<'a> {
+    let anon_key = if cfg.key_is_jwt { Some(cfg.key.as_str()) } else { None };
+    // The session's generation and the manual token's each change with their token, so
+    // their sum changes whenever the token used does.
+    let generation = auth.token_generation() + manual.generation;
+    let (ready, token, generation, role) = match tp {
+        Some(t) => {
+            let ready = t.fetched && !t.fetching && !t.tok.expires_within(now, 0);
+            let role = if t.tok.token.is_some() { t.tok.role.as_deref() } else { Some("anon") };
+            (ready, t.tok.token.as_deref().or(anon_key), t.tok.generation, role)
+        }
+        None => match (auth.session(), manual.token.as_deref()) {
+            (Some(s), _) => (auth.resolved(now), Some(s.access_token.as_str()), generation, s.role.as_deref()),
+            (None, Some(m)) => {
+                (auth.resolved(now) && !manual.expires_within(now, 0), Some(m), generation, manual.role.as_deref())
+            }
+            (None, None) => (auth.resolved(now), anon_key, generation, Some("anon")),
+        },
+    };
+    let socket_key = match cfg.apikey_mode {
+        ApikeyMode::Project => Some(cfg.key.as_str()),
+        // G7: the user's token, and only once it is settled; else the project key if it is a
+        // JWT; an opaque key would be refused, so no connect at all.
+        ApikeyMode::Session if !ready => None,
+        ApikeyMode::Session => token.or(anon_key),
+    };
+    TokenView { ready, token, generation, role, socket_key }
+}
