@@ -87,6 +87,8 @@ for (const [pkg, min] of [
 }
 
 await suite('build: release wasm, pkg/ and demo bundle', cmd('bash', ['scripts/build.sh']))
+// The package's size is deterministic: over size-budget.json is a failure, not a benchmark.
+await suite('size: package gzip within size-budget.json', cmd('node', ['scripts/size.mjs', '--check']))
 await suite('build: authwire-dev', cmd('cargo', ['build', '--quiet', '-p', 'authwire-devserver', '--bin', 'authwire-dev']))
 
 await suite('browser: wasm-bindgen-test in headless Chromium', async () => {
