@@ -134,7 +134,7 @@ await suite('package: tarball in Vite/webpack/esbuild/ESM/workers', async () => 
   const files = readdirSync('tests/package').filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests/package', f))
   const r = await run('node', ['--test', '--test-reporter=tap', ...files])
   const { pass, fail } = nodePassed(r.out)
-  return { ok: r.code === 0 && fail === 0 && pass >= 9, note: `${pass} passed, ${fail} failed` }
+  return { ok: r.code === 0 && fail === 0 && pass >= 12, note: `${pass} passed, ${fail} failed` }
 })
 
 // Issue 10's drop-in proof: supabase-js-style snippets run in Chromium with supabase-js 2.119.1

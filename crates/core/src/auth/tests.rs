@@ -506,4 +506,17 @@ fn error_answers_are_typed_as_auth_js_types_them() {
     h.answer(id, 404, r#"{"message":"no Route matched with those values"}"#);
     let e = h.done(t).unwrap().unwrap_err();
     assert_eq!((e.name(), e.status(), e.message()), ("AuthApiError", Some(404), "no Route matched with those values"));
+    // GoTrue's 403 session_not_found is auth-js's AuthSessionMissingError (400); the code stays.
+    let t = h.cmd(AuthCommand::ResetPasswordForEmail(String::from(r#"{"email":"a@b.c"}"#)));
+    let (id, _) = h.request("POST", "/recover");
+    h.answer(
+        id,
+        403,
+        r#"{"code":"session_not_found","message":"Session from session_id claim in JWT does not exist"}"#,
+    );
+    let e = h.done(t).unwrap().unwrap_err();
+    assert_eq!(
+        (e.name(), e.status(), e.code(), e.message()),
+        ("AuthSessionMissingError", Some(400), "session_not_found", "Auth session missing!")
+    );
 }

@@ -64,6 +64,9 @@ pub enum AuthError {
     },
     /// The operation needs a session and there is none.
     SessionMissing,
+    /// GoTrue no longer knows the session (`session_not_found`, any status): auth-js's
+    /// `AuthSessionMissingError` (status 400), with GoTrue's code kept as the `code`.
+    SessionNotFound,
     /// A JWT that cannot be decoded, is expired, or failed verification.
     InvalidJwt {
         /// What is wrong.
@@ -156,6 +159,7 @@ impl AuthError {
             AuthError::RetryableFetch { status: 0, .. } => "network_error",
             AuthError::RetryableFetch { .. } => "server_error",
             AuthError::SessionMissing => "session_missing",
+            AuthError::SessionNotFound => "session_not_found",
             AuthError::InvalidJwt { .. } => "invalid_jwt",
             AuthError::PkceVerifierMissing => "pkce_code_verifier_not_found",
             AuthError::InvalidResponse => "invalid_response",
@@ -174,7 +178,7 @@ impl AuthError {
             AuthError::InvalidCredentials { .. } => "AuthInvalidCredentialsError",
             AuthError::ImplicitGrantRedirect { .. } => "AuthImplicitGrantRedirectError",
             AuthError::RetryableFetch { .. } => "AuthRetryableFetchError",
-            AuthError::SessionMissing => "AuthSessionMissingError",
+            AuthError::SessionMissing | AuthError::SessionNotFound => "AuthSessionMissingError",
             AuthError::InvalidJwt { .. } => "AuthInvalidJwtError",
             AuthError::PkceVerifierMissing => "AuthPKCECodeVerifierMissingError",
             AuthError::InvalidResponse => "AuthInvalidTokenResponseError",
@@ -189,6 +193,7 @@ impl AuthError {
             | AuthError::RetryableFetch { status, .. }
             | AuthError::WeakPassword { status, .. } => Some(*status),
             AuthError::SessionMissing
+            | AuthError::SessionNotFound
             | AuthError::InvalidJwt { .. }
             | AuthError::PkceVerifierMissing
             | AuthError::InvalidCredentials { .. } => Some(400),
@@ -219,7 +224,7 @@ impl AuthError {
             | AuthError::Storage { message }
             | AuthError::Unknown { message, .. }
             | AuthError::ImplicitGrantRedirect { message, .. } => message,
-            AuthError::SessionMissing => "Auth session missing!",
+            AuthError::SessionMissing | AuthError::SessionNotFound => "Auth session missing!",
             AuthError::InvalidJwt { message } | AuthError::InvalidCredentials { message } => message,
             AuthError::PkceVerifierMissing => PKCE_VERIFIER_MISSING,
             AuthError::InvalidResponse => "Auth session or user missing",

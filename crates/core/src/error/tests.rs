@@ -181,6 +181,7 @@ fn auth_error_codes_list_every_variant() {
             | AuthError::ImplicitGrantRedirect { .. }
             | AuthError::RetryableFetch { .. }
             | AuthError::SessionMissing
+            | AuthError::SessionNotFound
             | AuthError::InvalidJwt { .. }
             | AuthError::PkceVerifierMissing
             | AuthError::InvalidResponse
@@ -191,6 +192,8 @@ fn auth_error_codes_list_every_variant() {
         }
     }
     codes_match(all.iter().map(AuthError::code), AuthError::CODES);
+    // `SessionNotFound` keeps GoTrue's code, so it is not in `all`: it must be a GoTrue code.
+    assert!(AuthError::GOTRUE_CODES.contains(&AuthError::SessionNotFound.code()));
     for code in AuthError::GOTRUE_CODES {
         assert!(!AuthError::CODES.contains(code), "{code} is listed twice");
     }
