@@ -405,6 +405,12 @@ impl Auth {
         } else {
             Err(classify(status, body))
         };
+        if let (Ok(data), Some(w)) = (&result, self.write.as_mut()) {
+            // The session key's removal is still being written: resolve after it lands, so a
+            // page reloaded right after `await signOut()` finds no session.
+            w.after.push(Saved { announce: None, ticket: Some((ticket, data.clone())), post: false });
+            return;
+        }
         out.event(AppEvent::Done { ticket, result });
     }
 
