@@ -510,13 +510,20 @@ export class Host {
       queueMicrotask(() => this.ev?.lockUnavailable(id))
       return
     }
+    // A zero timeout asks without waiting (ifAvailable): the callback gets null if held.
+    const now = timeoutMs === 0
     const ctl = new AbortController()
-    const timer = setTimeout(() => ctl.abort(), timeoutMs)
-    this.lockAborts.set(id, ctl)
+    const timer = now ? undefined : setTimeout(() => ctl.abort(), timeoutMs)
+    if (!now) this.lockAborts.set(id, ctl)
+    const options = now ? { mode: 'exclusive', ifAvailable: true } : { mode: 'exclusive', signal: ctl.signal }
     locks
-      .request(name, { mode: 'exclusive', signal: ctl.signal }, () => {
+      .request(name, options, (lock) => {
         clearTimeout(timer)
         this.lockAborts.delete(id)
+        if (!lock) {
+          this.ev?.lockUnavailable(id)
+          return
+        }
         // Held until the core releases it (or the host is disposed).
         return new Promise((release) => {
           this.locks.set(id, release)

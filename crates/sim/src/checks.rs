@@ -153,8 +153,10 @@ impl Stale {
 /// What the checkers remember about one tab's current page.
 #[derive(Debug, Default)]
 struct TabState {
-    /// Locks granted and not released.
+    /// Locks granted and not released (the refresh and write locks).
     locks: Vec<RequestId>,
+    /// Requests for `spent:` locks, which mark rotated tokens and may be held for long.
+    spent: Vec<RequestId>,
     /// (world connection, topic) → the last token sent on it (join or `access_token`).
     sent: BTreeMap<(u32, String), Option<String>>,
     /// The last status the app saw per channel.
@@ -298,6 +300,7 @@ impl Checks {
         self.tr(|| format!("{:>8} tab{tab} <- {input:?}", local.mono.as_millis()));
         let t = &mut self.tabs[tab];
         match input {
+            Input::LockGranted { id } | Input::LockUnavailable { id } if t.spent.contains(id) => {}
             Input::LockGranted { id } => {
                 t.locks.push(*id);
                 t.lockless = false;
@@ -320,7 +323,13 @@ impl Checks {
                     self.check_frame(tab, c, local, server, conn.0, &f);
                 }
             }
-            Output::Lock { op: LockOp::Release { of }, .. } => self.tabs[tab].locks.retain(|l| l != of),
+            Output::Lock { op: LockOp::Release { of }, .. } => {
+                self.tabs[tab].locks.retain(|l| l != of);
+                self.tabs[tab].spent.retain(|l| l != of);
+            }
+            Output::Lock { id, op: LockOp::Acquire { name, .. } } if name.starts_with("spent:") => {
+                self.tabs[tab].spent.push(*id);
+            }
             Output::Lock { op: LockOp::Acquire { .. }, .. } => self.tabs[tab].lockless = false,
             Output::Event(e) => {
                 if !self.tabs[tab].locks.is_empty() && matches!(e, AppEvent::AuthChange { .. }) {

@@ -280,6 +280,9 @@ pub struct Auth {
     digests: VecMap<RequestId, DigestOp>,
     verifies: VecMap<RequestId, (Ticket, String)>,
     refresh: Option<Refresh>,
+    /// The `spent:` lock this tab holds for the refresh token it last rotated away from, so
+    /// a tab that still reads that token from a lagging storage does not present it (G8).
+    spent: Option<RequestId>,
     write: Option<SessionWrite>,
     /// Announcements made while this tab holds the lock, with their session JSON: they go
     /// out when it is released (no user callback runs while the lock is held, G8).
@@ -353,6 +356,7 @@ impl Auth {
             digests: VecMap::new(),
             verifies: VecMap::new(),
             refresh: None,
+            spent: None,
             write: None,
             deferred: Vec::new(),
             refresh_waiters: Vec::new(),

@@ -83,10 +83,15 @@ pub(super) enum RefreshStep {
     /// The lock wait timed out: reading when its holder took it.
     LockHolder(RequestId),
     ReadBefore(RequestId),
+    /// Storage still holds the flight's own token: asking, without waiting, for its `spent:`
+    /// lock — held means another tab rotated it and this tab's storage view lags.
+    Probe(RequestId),
     Request(RequestId),
     ReadAfter(RequestId),
-    /// Writing the new session; then post, release, announce.
+    /// Writing the new session; then mark the old token spent, post, release, announce.
     Commit(RequestId),
+    /// Taking the presented token's `spent:` lock before the refresh lock goes.
+    Spend(RequestId),
 }
 
 /// The refresh in flight (at most one per tab).
@@ -103,11 +108,37 @@ pub(super) struct Refresh {
     pub(super) rewaits: u8,
     /// The lock holder's record at the last timed-out wait.
     pub(super) holder_seen: Option<String>,
+    /// Storage re-reads after a probe found the flight's token spent.
+    pub(super) probes: u8,
 }
 
 /// At most this many lock waits again behind holders that took the lock meanwhile, before
 /// going on without it (bounds the wait behind a chain of holders).
 const MAX_REWAITS: u8 = 8;
+
+/// At most this many storage re-reads while another tab's `spent:` lock says the stored
+/// token was rotated, before presenting it anyway (its write may have failed for good, and
+/// the server's reuse interval is the last line).
+const MAX_PROBES: u8 = 32;
+
+/// The lock that marks refresh token `token` as rotated, browser-wide. Why a lock: Chromium
+/// keeps a per-process copy of `localStorage`, so a tab granted the refresh lock can still
+/// read the token the previous holder has just replaced; the Lock Manager is one per
+/// browser, and the previous holder takes this lock before it releases the refresh lock.
+/// The name carries a 64-bit FNV-1a hash, never the token.
+pub(super) fn spent_lock_name(storage_key: &str, token: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut name = String::from("spent:");
+    name.push_str(storage_key);
+    name.push(':');
+    for i in (0..16).rev() {
+        name.push(char::from_digit(((h >> (i * 4)) & 0xf) as u32, 16).unwrap_or('0'));
+    }
+    name
+}
 
 /// What a command waiting for the flight is answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,11 +220,18 @@ impl Auth {
         let gen = self.session_gen;
         if self.cfg.persist {
             let id = self.lock_request(out);
-            self.refresh =
-                Some(Refresh { gen, step: RefreshStep::Lock(id), lock: None, token, rewaits: 0, holder_seen: None });
+            self.refresh = Some(Refresh {
+                gen,
+                step: RefreshStep::Lock(id),
+                lock: None,
+                token,
+                rewaits: 0,
+                holder_seen: None,
+                probes: 0,
+            });
         } else {
             let step = RefreshStep::Unshared;
-            self.refresh = Some(Refresh { gen, step, lock: None, token, rewaits: 0, holder_seen: None });
+            self.refresh = Some(Refresh { gen, step, lock: None, token, rewaits: 0, holder_seen: None, probes: 0 });
             self.send_refresh(now, out);
         }
     }
@@ -218,6 +256,17 @@ impl Auth {
             }
             return granted;
         };
+        match r.step {
+            RefreshStep::Probe(p) if p == id => {
+                self.on_probe(id, granted, now, out);
+                return true;
+            }
+            RefreshStep::Spend(p) if p == id => {
+                self.on_spent(id, granted, now, out);
+                return true;
+            }
+            _ => {}
+        }
         if r.step != RefreshStep::Lock(id) {
             if granted {
                 let rid = out.request_id();
@@ -326,11 +375,44 @@ impl Auth {
                     if let (Some(r), Some(s)) = (&mut self.refresh, &self.session) {
                         r.token = s.refresh_token.clone();
                     }
-                    self.send_refresh(now, out);
+                    self.probe_spent(out);
                 }
             }
-            _ => self.send_refresh(now, out),
+            _ => self.probe_spent(out),
         }
+    }
+
+    /// Step 2b: storage shows the flight's own token. Before presenting it, ask whether
+    /// another tab marked it spent (see `spent_lock_name`).
+    fn probe_spent(&mut self, out: &mut Outbox) {
+        let Some(r) = &mut self.refresh else { return };
+        let id = out.request_id();
+        r.step = RefreshStep::Probe(id);
+        let name = spent_lock_name(&self.cfg.storage_key, &r.token);
+        out.push(Output::Lock { id, op: LockOp::Acquire { name, timeout_ms: 0 } });
+    }
+
+    /// The probe's answer. Free: nobody rotated the token; give the lock back and present it.
+    /// Held: another tab rotated it and this tab's storage lags; read storage again (a bounded
+    /// number of times) — the other tab's session is on its way.
+    fn on_probe(&mut self, id: RequestId, free: bool, now: Now, out: &mut Outbox) {
+        if free {
+            let rid = out.request_id();
+            out.push(Output::Lock { id: rid, op: LockOp::Release { of: id } });
+            self.send_refresh(now, out);
+            return;
+        }
+        let Some(r) = &mut self.refresh else { return };
+        r.probes += 1;
+        if r.probes > MAX_PROBES {
+            out.log(
+                Level::Warn,
+                String::from("storage still shows a refresh token another tab rotated; presenting it"),
+            );
+            self.send_refresh(now, out);
+            return;
+        }
+        self.read_before(out);
     }
 
     /// Step 3: presents the flight's token.
@@ -519,6 +601,33 @@ impl Auth {
             self.storage_error = Some(e.clone());
             out.log(Level::Error, concat(&["could not persist the refreshed session: ", &e]));
         }
+        let Some(r) = &mut self.refresh else { return };
+        if r.lock.is_none() {
+            // Without the refresh lock there is no order to keep: done.
+            self.on_spent_done(now, out);
+            return;
+        }
+        // Mark the presented token spent while the refresh lock is still held: the next
+        // holder's probe then finds it, however stale its storage is.
+        let id = out.request_id();
+        r.step = RefreshStep::Spend(id);
+        let name = spent_lock_name(&self.cfg.storage_key, &r.token);
+        out.push(Output::Lock { id, op: LockOp::Acquire { name, timeout_ms: 0 } });
+    }
+
+    /// The presented token's `spent:` lock: keep it (giving back the one before), then post,
+    /// release, announce. Not granted (only this tab presented the token, so unlikely): go on.
+    fn on_spent(&mut self, id: RequestId, granted: bool, now: Now, out: &mut Outbox) {
+        if granted {
+            if let Some(old) = self.spent.replace(id) {
+                let rid = out.request_id();
+                out.push(Output::Lock { id: rid, op: LockOp::Release { of: old } });
+            }
+        }
+        self.on_spent_done(now, out);
+    }
+
+    fn on_spent_done(&mut self, now: Now, out: &mut Outbox) {
         self.tab_post(AuthEvent::TokenRefreshed, out);
         self.finish_refresh(Ok(()), now, out);
         self.announce(AuthEvent::TokenRefreshed, out);

@@ -90,7 +90,13 @@ impl Auth {
                 // token (G8) — the adopted session can be older than the one in flight (a
                 // late storage event).
                 let moot = self.refresh.as_ref().is_some_and(|r| {
-                    !matches!(r.step, RefreshStep::Request(_) | RefreshStep::ReadAfter(_) | RefreshStep::Commit(_))
+                    !matches!(
+                        r.step,
+                        RefreshStep::Request(_)
+                            | RefreshStep::ReadAfter(_)
+                            | RefreshStep::Commit(_)
+                            | RefreshStep::Spend(_)
+                    )
                 });
                 let was_init = self.init_busy && moot;
                 if moot {

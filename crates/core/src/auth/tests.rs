@@ -60,6 +60,11 @@ struct H {
     events: Vec<AppEvent>,
     /// When set, storage writes and removals wait here instead of landing at once.
     held_writes: Option<Vec<RequestId>>,
+    /// Lock names another tab holds: asking for them is answered unavailable.
+    taken: Vec<String>,
+    /// Every lock request and release, in order: `acquire <name>` / `release <name>`.
+    lock_log: Vec<String>,
+    lock_names: Vec<(RequestId, String)>,
 }
 
 impl H {
@@ -75,6 +80,9 @@ impl H {
             digests: Vec::new(),
             events: Vec::new(),
             held_writes: None,
+            taken: Vec::new(),
+            lock_log: Vec::new(),
+            lock_names: Vec::new(),
         };
         let now = h.now;
         h.c.start(page.map(String::from), now);
@@ -99,7 +107,19 @@ impl H {
                     Some(held) => held.push(id),
                     None => feed.push(Input::Storage { id, result: Ok(None) }),
                 },
-                Output::Lock { id, op: LockOp::Acquire { .. } } => feed.push(Input::LockGranted { id }),
+                Output::Lock { id, op: LockOp::Acquire { name, .. } } => {
+                    self.lock_log.push(format!("acquire {name}"));
+                    if self.taken.contains(&name) {
+                        feed.push(Input::LockUnavailable { id });
+                    } else {
+                        feed.push(Input::LockGranted { id });
+                    }
+                    self.lock_names.push((id, name));
+                }
+                Output::Lock { op: LockOp::Release { of }, .. } => {
+                    let name = self.lock_names.iter().find(|(i, _)| *i == of).map_or("?", |(_, n)| n.as_str());
+                    self.lock_log.push(format!("release {name}"));
+                }
                 Output::Digest { id, data } => self.digests.push((id, data)),
                 Output::Event(e) => self.events.push(e),
                 _ => {}
@@ -267,6 +287,68 @@ fn a_command_that_uses_the_token_waits_for_the_refresh_of_an_expired_one() {
     assert_eq!(bearer(&r), format!("Bearer {}", at(exp + 7200)));
     h.answer(id, 200, &user(""));
     assert_eq!(h.done(u), Some(Ok(String::from(r#"{"identities":[{"provider":"email"}]}"#))));
+}
+
+/// G8 in Chromium: each renderer keeps its own copy of `localStorage`, so a tab granted the
+/// refresh lock right after another tab's rotation can still read the rotated token. The
+/// `spent:` lock (taken by the rotating tab before it releases the refresh lock) tells it so.
+#[test]
+fn a_token_another_tab_rotated_is_not_presented_while_storage_lags() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let exp = T0 / 1000 + 3600;
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    h.answer(id, 200, &token_response(exp, "rt1"));
+    assert!(h.done(t).unwrap().is_ok());
+    // Another tab rotated rt1 and holds its spent lock; this tab's storage still shows rt1.
+    h.taken.push(super::refresh::spent_lock_name("sb-127-auth-token", "rt1"));
+    h.now = Now::new(10, (exp + 10) * 1000);
+    let u = h.cmd(AuthCommand::GetUserIdentities);
+    for _ in 0..3 {
+        h.read("-auth-token", Some(&stored(exp, "rt1")));
+        assert!(h.http.iter().all(|(_, r)| !r.url.contains("grant_type=refresh_token")), "rt1 is not presented");
+    }
+    // The other tab's write reaches this tab's storage: adopted without a request.
+    h.reads(Some(&stored(exp + 7200, "rt2")));
+    assert!(h.http.iter().all(|(_, r)| !r.url.contains("grant_type=refresh_token")), "no refresh at all");
+    let (id, r) = h.request("GET", "/user");
+    assert_eq!(bearer(&r), format!("Bearer {}", at(exp + 7200)));
+    h.answer(id, 200, &user(""));
+    assert!(h.done(u).unwrap().is_ok());
+    assert_eq!(h.auth_events().last(), Some(&AuthEvent::TokenRefreshed));
+}
+
+/// The rotating side: the presented token's spent lock is taken before the refresh lock goes,
+/// and the tab keeps only the newest one.
+#[test]
+fn a_rotation_marks_the_presented_token_spent_before_releasing_the_refresh_lock() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let exp = T0 / 1000 + 3600;
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    h.answer(id, 200, &token_response(exp, "rt1"));
+    assert!(h.done(t).unwrap().is_ok());
+    let spent = |rt: &str| super::refresh::spent_lock_name("sb-127-auth-token", rt);
+    for (i, (from, to)) in [("rt1", "rt2"), ("rt2", "rt3")].into_iter().enumerate() {
+        let e = exp + 7200 * i as u64;
+        h.now = Now::new(10 + i as u64, (e + 10) * 1000);
+        h.lock_log.clear();
+        let r = h.cmd(AuthCommand::RefreshSession(None));
+        h.reads(Some(&stored(e, from)));
+        let (id, req) = h.request("POST", "grant_type=refresh_token");
+        assert!(req.body.as_deref().unwrap_or("").contains(from));
+        h.answer(id, 200, &token_response(e + 7200, to));
+        h.reads(Some(&stored(e, from)));
+        assert!(h.done(r).unwrap().is_ok());
+        let pos = |l: &str| h.lock_log.iter().position(|x| x == l).unwrap_or_else(|| panic!("{l} in {:?}", h.lock_log));
+        let taken = pos(&format!("acquire {}", spent(from)));
+        assert!(taken < pos("release lock:sb-127-auth-token"), "{:?}", h.lock_log);
+        if i == 1 {
+            assert!(h.lock_log.contains(&format!("release {}", spent("rt1"))), "the older spent lock is given back");
+        }
+    }
 }
 
 #[test]
