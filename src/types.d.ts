@@ -220,12 +220,14 @@ export type Factor<Type extends FactorType = FactorType, Status extends 'verifie
   last_challenged_at?: string;
 };
 export type AuthenticatorAssuranceLevels = 'aal1' | 'aal2' | (string & {});
-export interface AMREntry { method: string; timestamp: number }
+export type AMRMethod = 'password' | 'otp' | 'oauth' | 'totp' | 'mfa/totp' | 'mfa/phone' | 'mfa/webauthn' | 'mfa/recovery_code' | 'anonymous' | 'sso/saml' | 'magiclink' | 'web3' | 'oauth_provider/authorization_code' | (string & {});
+export interface AMREntry { method: AMRMethod; timestamp: number }
 export interface JwtHeader { alg: string; kid?: string; typ?: string }
-export interface JwtPayload {
-  iss?: string; sub?: string; aud?: string | string[]; exp?: number; iat?: number; role?: string;
-  aal?: AuthenticatorAssuranceLevels; session_id?: string; email?: string; phone?: string; is_anonymous?: boolean;
-  amr?: AMREntry[] | string[];
+/** The claims every access token GoTrue issues for a user carries (a token from elsewhere, given as `getClaims(jwt)`, may lack some). */
+export type RequiredClaims = { iss: string; sub: string; aud: string | string[]; exp: number; iat: number; role: string; aal: AuthenticatorAssuranceLevels; session_id: string };
+export interface JwtPayload extends RequiredClaims {
+  email?: string; phone?: string; is_anonymous?: boolean; jti?: string; nbf?: number;
+  app_metadata?: UserAppMetadata; user_metadata?: UserMetadata; amr?: AMREntry[] | string[]; ref?: string;
   [key: string]: any;
 }
 export interface WeakPassword { reasons: WeakPasswordReasons[]; message: string }
@@ -282,11 +284,15 @@ export interface AuthApi {
   /** Passkeys: not supported. */
   readonly passkey: NotSupportedApi<'startRegistration' | 'verifyRegistration' | 'startAuthentication' | 'verifyAuthentication' | 'list' | 'update' | 'delete'>;
 }
+export type AuthMFAListFactorsResponse = RequestResult<{ all: Factor[] } & { [K in FactorType]: Factor<K, 'verified'>[] }>;
+export type AuthMFAUnenrollResponse = RequestResult<{ id: string }>;
+export type AuthMFAGetAuthenticatorAssuranceLevelResponse = RequestResult<{ currentLevel: AuthenticatorAssuranceLevels | null; nextLevel: AuthenticatorAssuranceLevels | null; currentAuthenticationMethods: AMREntry[] | string[] }>;
 /** `auth.mfa`: what a server without enrolled factors can answer; enrolment, challenges and verification are not supported. */
 export interface MfaApi extends NotSupportedApi<'enroll' | 'challenge' | 'verify' | 'challengeAndVerify'> {
-  listFactors(): Promise<AuthResult<{ all: Factor[]; totp: Factor[]; phone: Factor[]; webauthn: Factor[]; recovery_code: Factor[] }>>;
-  unenroll(params: { factorId: string }): Promise<AuthResult<{ id: string }>>;
-  getAuthenticatorAssuranceLevel(jwt?: string): Promise<AuthResult<{ currentLevel: AuthenticatorAssuranceLevels | null; nextLevel: AuthenticatorAssuranceLevels | null; currentAuthenticationMethods: AMREntry[] | string[] }>>;
+  /** Every factor in `all`; the verified ones also under their type. */
+  listFactors(): Promise<AuthMFAListFactorsResponse>;
+  unenroll(params: { factorId: string }): Promise<AuthMFAUnenrollResponse>;
+  getAuthenticatorAssuranceLevel(jwt?: string): Promise<AuthMFAGetAuthenticatorAssuranceLevelResponse>;
   readonly webauthn: NotSupportedApi<'enroll' | 'challenge' | 'verify' | 'authenticate' | 'register'>;
   readonly recoveryCodes: NotSupportedApi<'getStatus' | 'generate' | 'verify' | 'regenerate' | 'unenroll'>;
 }
@@ -341,7 +347,7 @@ export interface AuthwireClientOptions<SchemaName = string> {
     /** Ignored: use `realtime.logger`. */
     debug?: boolean | ((message: string, ...args: any[]) => void);
     /** Ignored: authwire serialises tabs with Web Locks itself. */
-    lock?: <R>(name: string, acquireTimeout: number, fn: () => Promise<R>) => Promise<R>;
+    lock?: LockFunc;
     /** Ignored (as `lock`). */
     lockAcquireTimeout?: number;
     /** Only `false`: authwire always resolves `{ data, error }` and never throws auth errors. */
@@ -358,8 +364,10 @@ export interface AuthwireClientOptions<SchemaName = string> {
   storage?: { useNewHostname?: boolean };
   global?: { headers?: Record<string, string>; fetch?: typeof fetch };
   /** Ignored. */
-  tracePropagation?: boolean | { enabled?: boolean; respectSamplingDecision?: boolean };
+  tracePropagation?: boolean | TracePropagationOptions;
 }
+export type LockFunc = <R>(name: string, acquireTimeout: number, fn: () => Promise<R>) => Promise<R>;
+export interface TracePropagationOptions { enabled?: boolean; respectSamplingDecision?: boolean }
 /** supabase-js's name for the options type. */
 export type SupabaseClientOptions<SchemaName = string> = AuthwireClientOptions<SchemaName>;
 /** The `realtime` options: realtime-js's keys; those marked "Ignored" have no effect. */

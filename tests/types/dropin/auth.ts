@@ -197,3 +197,27 @@ export async function providers(): Promise<string[]> {
   if (error) return []
   return data.identities.map((i) => i.provider)
 }
+
+// 25. The server-side pattern of the Supabase SSR docs, in the browser: the user id from the
+// verified claims.
+export async function userIdFromClaims(): Promise<string | null> {
+  const { data } = await supabase.auth.getClaims()
+  const claims = data?.claims
+  if (!claims) return null
+  const userId: string = claims.sub
+  const expires: number = claims.exp
+  const email: string | undefined = claims.email
+  void expires
+  void email
+  return userId
+}
+
+// 26. Step-up checks with the assurance level and the factor list.
+export async function needsMfa(): Promise<boolean> {
+  const { data, error } = await supabase.auth.mfa.getAuthenticatorAssuranceLevel()
+  if (error) return false
+  const { data: factors } = await supabase.auth.mfa.listFactors()
+  const totp: string[] = factors?.totp.map((f) => f.id) ?? []
+  void totp
+  return data.nextLevel === 'aal2' && data.currentLevel !== data.nextLevel
+}

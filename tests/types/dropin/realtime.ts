@@ -24,7 +24,7 @@ import type { Tables } from './database'
 type Song = Tables<'songs'>
 type Message = Tables<'messages'>
 
-// 25. Subscribe with the status callback, comparing with string literals.
+// 27. Subscribe with the status callback, comparing with string literals.
 export function join(room: string, onReady: () => void): RealtimeChannel {
   return supabase.channel(room).subscribe((status, err) => {
     if (status === 'SUBSCRIBED') onReady()
@@ -33,7 +33,7 @@ export function join(room: string, onReady: () => void): RealtimeChannel {
   })
 }
 
-// 26. The same with realtime-js's constants, and the status type annotated.
+// 28. The same with realtime-js's constants, and the status type annotated.
 export function joinWithConstants(room: string): RealtimeChannel {
   const onStatus = (status: REALTIME_SUBSCRIBE_STATES, err?: Error) => {
     if (status === REALTIME_SUBSCRIBE_STATES.SUBSCRIBED) console.log('joined', room)
@@ -42,7 +42,7 @@ export function joinWithConstants(room: string): RealtimeChannel {
   return supabase.channel(room).subscribe(onStatus, 5_000)
 }
 
-// 27. postgres_changes for every event: the payload discriminated by `eventType`.
+// 29. postgres_changes for every event: the payload discriminated by `eventType`.
 export function songsFeed(bandId: string, apply: (songs: Map<number, Song>) => void): RealtimeChannel {
   const songs = new Map<number, Song>()
   return supabase
@@ -66,7 +66,7 @@ export function songsFeed(bandId: string, apply: (songs: Map<number, Song>) => v
     .subscribe()
 }
 
-// 28. One listener per event, each with its narrowed payload type.
+// 30. One listener per event, each with its narrowed payload type.
 export function messagesFeed(room: string): RealtimeChannel {
   return supabase
     .channel(`messages:${room}`)
@@ -89,7 +89,7 @@ export function messagesFeed(room: string): RealtimeChannel {
     .subscribe()
 }
 
-// 29. Handlers declared apart with the exported payload types.
+// 31. Handlers declared apart with the exported payload types.
 function onInsert(p: RealtimePostgresInsertPayload<Song>): void {
   console.log(p.new.title, p.new.bpm ?? 'free time')
 }
@@ -112,7 +112,7 @@ supabase
   .on('postgres_changes', { event: '*', schema: 'public' }, onAny)
   .subscribe()
 
-// 30. Untyped rows: `new` is `{ [key: string]: any }`, so its members are `any`.
+// 32. Untyped rows: `new` is `{ [key: string]: any }`, so its members are `any`.
 supabase
   .channel('any-table')
   .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'bands' }, (payload) => {
@@ -121,7 +121,7 @@ supabase
   })
   .subscribe()
 
-// 31. A filter from the builder, the constants for type and event, and a filter variable.
+// 33. A filter from the builder, the constants for type and event, and a filter variable.
 const filter: RealtimePostgresChangesFilter<'UPDATE'> = {
   event: 'UPDATE',
   schema: 'public',
@@ -136,7 +136,7 @@ supabase
   )
   .subscribe()
 
-// 32. Presence: typed state, join/leave payloads, track and untrack.
+// 34. Presence: typed state, join/leave payloads, track and untrack.
 type Member = { user_id: string; name: string; online_at: string }
 export function lobby(me: Member): RealtimeChannel {
   const options: RealtimeChannelOptions = { config: { presence: { key: me.user_id } } }
@@ -168,7 +168,7 @@ function onJoin(p: RealtimePresenceJoinPayload<Member>): void {
 }
 supabase.channel('lobby-2').on('presence', { event: REALTIME_PRESENCE_LISTEN_EVENTS.JOIN }, onJoin)
 
-// 33. Broadcast: typed payload, self/ack config, send and its response.
+// 35. Broadcast: typed payload, self/ack config, send and its response.
 type Cursor = { x: number; y: number; user: string }
 export function cursors(draw: (c: Cursor) => void): RealtimeChannel {
   const channel = supabase.channel('cursors', { config: { broadcast: { self: false, ack: true } } })
@@ -185,7 +185,7 @@ export async function move(channel: RealtimeChannel, c: Cursor): Promise<boolean
   return r === 'ok'
 }
 
-// 34. Untyped broadcast: the message's members are `any`.
+// 36. Untyped broadcast: the message's members are `any`.
 supabase
   .channel('chat')
   .on('broadcast', { event: '*' }, (message) => {
@@ -195,19 +195,19 @@ supabase
   })
   .subscribe()
 
-// 35. Broadcast over HTTP without subscribing (realtime-js's httpSend).
+// 37. Broadcast over HTTP without subscribing (realtime-js's httpSend).
 export async function announce(text: string): Promise<boolean> {
   const r = await supabase.channel('announcements').httpSend('announce', { text })
   return r.success
 }
 
-// 36. Private channels, replay, and the system listener.
+// 38. Private channels, replay, and the system listener.
 supabase
   .channel('band:42', { config: { private: true, broadcast: { replay: { since: Date.now() - 60_000, limit: 25 } } } })
   .on('system', {}, (payload) => console.log(payload.extension, payload.status, payload.message))
   .subscribe()
 
-// 37. Channel registry: list, remove one, remove all.
+// 39. Channel registry: list, remove one, remove all.
 export async function cleanup(channel: RealtimeChannel): Promise<void> {
   const topics: string[] = supabase.getChannels().map((c) => c.topic)
   console.log(topics)
@@ -216,7 +216,7 @@ export async function cleanup(channel: RealtimeChannel): Promise<void> {
   console.log(one, all.length, all.every((r) => r === 'ok'))
 }
 
-// 38. unsubscribe, the channel state, setAuth and the socket.
+// 40. unsubscribe, the channel state, setAuth and the socket.
 export async function socket(channel: RealtimeChannel, token: string): Promise<void> {
   if (channel.state === 'joined') await channel.unsubscribe()
   await supabase.realtime.setAuth(token)
@@ -226,7 +226,7 @@ export async function socket(channel: RealtimeChannel, token: string): Promise<v
   await supabase.realtime.disconnect()
 }
 
-// 39. A React-style effect: subscribe, and clean up with removeChannel.
+// 41. A React-style effect: subscribe, and clean up with removeChannel.
 export function useSongs(bandId: string, set: (s: Song[]) => void): () => void {
   let rows: Song[] = []
   const channel = supabase
@@ -240,3 +240,13 @@ export function useSongs(bandId: string, set: (s: Song[]) => void): () => void {
     void supabase.removeChannel(channel)
   }
 }
+
+// 42. Channel constants for the listener type, and an untyped postgres row cast to the app's type.
+supabase
+  .channel('constants')
+  .on(REALTIME_LISTEN_TYPES.BROADCAST, { event: 'cursor-pos' }, (payload) => console.log(payload.payload))
+  .on(REALTIME_LISTEN_TYPES.POSTGRES_CHANGES, { event: REALTIME_POSTGRES_CHANGES_LISTEN_EVENT.ALL, schema: 'public', table: 'messages' }, (payload) => {
+    const row = payload.new as Message
+    console.log(row.body)
+  })
+  .subscribe()

@@ -8,19 +8,19 @@ declare const key: string
 const supabase = createClient<Database>(url, key)
 type Song = Tables<'songs'>
 
-// 40. A status that does not exist.
+// 43. A status that does not exist.
 supabase.channel('a').subscribe((status) => {
   // @ts-expect-error: not a subscribe status
   if (status === 'JOINED') return
 })
 
-// 41. An auth event that does not exist.
+// 44. An auth event that does not exist.
 supabase.auth.onAuthStateChange((event: AuthChangeEvent) => {
   // @ts-expect-error: not an auth event
   if (event === 'SIGNED_UP') return
 })
 
-// 42. A postgres_changes event that does not exist, and an unknown listener type.
+// 45. A postgres_changes event that does not exist, and an unknown listener type.
 // @ts-expect-error: TRUNCATE is not a postgres_changes event
 supabase.channel('b').on('postgres_changes', { event: 'TRUNCATE', schema: 'public' }, () => {})
 // @ts-expect-error: not a listener type
@@ -28,7 +28,7 @@ supabase.channel('b').on('database', { event: '*' }, () => {})
 // @ts-expect-error: `schema` is required
 supabase.channel('b').on('postgres_changes', { event: '*', table: 'songs' }, () => {})
 
-// 43. Wrong payload fields: a column the row does not have, `new` of a DELETE, `old` of an INSERT.
+// 46. Wrong payload fields: a column the row does not have, `new` of a DELETE, `old` of an INSERT.
 supabase.channel('c').on<Song>('postgres_changes', { event: 'INSERT', schema: 'public', table: 'songs' }, (p) => {
   // @ts-expect-error: songs has no `name` column
   void p.new.name
@@ -50,20 +50,20 @@ function narrow(p: RealtimePostgresChangesPayload<Song>): void {
 }
 void narrow
 
-// 44. A typed broadcast payload's members.
+// 47. A typed broadcast payload's members.
 supabase.channel('d').on<{ x: number }>('broadcast', { event: 'move' }, ({ payload }) => {
   // @ts-expect-error: `x` is a number
   const s: string = payload.x
   void s
 })
 
-// 45. Presence state typed by `T`.
+// 48. Presence state typed by `T`.
 const lobby = supabase.channel('lobby')
 // @ts-expect-error: `name` is a string
 const n: number = lobby.presenceState<{ name: string }>()['k']![0]!.name
 void n
 
-// 46. Auth results: `data.user` may be null before the error check; wrong argument shapes.
+// 49. Auth results: `data.user` may be null before the error check; wrong argument shapes.
 async function auth(): Promise<void> {
   const { data } = await supabase.auth.getUser()
   // @ts-expect-error: user is null on error
@@ -81,7 +81,7 @@ async function auth(): Promise<void> {
 }
 void auth
 
-// 47. A schema the Database does not have; a send type that does not exist.
+// 50. A schema the Database does not have; a send type that does not exist.
 // @ts-expect-error: no such schema
 createClient<Database, 'private'>(url, key)
 // @ts-expect-error: broadcast, presence or postgres_changes only
