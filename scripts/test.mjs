@@ -117,7 +117,10 @@ await suite('types: tsc --noEmit', async () => {
   const a = await run('tsc', ['--noEmit', '-p', 'www'])
   const b = await run('tsc', ['--noEmit', '-p', 'tests'])
   const c = await run('tsc', ['--noEmit', '-p', 'tests/e2e/page'])
-  return { ok: a.code === 0 && b.code === 0 && c.code === 0 }
+  // The drop-in corpus (tests/types/dropin) once more with 'authwire' resolved to supabase-js:
+  // the snippets compile against both, so they are supabase-js app code.
+  const d = await run('tsc', ['--noEmit', '-p', 'tests/tsconfig.supabase.json'])
+  return { ok: a.code === 0 && b.code === 0 && c.code === 0 && d.code === 0 }
 })
 
 await suite('e2e: release bundle in Chromium (Playwright)', async () => {

@@ -100,42 +100,105 @@ export function isAuthRefreshDiscardedError(e: unknown): e is AuthRefreshDiscard
 export function isAuthWeakPasswordError(e: unknown): e is AuthWeakPasswordError;
 /** Auth state changes. authwire never emits `'MFA_CHALLENGE_VERIFIED'` (MFA is out of scope); it stays in the union because apps written for supabase-js compare against it. */
 export type AuthChangeEvent = 'INITIAL_SESSION' | 'SIGNED_IN' | 'SIGNED_OUT' | 'TOKEN_REFRESHED' | 'USER_UPDATED' | 'PASSWORD_RECOVERY' | 'MFA_CHALLENGE_VERIFIED';
+/** `user.app_metadata`: GoTrue's `provider`/`providers` and whatever the project stores there. */
+export interface UserAppMetadata { provider?: string; providers?: string[]; [key: string]: any }
+/** `user.user_metadata`: the app's own data (`options.data`, `updateUser({ data })`). */
+export interface UserMetadata { [key: string]: any }
+/** GoTrue's user object, as the server sent it. */
 export interface User {
   id: string;
+  app_metadata: UserAppMetadata;
+  user_metadata: UserMetadata;
   aud: string;
-  role?: string;
+  confirmation_sent_at?: string;
+  recovery_sent_at?: string;
+  email_change_sent_at?: string;
+  new_email?: string;
+  new_phone?: string;
+  invited_at?: string;
+  action_link?: string;
   email?: string;
   phone?: string;
-  is_anonymous?: boolean;
-  app_metadata: Record<string, unknown>;
-  user_metadata: Record<string, unknown>;
-  identities?: UserIdentity[];
-  factors?: Factor[];
   created_at: string;
-  updated_at?: string;
+  confirmed_at?: string;
+  email_confirmed_at?: string;
+  phone_confirmed_at?: string;
   last_sign_in_at?: string;
-  [key: string]: unknown;
+  role?: string;
+  updated_at?: string;
+  identities?: UserIdentity[];
+  is_anonymous?: boolean;
+  is_sso_user?: boolean;
+  factors?: (Factor<FactorType, 'verified'> | Factor<FactorType, 'unverified'>)[];
+  deleted_at?: string;
+  banned_until?: string;
 }
 export interface Session {
   access_token: string;
   refresh_token: string;
   expires_in: number;
   expires_at?: number;
-  token_type: string;
+  token_type: 'bearer';
   user: User;
   provider_token?: string | null;
   provider_refresh_token?: string | null;
 }
-export type AuthResponse = { data: { user: User | null; session: Session | null }; error: AuthError | null };
-export type UserResponse = { data: { user: User | null }; error: AuthError | null };
+/** supabase-js's names for `Session` and `User`. */
+export type AuthSession = Session;
+export type AuthUser = User;
+/** `{ data, error }`, `data` null on error (auth-js's `RequestResult`). */
+export type RequestResult<T, ErrorType extends Error = AuthError> = { data: T; error: null } | { data: null; error: ErrorType };
+/** `{ data, error }` whose `data` on error has the same keys, each `null` (auth-js's `RequestResultSafeDestructure`): `const { data: { user } } = …` never throws. */
+export type RequestResultSafeDestructure<T> = { data: T; error: null } | { data: T extends object ? { [K in keyof T]: null } : null; error: AuthError };
+export type AuthResponse = RequestResultSafeDestructure<{ user: User | null; session: Session | null }>;
+export type AuthResponsePassword = RequestResultSafeDestructure<{ user: User | null; session: Session | null; weak_password?: WeakPassword | null }>;
+/** `messageId` for an SMS. */
+export type AuthOtpResponse = RequestResultSafeDestructure<{ user: null; session: null; messageId?: string | null }>;
+export type AuthTokenResponse = RequestResultSafeDestructure<{ user: User; session: Session }>;
+/** `signInWithPassword`'s result: `weak_password` (GoTrue's member, passed through) when GoTrue flags the password. auth-js names it `weakPassword` instead. */
+export type AuthTokenResponsePassword = RequestResultSafeDestructure<{ user: User; session: Session; weak_password?: WeakPassword }>;
+export type UserResponse = RequestResultSafeDestructure<{ user: User }>;
+/** On error `provider` is `null` (auth-js keeps the provider). */
+export type OAuthResponse = { data: { provider: Provider; url: string }; error: null } | { data: { provider: null; url: null }; error: AuthError };
+export type InitializeResult = { error: AuthError | null };
+/** @deprecated authwire's earlier name for `RequestResult`. */
+export type AuthResult<T> = RequestResult<T>;
 export interface SupportedStorage {
   getItem(key: string): string | null | Promise<string | null>;
   setItem(key: string, value: string): void | Promise<void>;
   removeItem(key: string): void | Promise<void>;
 }
 export type SignOutReason = { reason: 'user' | 'refresh_failed' | 'session_revoked' | 'other_tab'; code?: string };
+/** `id` is a number (auth-js: `string | symbol`). */
 export interface Subscription { id: number; callback: (event: AuthChangeEvent, session: Session | null) => void; unsubscribe(): void }
 type EmailOrPhone = { email: string; phone?: never } | { phone: string; email?: never };
+/** OAuth providers GoTrue knows, and `custom:<id>` for a custom OIDC provider. */
+export type Provider =
+  | 'apple' | 'azure' | 'bitbucket' | 'discord' | 'facebook' | 'figma' | 'github' | 'gitlab' | 'google' | 'kakao' | 'keycloak'
+  | 'linkedin' | 'linkedin_oidc' | 'notion' | 'slack' | 'slack_oidc' | 'spotify' | 'twitch' | 'twitter' | 'x' | 'workos' | 'zoom' | 'fly'
+  | `custom:${string}`;
+export type AuthFlowType = 'implicit' | 'pkce';
+/** Email or phone (not both: authwire's types refuse the pair auth-js's accept). */
+export type SignUpWithPasswordCredentials = EmailOrPhone & { password: string; options?: { emailRedirectTo?: string; data?: object; captchaToken?: string; channel?: 'sms' | 'whatsapp' } };
+export type SignInWithPasswordCredentials = EmailOrPhone & { password: string; options?: { captchaToken?: string } };
+export type SignInWithPasswordlessCredentials =
+  | { email: string; phone?: never; options?: { emailRedirectTo?: string; shouldCreateUser?: boolean; data?: object; captchaToken?: string } }
+  | { phone: string; email?: never; options?: { shouldCreateUser?: boolean; data?: object; captchaToken?: string; channel?: 'sms' | 'whatsapp' } };
+export type SignInAnonymouslyCredentials = { options?: { data?: object; captchaToken?: string } };
+export type SignInWithOAuthCredentials = { provider: Provider; options?: { redirectTo?: string; scopes?: string; queryParams?: { [key: string]: string }; skipBrowserRedirect?: boolean } };
+export type SignInWithIdTokenCredentials = { provider: 'google' | 'apple' | 'azure' | 'facebook' | 'kakao' | `custom:${string}` | (string & {}); token: string; access_token?: string; nonce?: string; options?: { captchaToken?: string } };
+export type MobileOtpType = 'sms' | 'phone_change' | (string & {});
+export type EmailOtpType = 'signup' | 'invite' | 'magiclink' | 'recovery' | 'email_change' | 'email' | (string & {});
+export interface VerifyMobileOtpParams { phone: string; token: string; type: MobileOtpType; options?: { redirectTo?: string; captchaToken?: string } }
+export interface VerifyEmailOtpParams { email: string; token: string; type: EmailOtpType; options?: { redirectTo?: string; captchaToken?: string } }
+export interface VerifyTokenHashParams { token_hash: string; type: EmailOtpType }
+export type VerifyOtpParams = VerifyMobileOtpParams | VerifyEmailOtpParams | VerifyTokenHashParams;
+export type ResendParams =
+  | { type: 'signup' | 'email_change'; email: string; options?: { emailRedirectTo?: string; captchaToken?: string } }
+  | { type: 'sms' | 'phone_change'; phone: string; options?: { captchaToken?: string } };
+export interface UserAttributes { current_password?: string; email?: string; phone?: string; password?: string; nonce?: string; data?: object }
+export type SignOutScope = 'global' | 'local' | 'others';
+export type SignOut = { scope?: SignOutScope };
 export interface UserIdentity {
   id: string;
   user_id: string;
@@ -147,60 +210,59 @@ export interface UserIdentity {
   updated_at?: string;
 }
 export type FactorType = 'totp' | 'phone' | 'webauthn' | 'recovery_code';
-export interface Factor {
+export type Factor<Type extends FactorType = FactorType, Status extends 'verified' | 'unverified' = 'verified' | 'unverified'> = {
   id: string;
   friendly_name?: string;
-  factor_type: FactorType | (string & {});
-  status: 'verified' | 'unverified';
+  factor_type: Type;
+  status: Status;
   created_at: string;
   updated_at: string;
   last_challenged_at?: string;
-}
+};
 export type AuthenticatorAssuranceLevels = 'aal1' | 'aal2' | (string & {});
-export interface AMREntry { method: string; timestamp: number }
+export type AMRMethod = 'password' | 'otp' | 'oauth' | 'totp' | 'mfa/totp' | 'mfa/phone' | 'mfa/webauthn' | 'mfa/recovery_code' | 'anonymous' | 'sso/saml' | 'magiclink' | 'web3' | 'oauth_provider/authorization_code' | (string & {});
+export interface AMREntry { method: AMRMethod; timestamp: number }
 export interface JwtHeader { alg: string; kid?: string; typ?: string }
-export interface JwtPayload {
-  iss?: string; sub?: string; aud?: string | string[]; exp?: number; iat?: number; role?: string;
-  aal?: AuthenticatorAssuranceLevels; session_id?: string; email?: string; phone?: string; is_anonymous?: boolean;
-  amr?: AMREntry[] | string[];
+/** The claims every access token GoTrue issues for a user carries (a token from elsewhere, given as `getClaims(jwt)`, may lack some). */
+export type RequiredClaims = { iss: string; sub: string; aud: string | string[]; exp: number; iat: number; role: string; aal: AuthenticatorAssuranceLevels; session_id: string };
+export interface JwtPayload extends RequiredClaims {
+  email?: string; phone?: string; is_anonymous?: boolean; jti?: string; nbf?: number;
+  app_metadata?: UserAppMetadata; user_metadata?: UserMetadata; amr?: AMREntry[] | string[]; ref?: string;
   [key: string]: any;
 }
 export interface WeakPassword { reasons: WeakPasswordReasons[]; message: string }
-/** `{ data, error }`, with `data` null on error (auth-js's `RequestResult`). */
-export type AuthResult<T> = { data: T; error: null } | { data: null; error: AuthError };
-export type AuthOtpResponse = { data: { user: null; session: null; messageId?: string | null }; error: AuthError | null };
 /** What every out-of-scope method resolves with. */
 export type NotSupportedResult = { data: null; error: AuthError };
 /** A namespace whose methods all resolve with a `not_supported` error. */
 export type NotSupportedApi<M extends string> = { [K in M]: (...args: unknown[]) => Promise<NotSupportedResult> };
 export interface AuthApi {
-  signUp(credentials: EmailOrPhone & { password: string; options?: { data?: Record<string, unknown>; emailRedirectTo?: string; captchaToken?: string } }): Promise<AuthResponse>;
-  /** `weak_password` is set when GoTrue flags the password (both clients set it at runtime; supabase-js's type calls it `weakPassword`). */
-  signInWithPassword(credentials: EmailOrPhone & { password: string; options?: { captchaToken?: string } }): Promise<{ data: { user: User; session: Session; weak_password?: WeakPassword; weakPassword?: WeakPassword } | { user: null; session: null }; error: AuthError | null }>;
-  signInAnonymously(credentials?: { options?: { data?: Record<string, unknown>; captchaToken?: string } }): Promise<AuthResponse>;
-  /** `messageId` for an SMS. */
-  signInWithOtp(credentials: EmailOrPhone & { options?: { data?: Record<string, unknown>; emailRedirectTo?: string; shouldCreateUser?: boolean; captchaToken?: string; channel?: 'sms' | 'whatsapp' } }): Promise<AuthOtpResponse>;
-  verifyOtp(params: (EmailOrPhone & { token: string; type: 'signup' | 'invite' | 'magiclink' | 'recovery' | 'email_change' | 'email' | 'sms' | 'phone_change' }) | { token_hash: string; type: 'signup' | 'invite' | 'magiclink' | 'recovery' | 'email_change' | 'email' }): Promise<AuthResponse>;
-  signInWithOAuth(credentials: { provider: string; options?: { redirectTo?: string; scopes?: string; queryParams?: Record<string, string>; skipBrowserRedirect?: boolean } }): Promise<{ data: { provider: string; url: string } | { provider: null; url: null }; error: AuthError | null }>;
-  /** `redirectType` is `'recovery'` after a password-reset link (PASSWORD_RECOVERY), else `null`. */
-  exchangeCodeForSession(authCode: string): Promise<{ data: { user: User; session: Session; redirectType: string | null } | { user: null; session: null; redirectType: null }; error: AuthError | null }>;
-  signInWithIdToken(credentials: { provider: string; token: string; access_token?: string; nonce?: string }): Promise<AuthResponse>;
-  signOut(options?: { scope?: 'global' | 'local' | 'others' }): Promise<{ error: AuthError | null }>;
-  getSession(): Promise<{ data: { session: Session | null }; error: AuthError | null }>;
+  signUp(credentials: SignUpWithPasswordCredentials): Promise<AuthResponse>;
+  signInWithPassword(credentials: SignInWithPasswordCredentials): Promise<AuthTokenResponsePassword>;
+  signInAnonymously(credentials?: SignInAnonymouslyCredentials): Promise<AuthResponse>;
+  signInWithOtp(credentials: SignInWithPasswordlessCredentials): Promise<AuthOtpResponse>;
+  verifyOtp(params: VerifyOtpParams): Promise<AuthResponse>;
+  /** Navigates to the provider unless `options.skipBrowserRedirect`. */
+  signInWithOAuth(credentials: SignInWithOAuthCredentials): Promise<OAuthResponse>;
+  /** `redirectType` is `'recovery'` after a password-reset link (PASSWORD_RECOVERY), else `null` (auth-js sets it too; its type omits it). */
+  exchangeCodeForSession(authCode: string): Promise<RequestResultSafeDestructure<{ user: User; session: Session; redirectType: 'recovery' | null }>>;
+  signInWithIdToken(credentials: SignInWithIdTokenCredentials): Promise<AuthTokenResponse>;
+  signOut(options?: SignOut): Promise<{ error: AuthError | null }>;
+  getSession(): Promise<{ data: { session: Session }; error: null } | { data: { session: null }; error: AuthError } | { data: { session: null }; error: null }>;
   getUser(jwt?: string): Promise<UserResponse>;
-  /** `signature` is the decoded signature bytes, as auth-js gives it. */
-  getClaims(jwt?: string): Promise<{ data: { claims: JwtPayload; header: JwtHeader; signature: Uint8Array } | null; error: AuthError | null }>;
+  /** `signature` is the decoded signature bytes, as auth-js gives it; without a session `{ data: null, error: null }`. */
+  getClaims(jwt?: string): Promise<{ data: { claims: JwtPayload; header: JwtHeader; signature: Uint8Array }; error: null } | { data: null; error: AuthError } | { data: null; error: null }>;
   refreshSession(current?: { refresh_token: string }): Promise<AuthResponse>;
   setSession(tokens: { access_token: string; refresh_token: string }): Promise<AuthResponse>;
-  updateUser(attributes: { email?: string; phone?: string; password?: string; nonce?: string; data?: Record<string, unknown> }): Promise<UserResponse>;
-  resetPasswordForEmail(email: string, options?: { redirectTo?: string; captchaToken?: string }): Promise<AuthResult<Record<string, never>>>;
-  resend(credentials: { email: string; type: 'signup' | 'email_change'; options?: { emailRedirectTo?: string; captchaToken?: string } } | { phone: string; type: 'sms' | 'phone_change'; options?: { captchaToken?: string } }): Promise<AuthOtpResponse>;
+  updateUser(attributes: UserAttributes): Promise<UserResponse>;
+  resetPasswordForEmail(email: string, options?: { redirectTo?: string; captchaToken?: string }): Promise<RequestResult<{}>>;
+  resend(credentials: ResendParams): Promise<AuthOtpResponse>;
   /** GoTrue mails a nonce for `updateUser({ password, nonce })`. */
   reauthenticate(): Promise<AuthResponse>;
-  getUserIdentities(): Promise<AuthResult<{ identities: UserIdentity[] }>>;
+  getUserIdentities(): Promise<RequestResult<{ identities: UserIdentity[] }>>;
   /** Resolves once start-up settled (the session read from storage or taken from the page URL). */
-  initialize(): Promise<{ error: AuthError | null }>;
-  onAuthStateChange(callback: (event: AuthChangeEvent, session: Session | null) => void): { data: { subscription: Subscription } };
+  initialize(): Promise<InitializeResult>;
+  /** An `async` callback is not awaited. */
+  onAuthStateChange(callback: (event: AuthChangeEvent, session: Session | null) => void | Promise<void>): { data: { subscription: Subscription } };
   /** (authwire) Why the last sign-out happened, or `null`. */
   signOutReason(): SignOutReason | null;
   signInWithSSO(...args: unknown[]): Promise<NotSupportedResult>;
@@ -222,11 +284,15 @@ export interface AuthApi {
   /** Passkeys: not supported. */
   readonly passkey: NotSupportedApi<'startRegistration' | 'verifyRegistration' | 'startAuthentication' | 'verifyAuthentication' | 'list' | 'update' | 'delete'>;
 }
+export type AuthMFAListFactorsResponse = RequestResult<{ all: Factor[] } & { [K in FactorType]: Factor<K, 'verified'>[] }>;
+export type AuthMFAUnenrollResponse = RequestResult<{ id: string }>;
+export type AuthMFAGetAuthenticatorAssuranceLevelResponse = RequestResult<{ currentLevel: AuthenticatorAssuranceLevels | null; nextLevel: AuthenticatorAssuranceLevels | null; currentAuthenticationMethods: AMREntry[] | string[] }>;
 /** `auth.mfa`: what a server without enrolled factors can answer; enrolment, challenges and verification are not supported. */
 export interface MfaApi extends NotSupportedApi<'enroll' | 'challenge' | 'verify' | 'challengeAndVerify'> {
-  listFactors(): Promise<AuthResult<{ all: Factor[]; totp: Factor[]; phone: Factor[]; webauthn: Factor[]; recovery_code: Factor[] }>>;
-  unenroll(params: { factorId: string }): Promise<AuthResult<{ id: string }>>;
-  getAuthenticatorAssuranceLevel(jwt?: string): Promise<AuthResult<{ currentLevel: AuthenticatorAssuranceLevels | null; nextLevel: AuthenticatorAssuranceLevels | null; currentAuthenticationMethods: AMREntry[] | string[] }>>;
+  /** Every factor in `all`; the verified ones also under their type. */
+  listFactors(): Promise<AuthMFAListFactorsResponse>;
+  unenroll(params: { factorId: string }): Promise<AuthMFAUnenrollResponse>;
+  getAuthenticatorAssuranceLevel(jwt?: string): Promise<AuthMFAGetAuthenticatorAssuranceLevelResponse>;
   readonly webauthn: NotSupportedApi<'enroll' | 'challenge' | 'verify' | 'authenticate' | 'register'>;
   readonly recoveryCodes: NotSupportedApi<'getStatus' | 'generate' | 'verify' | 'regenerate' | 'unenroll'>;
 }
@@ -258,57 +324,148 @@ export interface AuthwireDiagnosis {
     channels: { topic: string; state: RealtimeChannelState; private: boolean; effectiveRole: string | null; recovering: boolean; bufferedPushes: number }[];
   };
 }
-export interface AuthwireClientOptions {
+/**
+ * `createClient`'s options: supabase-js's keys, so its options objects type-check unchanged.
+ * authwire reads `auth.persistSession`, `auth.autoRefreshToken`, `auth.storage`,
+ * `auth.storageKey`, `auth.flowType`, `auth.detectSessionInUrl` (a boolean), `accessToken`,
+ * `global` and the `realtime` keys documented in `RealtimeClientOptions`; every key marked
+ * "Ignored" is accepted and has no effect.
+ */
+export interface AuthwireClientOptions<SchemaName = string> {
+  /** Ignored: authwire has no PostgREST client (`from`, `rpc`); use `client.fetch`. */
+  db?: { schema?: SchemaName; timeout?: number; urlLengthLimit?: number; retry?: boolean };
   auth?: {
     persistSession?: boolean;
     autoRefreshToken?: boolean;
     storage?: SupportedStorage;
     storageKey?: string;
-    flowType?: 'implicit' | 'pkce';
-    detectSessionInUrl?: boolean;
+    flowType?: AuthFlowType;
+    /** A function is ignored (the URL is always checked when this is not `false`). */
+    detectSessionInUrl?: boolean | ((url: URL, params: { [parameter: string]: string }) => boolean);
+    /** Ignored: the user is stored with the session. */
+    userStorage?: SupportedStorage;
+    /** Ignored: use `realtime.logger`. */
+    debug?: boolean | ((message: string, ...args: any[]) => void);
+    /** Ignored: authwire serialises tabs with Web Locks itself. */
+    lock?: LockFunc;
+    /** Ignored (as `lock`). */
+    lockAcquireTimeout?: number;
+    /** Only `false`: authwire always resolves `{ data, error }` and never throws auth errors. */
+    throwOnError?: false;
+    /** Ignored: passkeys and recovery codes are not supported. */
+    experimental?: { passkey?: boolean; recoveryCodes?: boolean; [flag: string]: boolean | undefined };
+    /** Ignored: start-up always begins in `createClient`; `auth.initialize()` resolves when it settled. */
+    skipAutoInitialize?: boolean;
   };
   /** Third-party auth: authwire then owns no session and asks this for tokens. */
   accessToken?: () => Promise<string | null>;
-  realtime?: {
-    vsn?: '1.0.0' | '2.0.0';
-    apikey?: 'project' | 'session';
-    heartbeatIntervalMs?: number;
-    timeout?: number;
-    /** Called before each reconnect attempt with realtime-js's `tries` (1 for the first, counted again after the socket was open); returns the delay in ms. Default: full jitter from 1 s, capped at 5 s. */
-    reconnectAfterMs?: (tries: number) => number;
-    worker?: boolean;
-    /** Extra socket URL parameters; any JSON value, serialised as Phoenix does (`eventsPerSecond: 10`). */
-    params?: { [key: string]: any };
-    logger?: (kind: string, msg: string, data?: any) => void;
-    logLevel?: 'info' | 'warn' | 'error';
-  };
+  realtime?: RealtimeClientOptions;
+  /** Ignored: authwire has no Storage client. */
+  storage?: { useNewHostname?: boolean };
   global?: { headers?: Record<string, string>; fetch?: typeof fetch };
+  /** Ignored. */
+  tracePropagation?: boolean | TracePropagationOptions;
+}
+export type LockFunc = <R>(name: string, acquireTimeout: number, fn: () => Promise<R>) => Promise<R>;
+export interface TracePropagationOptions { enabled?: boolean; respectSamplingDecision?: boolean }
+/** supabase-js's name for the options type. */
+export type SupabaseClientOptions<SchemaName = string> = AuthwireClientOptions<SchemaName>;
+/** The `realtime` options: realtime-js's keys; those marked "Ignored" have no effect. */
+export interface RealtimeClientOptions {
+  /** Only `'1.0.0'` and `'2.0.0'` (another value throws `invalid_option`). */
+  vsn?: '1.0.0' | '2.0.0';
+  /** (authwire) The socket's `apikey` parameter: the project key (default) or the session's token. */
+  apikey?: 'project' | 'session';
+  heartbeatIntervalMs?: number;
+  timeout?: number;
+  /** Called before each reconnect attempt with realtime-js's `tries` (1 for the first, counted again after the socket was open); returns the delay in ms. Default: full jitter from 1 s, capped at 5 s. */
+  reconnectAfterMs?: (tries: number) => number;
+  worker?: boolean;
+  /** Extra socket URL parameters; any JSON value, serialised as Phoenix does (`eventsPerSecond: 10`). */
+  params?: { [key: string]: any };
+  logger?: (kind: string, msg: string, data?: any) => void;
+  /** Sent as the socket's `log_level` (`'warn'` as the server's `'warning'`). */
+  logLevel?: 'info' | 'warn' | 'error' | (string & {});
+  /** Ignored: use `logLevel`. */
+  log_level?: 'info' | 'warn' | 'error' | (string & {});
+  /** Ignored: use `realtime.onHeartbeat(cb)`. */
+  heartbeatCallback?: (status: HeartbeatStatus, latency?: number) => void;
+  /** Ignored: authwire always uses the browser's `WebSocket`. */
+  transport?: new (address: string | URL, subprotocols?: string | string[]) => unknown;
+  /** Ignored: authwire's own codec. */
+  encode?: (...args: never[]) => unknown;
+  /** Ignored: authwire's own codec. */
+  decode?: (...args: never[]) => unknown;
+  /** Ignored: use `global.headers`. */
+  headers?: { [key: string]: string };
+  /** Ignored: use `global.fetch`. */
+  fetch?: typeof fetch;
+  /** Ignored: authwire's timer worker is built in. */
+  workerUrl?: string;
+  /** Ignored: use the top-level `accessToken`. */
+  accessToken?: () => Promise<string | null>;
+  /** Ignored: the socket stays open until `disconnect()` or `removeAllChannels()`. */
+  disconnectOnEmptyChannelsAfterMs?: number;
+  /** Ignored. */
+  sessionStorage?: Storage;
 }
 export interface RealtimeChannelOptions {
   config?: {
-    broadcast?: { self?: boolean; ack?: boolean; replay?: { since: number; limit?: number } };
+    broadcast?: { self?: boolean; ack?: boolean; replay?: { since: number; limit?: number }; /** Ignored. */ replication_ready?: boolean };
     presence?: { key?: string; enabled?: boolean };
     private?: boolean;
+    /** Ignored: the join never waits for the postgres_changes subscription; a filter the server refuses arrives as a `system` error after `SUBSCRIBED`. */
+    postgres_changes_options?: { wait?: boolean; timeout?: number };
   };
 }
-export type RealtimePresence<T extends Record<string, unknown> = Record<string, unknown>> = T & { presence_ref: string };
-export interface PresenceJoinPayload { event: 'join'; key: string; currentPresences: RealtimePresence[]; newPresences: RealtimePresence[] }
-export interface PresenceLeavePayload { event: 'leave'; key: string; currentPresences: RealtimePresence[]; leftPresences: RealtimePresence[] }
-export interface PresenceUpdatePayload { event: 'update'; key: string; newPresences: RealtimePresence[]; oldPresences: RealtimePresence[] }
-export interface BroadcastPayload<T = Record<string, unknown>> { type: 'broadcast'; event: string; payload: T | ArrayBuffer; meta?: { id?: string; replayed?: boolean } }
-export interface PostgresChangesPayload<T extends Record<string, unknown> = Record<string, unknown>> {
-  schema: string; table: string; commit_timestamp: string;
-  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
-  new: Partial<T>; old: Partial<T>; errors: string[] | null;
-}
+/** A tracked presence: the state given to `track()`, plus `presence_ref`. Without `T` its other members are `any` (realtime-js's default `{}` leaves only `presence_ref`). */
+export type RealtimePresence<T extends { [key: string]: any } = { [key: string]: any }> = { presence_ref: string } & T;
+export type RealtimePresenceState<T extends { [key: string]: any } = { [key: string]: any }> = { [key: string]: RealtimePresence<T>[] };
+export type RealtimePresenceJoinPayload<T extends { [key: string]: any }> = { event: 'join'; key: string; currentPresences: RealtimePresence<T>[]; newPresences: RealtimePresence<T>[] };
+export type RealtimePresenceLeavePayload<T extends { [key: string]: any }> = { event: 'leave'; key: string; currentPresences: RealtimePresence<T>[]; leftPresences: RealtimePresence<T>[] };
+/** (authwire) A key's presence replaced in place (realtime-js reports it as a join). */
+export type RealtimePresenceUpdatePayload<T extends { [key: string]: any }> = { event: 'update'; key: string; newPresences: RealtimePresence<T>[]; oldPresences: RealtimePresence<T>[] };
+/** authwire's earlier names. */
+export type PresenceJoinPayload<T extends { [key: string]: any } = { [key: string]: any }> = RealtimePresenceJoinPayload<T>;
+export type PresenceLeavePayload<T extends { [key: string]: any } = { [key: string]: any }> = RealtimePresenceLeavePayload<T>;
+export type PresenceUpdatePayload<T extends { [key: string]: any } = { [key: string]: any }> = RealtimePresenceUpdatePayload<T>;
+/** A broadcast as `on<T>('broadcast', …)` delivers it; `payload` is an `ArrayBuffer` for binary user data. */
+export interface BroadcastPayload<T = { [key: string]: any }> { type: 'broadcast'; event: string; meta?: { replayed?: boolean; id: string }; payload: T }
+type RealtimePostgresChangesPayloadBase = { schema: string; table: string; commit_timestamp: string; errors: string[] | null };
+export type RealtimePostgresInsertPayload<T extends { [key: string]: any }> = RealtimePostgresChangesPayloadBase & { eventType: 'INSERT'; new: T; old: {} };
+/** `old` holds the primary key, or the whole old row under `REPLICA IDENTITY FULL`. */
+export type RealtimePostgresUpdatePayload<T extends { [key: string]: any }> = RealtimePostgresChangesPayloadBase & { eventType: 'UPDATE'; new: T; old: Partial<T> };
+export type RealtimePostgresDeletePayload<T extends { [key: string]: any }> = RealtimePostgresChangesPayloadBase & { eventType: 'DELETE'; new: {}; old: Partial<T> };
+/** A Postgres change, discriminated by `eventType`; values converted by column type, as realtime-js does. */
+export type RealtimePostgresChangesPayload<T extends { [key: string]: any }> = RealtimePostgresInsertPayload<T> | RealtimePostgresUpdatePayload<T> | RealtimePostgresDeletePayload<T>;
+/** authwire's earlier name. */
+export type PostgresChangesPayload<T extends { [key: string]: any } = { [key: string]: any }> = RealtimePostgresChangesPayload<T>;
 /** A `system` message as the server sent it; authwire adds `code: 'invalid_filter'` to the server's `postgres_changes` error about a filter authwire's validation refused too. */
-export interface SystemPayload { extension: 'system' | 'postgres_changes' | (string & {}); status: 'ok' | 'error' | (string & {}); message: string; channel?: string; code?: 'invalid_filter' }
+export interface RealtimeSystemPayload { extension: 'system' | 'postgres_changes' | (string & {}); status: 'ok' | 'error' | (string & {}); message: string; channel?: string; code?: 'invalid_filter' }
+export type SystemPayload = RealtimeSystemPayload;
 /** What realtime-js's `postgresChangesFilter()` builder is: anything with `build()`. */
 export interface PostgresChangesFilterBuilder { build(): string }
 /** `on('postgres_changes', …)`'s filter, as realtime-js 2.119 takes it. A filter the server refuses is reported as realtime-js reports it: `SUBSCRIBED`, then a `system` error (with `code: 'invalid_filter'` when authwire refused it too); `.on()` never throws for it. */
-export interface PostgresChangesFilter { event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; schema: string; table?: string; filter?: string | PostgresChangesFilterBuilder; select?: string[] }
+export type RealtimePostgresChangesFilter<T extends '*' | 'INSERT' | 'UPDATE' | 'DELETE'> = { event: T; schema: string; table?: string; filter?: string | PostgresChangesFilterBuilder; select?: string[] };
+export type PostgresChangesFilter = RealtimePostgresChangesFilter<'*' | 'INSERT' | 'UPDATE' | 'DELETE'>;
+/** supabase-js's `createClient` type parameters; `Database` only checks the schema name (authwire has no `from()`). */
+type SchemaNames<Database> = string & keyof Omit<Database, '__InternalSupabase'>;
+type DefaultSchema<Database> = 'public' extends keyof Omit<Database, '__InternalSupabase'> ? 'public' : SchemaNames<Database>;
+export type DatabaseWithoutInternals<DB> = Omit<DB, '__InternalSupabase'>;
 /** Creates a client. Throws an `AuthwireError` (`invalid_url`, `missing_key`, `invalid_option`) for a bad configuration. */
-export function createClient(url: string, key: string, options?: AuthwireClientOptions): AuthwireClient;
+export function createClient<
+  Database = any,
+  SchemaNameOrClientOptions extends SchemaNames<Database> | { PostgrestVersion: string } = DefaultSchema<Database>,
+  SchemaName extends SchemaNames<Database> = SchemaNameOrClientOptions extends SchemaNames<Database> ? SchemaNameOrClientOptions : DefaultSchema<Database>,
+>(url: string, key: string, options?: AuthwireClientOptions<SchemaName>): SupabaseClient<Database, SchemaNameOrClientOptions, SchemaName>;
+/** supabase-js's client type with its type parameters: the same `AuthwireClient` whatever they are (a type only: there is no `new SupabaseClient()`). */
+export type SupabaseClient<
+  Database = any,
+  SchemaNameOrClientOptions extends SchemaNames<Database> | { PostgrestVersion: string } = DefaultSchema<Database>,
+  SchemaName extends SchemaNames<Database> = SchemaNameOrClientOptions extends SchemaNames<Database> ? SchemaNameOrClientOptions : DefaultSchema<Database>,
+  Schema = any,
+  ClientOptions = any,
+> = AuthwireClient;
 export interface AuthwireClient {
   /** The channel for `realtime:<name>` (the same object for the same name while it is registered). */
   channel(name: string, opts?: RealtimeChannelOptions): RealtimeChannel;
@@ -318,11 +475,15 @@ export interface AuthwireClient {
    */
   readonly fetch: typeof fetch;
 }
+/** The object a `{ [key: string]: any }` type parameter defaults to. */
+type Row = { [key: string]: any };
 export interface RealtimeChannel {
   /** Joins the channel; `cb` receives every status change, with realtime-js's `err` (a `RealtimeError` whose `message` is realtime-js's and which adds `code`; none for `TIMED_OUT` and `CLOSED`, except `signed_out`). Returns the channel. On a channel that is joining, joined or errored it does nothing (as realtime-js); on one that has closed it throws realtime-js's error. */
   subscribe(cb?: (status: SubscribeStatus, err?: RealtimeError) => void, timeout?: number): RealtimeChannel;
+  /** `{ [key]: presences }`; `T` is the state the clients `track()`. */
+  presenceState<T extends Row = Row>(): RealtimePresenceState<T>;
   /** Tracks this client's presence with `state` (`opts` as realtime-js takes them; unused). */
-  track(state: Record<string, unknown>, opts?: { [key: string]: any }): Promise<RealtimeChannelSendResponse>;
+  track(state: { [key: string]: any }, opts?: { [key: string]: any }): Promise<RealtimeChannelSendResponse>;
   untrack(opts?: { [key: string]: any }): Promise<RealtimeChannelSendResponse>;
   /** Leaves and closes now (the callback sees `CLOSED`), as realtime-js's leave does; resolves `'ok'`. `timeout` is accepted for realtime-js's signature. */
   unsubscribe(timeout?: number): Promise<RealtimeChannelSendResponse>;
@@ -330,16 +491,26 @@ export interface RealtimeChannel {
   send(args: { type: 'broadcast' | 'presence' | 'postgres_changes'; event: string; payload?: any; [key: string]: any }, opts?: { timeout?: number; [key: string]: any }): Promise<RealtimeChannelSendResponse>;
   /** Always the HTTP broadcast endpoint (`/api/broadcast/<topic>/events/<event>`); resolves `{ success: true }` on 202 and rejects with a `RealtimeError` (`http_error`, `http_timeout`, `payload_required`) otherwise, as realtime-js 2.119 does (its type also names `{ success: false }`, which it never resolves with). */
   httpSend(event: string, payload: any, opts?: { timeout?: number }): Promise<{ success: true } | { success: false; status: number; error: string }>;
-  on(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload) => void): RealtimeChannel;
   on(type: 'presence', filter: { event: 'sync' }, cb: () => void): RealtimeChannel;
-  on(type: 'presence', filter: { event: 'join' }, cb: (payload: PresenceJoinPayload) => void): RealtimeChannel;
-  on(type: 'presence', filter: { event: 'leave' }, cb: (payload: PresenceLeavePayload) => void): RealtimeChannel;
-  on(type: 'presence', filter: { event: 'update' }, cb: (payload: PresenceUpdatePayload) => void): RealtimeChannel;
-  /** `'*'`: what realtime-js gives it (sync, join, leave); authwire's `update` goes only to `update` listeners. */
-  on(type: 'presence', filter: { event: '*' }, cb: (payload: { event: 'sync' } | PresenceJoinPayload | PresenceLeavePayload) => void): RealtimeChannel;
-  on<T extends Record<string, unknown>>(type: 'postgres_changes', filter: PostgresChangesFilter, cb: (payload: PostgresChangesPayload<T>) => void): RealtimeChannel;
-  on(type: 'system', filter: Record<string, never>, cb: (payload: SystemPayload) => void): RealtimeChannel;
+  on<T extends Row>(type: 'presence', filter: { event: 'join' }, cb: (payload: RealtimePresenceJoinPayload<T>) => void): RealtimeChannel;
+  on<T extends Row>(type: 'presence', filter: { event: 'leave' }, cb: (payload: RealtimePresenceLeavePayload<T>) => void): RealtimeChannel;
+  on<T extends Row>(type: 'presence', filter: { event: 'update' }, cb: (payload: RealtimePresenceUpdatePayload<T>) => void): RealtimeChannel;
+  /** `'*'`: what realtime-js gives it (sync, join, leave; its type omits sync's `{ event: 'sync' }`); authwire's `update` goes only to `update` listeners. */
+  on<T extends Row>(type: 'presence', filter: { event: '*' }, cb: (payload: { event: 'sync' } | RealtimePresenceJoinPayload<T> | RealtimePresenceLeavePayload<T>) => void): RealtimeChannel;
+  on<T extends Row>(type: 'postgres_changes', filter: RealtimePostgresChangesFilter<'*'>, cb: (payload: RealtimePostgresChangesPayload<T>) => void): RealtimeChannel;
+  on<T extends Row>(type: 'postgres_changes', filter: RealtimePostgresChangesFilter<'INSERT'>, cb: (payload: RealtimePostgresInsertPayload<T>) => void): RealtimeChannel;
+  on<T extends Row>(type: 'postgres_changes', filter: RealtimePostgresChangesFilter<'UPDATE'>, cb: (payload: RealtimePostgresUpdatePayload<T>) => void): RealtimeChannel;
+  on<T extends Row>(type: 'postgres_changes', filter: RealtimePostgresChangesFilter<'DELETE'>, cb: (payload: RealtimePostgresDeletePayload<T>) => void): RealtimeChannel;
+  on<T extends Row>(type: 'postgres_changes', filter: PostgresChangesFilter, cb: (payload: RealtimePostgresChangesPayload<T>) => void): RealtimeChannel;
+  /** Untyped: `payload` is whatever was sent (an `ArrayBuffer` for binary user data). */
+  on(type: 'broadcast', filter: { event: string }, cb: (payload: { type: 'broadcast'; event: string; meta?: { replayed?: boolean; id: string }; [key: string]: any }) => void): RealtimeChannel;
+  on<T extends Row>(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload<T>) => void): RealtimeChannel;
+  on(type: 'system', filter: {}, cb: (payload: RealtimeSystemPayload) => void): RealtimeChannel;
 }
+/** supabase-js's name for `client.realtime`'s type (a type only). */
+export type RealtimeClient = RealtimeApi;
+/** realtime-js's name for what `removeChannel` resolves with. */
+export type RealtimeRemoveChannelResponse = RealtimeChannelSendResponse;
 export interface RealtimeApi {
   /** Never throws. With a session it changes nothing (authwire applies the session's token itself). Without one (and without the `accessToken` option) `token` is the socket's token for joins and `access_token` pushes; `setAuth()` goes back to the project key. With `accessToken`: `token`, or the callback asked again. */
   setAuth(token?: string | null): Promise<void>;
@@ -350,7 +521,8 @@ export interface RealtimeApi {
 // realtime-js's constants and filter builder (plain JS beside the wasm: js/realtime.js). Each
 // constant is also a type (the union of its values), as realtime-js's enums are.
 export declare const REALTIME_SUBSCRIBE_STATES: { readonly SUBSCRIBED: 'SUBSCRIBED'; readonly TIMED_OUT: 'TIMED_OUT'; readonly CLOSED: 'CLOSED'; readonly CHANNEL_ERROR: 'CHANNEL_ERROR' };
-export type REALTIME_SUBSCRIBE_STATES = (typeof REALTIME_SUBSCRIBE_STATES)[keyof typeof REALTIME_SUBSCRIBE_STATES];
+/** As a type: every status a `subscribe()` callback sees, so `(status: REALTIME_SUBSCRIBE_STATES) => …` callbacks type-check; that includes authwire's `RECOVERING`, which has no key in the constant. */
+export type REALTIME_SUBSCRIBE_STATES = SubscribeStatus;
 export declare const REALTIME_LISTEN_TYPES: { readonly BROADCAST: 'broadcast'; readonly PRESENCE: 'presence'; readonly POSTGRES_CHANGES: 'postgres_changes'; readonly SYSTEM: 'system' };
 export type REALTIME_LISTEN_TYPES = (typeof REALTIME_LISTEN_TYPES)[keyof typeof REALTIME_LISTEN_TYPES];
 export declare const REALTIME_POSTGRES_CHANGES_LISTEN_EVENT: { readonly ALL: '*'; readonly INSERT: 'INSERT'; readonly UPDATE: 'UPDATE'; readonly DELETE: 'DELETE' };
