@@ -204,12 +204,14 @@ pub enum PushError {
         /// The status (0 for a network failure).
         status: u16,
     },
+    /// The client was destroyed before (or when) the push was made.
+    Destroyed,
 }
 
 impl PushError {
     /// Every code, in declaration order (reported to the `realtime.logger` as `push`).
     pub const CODES: &'static [&'static str] =
-        &["push_rejected", "channel_closed", "push_buffer_overflow", "http_error"];
+        &["push_rejected", "channel_closed", "push_buffer_overflow", "http_error", "destroyed"];
 
     /// A stable code.
     pub fn code(&self) -> &'static str {
@@ -218,6 +220,7 @@ impl PushError {
             PushError::ChannelClosed => "channel_closed",
             PushError::BufferOverflow => "push_buffer_overflow",
             PushError::Http { .. } => "http_error",
+            PushError::Destroyed => "destroyed",
         }
     }
 }
@@ -413,6 +416,8 @@ pub enum AuthError {
         /// The feature.
         what: &'static str,
     },
+    /// A secret was needed (a PKCE verifier) and the runtime has no `crypto.getRandomValues`.
+    CryptoUnavailable,
     /// The client was destroyed.
     Destroyed,
     /// Another operation replaced this one (e.g. a newer sign-in), so its result was dropped.
@@ -434,6 +439,7 @@ impl AuthError {
         "invalid_response",
         "storage_error",
         "not_supported",
+        "crypto_unavailable",
         "destroyed",
         "superseded",
         "unknown",
@@ -490,6 +496,7 @@ impl AuthError {
             AuthError::InvalidResponse => "invalid_response",
             AuthError::Storage { .. } => "storage_error",
             AuthError::NotSupported { .. } => "not_supported",
+            AuthError::CryptoUnavailable => "crypto_unavailable",
             AuthError::Destroyed => "destroyed",
             AuthError::Superseded => "superseded",
         }
@@ -553,6 +560,7 @@ impl AuthError {
             AuthError::PkceVerifierMissing => PKCE_VERIFIER_MISSING,
             AuthError::InvalidResponse => "Auth session or user missing",
             AuthError::NotSupported { what } => what,
+            AuthError::CryptoUnavailable => "crypto.getRandomValues is not available: no PKCE verifier without a CSPRNG",
             AuthError::Destroyed => "the client was destroyed",
             AuthError::Superseded => "a newer operation replaced this one",
         }
@@ -720,6 +728,7 @@ mod tests {
             PushError::ChannelClosed,
             PushError::BufferOverflow,
             PushError::Http { status: 0 },
+            PushError::Destroyed,
         ];
         // Exhaustive on purpose: a new variant does not compile until it is added to `all`.
         for e in &all {
@@ -727,7 +736,8 @@ mod tests {
                 PushError::Rejected { .. }
                 | PushError::ChannelClosed
                 | PushError::BufferOverflow
-                | PushError::Http { .. } => {}
+                | PushError::Http { .. }
+                | PushError::Destroyed => {}
             }
         }
         codes_match(all.iter().map(PushError::code), PushError::CODES);
@@ -750,6 +760,7 @@ mod tests {
             AuthError::InvalidResponse,
             AuthError::Storage { message: s() },
             AuthError::NotSupported { what: "" },
+            AuthError::CryptoUnavailable,
             AuthError::Destroyed,
             AuthError::Superseded,
         ];
@@ -769,6 +780,7 @@ mod tests {
                 | AuthError::InvalidResponse
                 | AuthError::Storage { .. }
                 | AuthError::NotSupported { .. }
+                | AuthError::CryptoUnavailable
                 | AuthError::Destroyed
                 | AuthError::Superseded => {}
             }

@@ -13,8 +13,9 @@
 //!    (`lock_request`) with a timeout (`lock_timeout_ms`) longer than a request may take
 //!    (`request_timeout_ms`), so a live holder always finishes, or gives up, before a waiter
 //!    stops waiting. On the grant (`on_lock`), record that the lock changed hands
-//!    (`<storage key>-lock-holder`: `{at, by}`, `by` random), so that a tab whose wait timed
-//!    out can tell a chain of live holders from a stuck one.
+//!    (`<storage key>-lock-holder`: `{at, by}`, `by` from the runtime's CSPRNG; without one
+//!    the grant is given back and the flight goes on as without Web Locks), so that a tab
+//!    whose wait timed out can tell a chain of live holders from a stuck one.
 //!
 //!    *Re-wait rule* (`on_lock_holder`): a wait that timed out reads the holder record. If it
 //!    changed since the last look (the first look counts any record), the lock is passing
@@ -226,12 +227,18 @@ impl Auth {
             return false;
         }
         let gen = r.gen;
-        if granted {
+        let by = if granted { self.entropy.take::<8>() } else { None };
+        if granted && by.is_none() {
+            let rid = out.request_id();
+            out.push(Output::Lock { id: rid, op: LockOp::Release { of: id } });
+            out.log(Level::Warn, String::from("no crypto.getRandomValues for a lock-holder id: lock given back"));
+        }
+        if let Some(by) = by {
             r.lock = Some(id);
             // The lock changed hands: a record that tabs whose wait times out compare.
             let mut w = ObjectWriter::new();
             w.i64("at", now.wall.as_millis() as i64);
-            w.i64("by", (self.rng.next_u64() >> 12) as i64);
+            w.i64("by", (u64::from_le_bytes(by) >> 12) as i64);
             let wid = out.request_id();
             self.store.insert(wid, StoreOp::Write);
             out.push(Output::Storage { id: wid, op: StorageOp::Set(self.holder_key(), w.finish()) });
