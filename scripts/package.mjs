@@ -53,7 +53,12 @@ const classes = [...readFileSync(join(from, 'snippets', snippetDirs[0], 'js', 'g
   .map((m) => m[1])
   .filter((c) => c !== 'Host')
 if (!classes.includes('AuthApiError')) fail('the glue exports no AuthApiError class')
-const errorExports = `export { ${classes.join(', ')} } from '${gluePath}'`
+// …and so do the auth-js guards (\`isAuthApiError\`, …; \`isAuthError\` comes from the wasm).
+const guards = [...readFileSync(join(from, 'snippets', snippetDirs[0], 'js', 'glue.js'), 'utf8').matchAll(/^export const (isAuth\w+Error) =/gm)].map((m) => m[1])
+if (!guards.includes('isAuthApiError')) fail('the glue exports no isAuthApiError guard')
+// realtime-js's constants and filter builder are plain JS beside the glue (js/realtime.js).
+cpSync(join(root, 'js', 'realtime.js'), join(out, 'realtime.js'))
+const errorExports = `export { ${[...classes, ...guards].join(', ')} } from '${gluePath}'\nexport * from './realtime.js'`
 
 const wasm = readFileSync(join(from, 'authwire_bg.wasm'))
 writeFileSync(
@@ -132,6 +137,6 @@ const manifest = {
     './package.json': './package.json',
   },
   sideEffects: false,
-  files: ['authwire.js', 'authwire.d.ts', 'authwire_bg.wasm', 'inline.js', 'inline-wasm.js', 'url.js', 'snippets/', 'LICENSE', 'README.md'],
+  files: ['authwire.js', 'authwire.d.ts', 'authwire_bg.wasm', 'inline.js', 'inline-wasm.js', 'url.js', 'realtime.js', 'snippets/', 'LICENSE', 'README.md'],
 }
 writeFileSync(join(out, 'package.json'), JSON.stringify(manifest, null, 2) + '\n')

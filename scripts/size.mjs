@@ -4,6 +4,8 @@
 // @supabase/auth-js AuthClient, built in the same run. Sizes are raw / gzip -9 / brotli (q 11).
 //   default entry (inline.js: Vite, esbuild, Rollup, Turbopack): one minified JS, wasm inside;
 //   `webpack` entry and 'authwire/url' (url.js): minified JS glue + the separate .wasm.
+// `--check` compares both entries' gzip -9 bytes with size-budget.json (sizes are deterministic
+// for a given toolchain, so this is a test, not a benchmark: raising the budget is a visible diff).
 import { build } from 'esbuild'
 import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib'
@@ -59,4 +61,23 @@ row('supabase RealtimeClient + AuthClient (min)', theirs)
 const ratio = (ours, k) => (ours[k] / theirs[k]).toFixed(2)
 for (const [name, ours] of [['default entry', inline], ['url entry', url]]) {
   console.log(`ratio authwire ${name} / supabase: raw ${ratio(ours, 'raw')}, gzip ${ratio(ours, 'gzip')}, brotli ${ratio(ours, 'brotli')} (budget: gzip ≤ 0.80)`)
+}
+
+if (process.argv.includes('--check')) {
+  const budget = JSON.parse(readFileSync('size-budget.json', 'utf8'))
+  let over = 0
+  for (const [name, ours] of [['defaultEntryGzip', inline.gzip], ['urlEntryGzip', url.gzip]]) {
+    const max = budget[name]
+    if (typeof max !== 'number') {
+      console.log(`size-budget.json has no ${name}`)
+      over++
+    } else if (ours > max) {
+      console.log(`OVER BUDGET: ${name} ${ours} B > ${max} B (+${ours - max} B): shrink it, or raise the budget in size-budget.json and say why`)
+      over++
+    } else {
+      const slack = max - ours
+      console.log(`${name}: ${ours} B within ${max} B${slack > max * 0.02 ? ` (${slack} B under: lower the budget)` : ''}`)
+    }
+  }
+  process.exit(over ? 1 : 0)
 }

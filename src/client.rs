@@ -10,6 +10,7 @@ use authwire_core::realtime::ChannelOptions;
 use authwire_core::{Client, ClientConfig, ConfigError};
 use authwire_wire::frame::Vsn;
 use js_sys::{Array, Promise};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 
 use crate::auth::AuthApi;
@@ -94,7 +95,34 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
     driver::with_core(&shared, |c, now| c.start(page, now));
     driver::drive(&shared);
     let auth = AuthApi::new(shared.clone()).into();
-    Ok(AuthwireClient { shared, auth })
+    let fetch_shared = shared.clone();
+    let fetch = Closure::new(move |input, init| authed_fetch(&fetch_shared, input, init));
+    Ok(AuthwireClient { shared, auth, fetch })
+}
+
+/// `client.fetch(input, init?)`: `fetch` with `apikey` and `Authorization: Bearer <current
+/// access token>`, sent once auth has settled (start-up or a refresh due).
+fn authed_fetch(shared: &Shared, input: JsValue, init: JsValue) -> Promise {
+    let token = driver::with_core(shared, |c, now| c.fetch_token(now));
+    driver::drive(shared);
+    match token {
+        Some(t) => {
+            let (fetch_impl, key) = {
+                let inner = shared.borrow();
+                (inner.fetch_impl.clone(), inner.core.config().key.clone())
+            };
+            host::authed_fetch(&fetch_impl, &input, &init, &key, t).unchecked_into()
+        }
+        None => {
+            // Auth is settling (start-up or a refresh): send once it has.
+            let mut resolver = None;
+            let p = Promise::new(&mut |resolve, _| resolver = Some(resolve));
+            if let Some(r) = resolver {
+                shared.borrow_mut().token_waiters.push((r, input, init));
+            }
+            p
+        }
+    }
 }
 
 /// An authwire client: the session and the Realtime socket.
@@ -103,6 +131,9 @@ pub struct AuthwireClient {
     shared: Shared,
     /// The one `client.auth` object (`client.auth === client.auth`, as supabase-js).
     auth: JsValue,
+    /// The one `client.fetch` function: a closure, so it works unbound
+    /// (`new PostgrestClient(url, { fetch: client.fetch })`), as supabase-js's own property.
+    fetch: Closure<dyn Fn(JsValue, JsValue) -> Promise>,
 }
 
 fn channel_options(opts: &JsValue) -> ChannelOptions {
@@ -205,31 +236,12 @@ impl AuthwireClient {
         self.auth.clone()
     }
 
-    /// `fetch` with `apikey` and `Authorization: Bearer <current access token>` (refreshed
-    /// first when due), for PostgREST or function clients sharing the session.
-    #[wasm_bindgen(skip_typescript)]
-    pub fn fetch(&self, input: JsValue, init: Option<JsValue>) -> Promise {
-        let init = init.unwrap_or(JsValue::UNDEFINED);
-        let token = driver::with_core(&self.shared, |c, now| c.fetch_token(now));
-        driver::drive(&self.shared);
-        match token {
-            Some(t) => {
-                let (fetch_impl, key) = {
-                    let inner = self.shared.borrow();
-                    (inner.fetch_impl.clone(), inner.core.config().key.clone())
-                };
-                host::authed_fetch(&fetch_impl, &input, &init, &key, t).unchecked_into()
-            }
-            None => {
-                // Auth is settling (start-up or a refresh): send once it has.
-                let mut resolver = None;
-                let p = Promise::new(&mut |resolve, _| resolver = Some(resolve));
-                if let Some(r) = resolver {
-                    self.shared.borrow_mut().token_waiters.push((r, input, init));
-                }
-                p
-            }
-        }
+    /// `client.fetch`: `fetch` with `apikey` and `Authorization: Bearer <current access
+    /// token>` (refreshed first when due), for PostgREST or function clients sharing the
+    /// session. The same function each time, usable unbound.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn fetch(&self) -> JsValue {
+        self.fetch.as_ref().clone()
     }
 
     /// A plain object explaining the auth and socket state (tokens redacted).

@@ -312,8 +312,11 @@ export function createClient(url: string, key: string, options?: AuthwireClientO
 export interface AuthwireClient {
   /** The channel for `realtime:<name>` (the same object for the same name while it is registered). */
   channel(name: string, opts?: RealtimeChannelOptions): RealtimeChannel;
-  /** (authwire) `fetch` with `apikey` and the session's `Authorization`, refreshed first if due. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * `fetch` with `apikey` and the session's `Authorization`, refreshed first if due. The same
+   * function each time and usable unbound: `new PostgrestClient(url, { fetch: client.fetch })`.
+   */
+  readonly fetch: typeof fetch;
 }
 export interface RealtimeChannel {
   /** Joins the channel; `cb` receives every status change, with realtime-js's `err` (a `RealtimeError` whose `message` is realtime-js's and which adds `code`; none for `TIMED_OUT` and `CLOSED`, except `signed_out`). Returns the channel. On a channel that is joining, joined or errored it does nothing (as realtime-js); on one that has closed it throws realtime-js's error. */
@@ -343,3 +346,41 @@ export interface RealtimeApi {
   /** Closes the socket; no reconnect until `connect()` or a `subscribe()`. `code` and `reason` are accepted for realtime-js's signature (authwire closes with 1000). */
   disconnect(code?: number, reason?: string): Promise<'ok' | 'timeout'>;
 }
+
+// realtime-js's constants and filter builder (plain JS beside the wasm: js/realtime.js). Each
+// constant is also a type (the union of its values), as realtime-js's enums are.
+export declare const REALTIME_SUBSCRIBE_STATES: { readonly SUBSCRIBED: 'SUBSCRIBED'; readonly TIMED_OUT: 'TIMED_OUT'; readonly CLOSED: 'CLOSED'; readonly CHANNEL_ERROR: 'CHANNEL_ERROR' };
+export type REALTIME_SUBSCRIBE_STATES = (typeof REALTIME_SUBSCRIBE_STATES)[keyof typeof REALTIME_SUBSCRIBE_STATES];
+export declare const REALTIME_LISTEN_TYPES: { readonly BROADCAST: 'broadcast'; readonly PRESENCE: 'presence'; readonly POSTGRES_CHANGES: 'postgres_changes'; readonly SYSTEM: 'system' };
+export type REALTIME_LISTEN_TYPES = (typeof REALTIME_LISTEN_TYPES)[keyof typeof REALTIME_LISTEN_TYPES];
+export declare const REALTIME_POSTGRES_CHANGES_LISTEN_EVENT: { readonly ALL: '*'; readonly INSERT: 'INSERT'; readonly UPDATE: 'UPDATE'; readonly DELETE: 'DELETE' };
+export type REALTIME_POSTGRES_CHANGES_LISTEN_EVENT = (typeof REALTIME_POSTGRES_CHANGES_LISTEN_EVENT)[keyof typeof REALTIME_POSTGRES_CHANGES_LISTEN_EVENT];
+export declare const REALTIME_PRESENCE_LISTEN_EVENTS: { readonly SYNC: 'sync'; readonly JOIN: 'join'; readonly LEAVE: 'leave' };
+export type REALTIME_PRESENCE_LISTEN_EVENTS = (typeof REALTIME_PRESENCE_LISTEN_EVENTS)[keyof typeof REALTIME_PRESENCE_LISTEN_EVENTS];
+export declare const REALTIME_CHANNEL_STATES: { readonly closed: 'closed'; readonly errored: 'errored'; readonly joined: 'joined'; readonly joining: 'joining'; readonly leaving: 'leaving' };
+export type RealtimePostgresChangesFilterOperator = 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'like' | 'ilike' | 'is' | 'match' | 'imatch' | 'isdistinct';
+export type RealtimeFilterValue = string | number | boolean | null;
+export type RealtimeIsFilterValue = null | boolean | 'null' | 'true' | 'false' | 'unknown';
+/** Builds a `postgres_changes` filter (`column=op.value`, comma-joined), as realtime-js's does. */
+export declare class RealtimePostgresFilterBuilder {
+  eq(column: string, value: RealtimeFilterValue): this;
+  neq(column: string, value: RealtimeFilterValue): this;
+  gt(column: string, value: RealtimeFilterValue): this;
+  gte(column: string, value: RealtimeFilterValue): this;
+  lt(column: string, value: RealtimeFilterValue): this;
+  lte(column: string, value: RealtimeFilterValue): this;
+  /** Throws when `values` is empty. */
+  in(column: string, values: ReadonlyArray<string | number | boolean>): this;
+  like(column: string, pattern: string): this;
+  ilike(column: string, pattern: string): this;
+  match(column: string, pattern: string): this;
+  imatch(column: string, pattern: string): this;
+  is(column: string, value: RealtimeIsFilterValue): this;
+  isDistinct(column: string, value: RealtimeFilterValue): this;
+  not(column: string, operator: 'in', value: ReadonlyArray<string | number | boolean>): this;
+  not(column: string, operator: 'is', value: RealtimeIsFilterValue): this;
+  not(column: string, operator: Exclude<RealtimePostgresChangesFilterOperator, 'in' | 'is'>, value: RealtimeFilterValue): this;
+  build(): string;
+  toString(): string;
+}
+export declare const postgresChangesFilter: () => RealtimePostgresFilterBuilder;

@@ -18,7 +18,7 @@ import { fixture, email } from '../support/fixture.mjs'
 import { within } from '../support/wait.mjs'
 import { service, fault, psql, commitBarrier } from '../support/dev.mjs'
 import { snippets, PASSWORD } from './snippets.mjs'
-import { normalise, firstDifference, summary, canon, alignedText } from './normalise.mjs'
+import { normalise, firstDifference, summary, canon, alignedText, acceptAdditions } from './normalise.mjs'
 import { writeMigration } from '../conformance/lib/schema.mjs'
 
 const here = import.meta.dirname
@@ -154,13 +154,16 @@ for (const snippet of snippets.filter((s) => !only || only.split('|').some((o) =
       assert.ok(!d, d && `supabase-js differs from itself at event ${d.index} (${d.path}): ${canon(d.ref)} vs ${canon(d.authwire)}\n  ${summary(ref.norm).join('\n  ')}`)
       return
     }
-    const diff = firstDifference(ref.norm, aw.norm)
+    // authwire's additions (an error `code`, `RealtimeError`) are documented, not differences.
+    const { log: awCompared, additions } = acceptAdditions(ref.norm, aw.norm)
+    const diff = firstDifference(ref.norm, awCompared)
     const entry = {
       name: snippet.name,
       todo: snippet.todo ?? null,
       deliberate: snippet.deliberate ? { guarantee: snippet.deliberate.guarantee, difference: snippet.deliberate.difference } : null,
       equal: !diff,
       diff,
+      additions,
       ms: { 'supabase-js': ref.ms, authwire: aw.ms },
       ref: ref.norm,
       authwire: aw.norm,
@@ -169,7 +172,7 @@ for (const snippet of snippets.filter((s) => !only || only.split('|').some((o) =
     if (snippet.todo && !diff) t.diagnostic(`now equal: remove its todo mark in snippets.mjs`)
     const show = () =>
       `first difference at event ${diff.index}${diff.path ? ` (${diff.path})` : ''}:\n  supabase-js: ${canon(diff.ref)}\n  authwire:    ${canon(diff.authwire)}\n` +
-      `the logs aligned (- supabase-js only, + authwire only, ~ same step, other values):\n  ${alignedText(ref.norm, aw.norm).join('\n  ')}`
+      `the logs aligned (- supabase-js only, + authwire only, ~ same step, other values):\n  ${alignedText(ref.norm, awCompared).join('\n  ')}`
     if (snippet.deliberate) {
       const { project, want } = snippet.deliberate
       entry.deliberate.ref = project(ref.norm)

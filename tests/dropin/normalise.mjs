@@ -192,3 +192,38 @@ export function alignedText(ref, aw, width = 90) {
   }
   return lines
 }
+
+/**
+ * What authwire adds on purpose, on top of supabase-js's shapes (DIFFERENCES.md, "Additions"):
+ * a stable `code` string on an error or a `system` payload where supabase-js has none, and
+ * the class name `RealtimeError` (a subclass of `Error`) where realtime-js hands over a plain
+ * `Error`. Returns authwire's log with each such leaf set back to supabase-js's value, and the
+ * list of what was set back; everything else is left for the comparison. Only events at the
+ * same index with the same step are looked at, so an addition never hides another difference.
+ */
+export function acceptAdditions(ref, aw) {
+  const additions = []
+  const undef = (x) => x === undefined || (x && typeof x === 'object' && x.$undefined === true && Object.keys(x).length === 1)
+  const obj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x)
+  const walk = (a, b, path, at) => {
+    if (Array.isArray(a) && Array.isArray(b)) return b.map((x, i) => (i < a.length ? walk(a[i], x, `${path}[${i}]`, at) : x))
+    if (!obj(a) || !obj(b)) return b
+    const out = {}
+    for (const k of Object.keys(b)) {
+      if (k === 'code' && typeof b[k] === 'string' && undef(a[k])) {
+        additions.push({ event: at, path: `${path}.code`, value: b[k] })
+        if (k in a) out[k] = a[k]
+        continue
+      }
+      if (k === 'name' && b[k] === 'RealtimeError' && a[k] === 'Error') {
+        additions.push({ event: at, path: `${path}.name`, value: b[k] })
+        out[k] = a[k]
+        continue
+      }
+      out[k] = k in a ? walk(a[k], b[k], `${path}.${k}`, at) : b[k]
+    }
+    return out
+  }
+  const log = aw.map((e, i) => (i < ref.length && ref[i].step === e.step ? walk(ref[i], e, '', i) : e))
+  return { log, additions }
+}

@@ -119,7 +119,7 @@ test('two tabs: one refresh per rotation, the other tab adopts it (G8)', async (
     async ({ url, key, who }) => {
       window.client = window.authwire.createClient(url, key)
       window.events = []
-      window.client.auth.onAuthStateChange((e) => window.events.push(e))
+      window.client.auth.onAuthStateChange((e, s) => window.events.push([e, s?.expires_at ?? null, Date.now() % 100000]))
       await window.client.auth.signUp({ email: who, password: 'correct horse' })
     },
     { url: f.server.url, key: f.server.config.publishableKey, who },
@@ -128,7 +128,7 @@ test('two tabs: one refresh per rotation, the other tab adopts it (G8)', async (
     async ({ url, key }) => {
       window.client = window.authwire.createClient(url, key)
       window.events = []
-      window.client.auth.onAuthStateChange((e) => window.events.push(e))
+      window.client.auth.onAuthStateChange((e, s) => window.events.push([e, s?.expires_at ?? null, Date.now() % 100000]))
       await window.client.auth.getSession()
     },
     { url: f.server.url, key: f.server.config.publishableKey },
@@ -143,9 +143,12 @@ test('two tabs: one refresh per rotation, the other tab adopts it (G8)', async (
       const eventsB = await b.evaluate(() => window.events)
       const tokens = await Promise.all([a, b].map((p) => p.evaluate(async () => (await window.client.auth.getSession()).data.session?.access_token)))
       state = {
-        rotationsA: eventsA.filter((e) => e === 'TOKEN_REFRESHED').length,
-        rotationsB: eventsB.filter((e) => e === 'TOKEN_REFRESHED').length,
+        rotationsA: eventsA.filter(([e]) => e === 'TOKEN_REFRESHED').length,
+        rotationsB: eventsB.filter(([e]) => e === 'TOKEN_REFRESHED').length,
+        eventsA,
+        eventsB,
         refreshes: refreshRequests([a, b]).length,
+        requests: refreshRequests([a, b]).map((r) => r.at % 100000),
         same: tokens[0] === tokens[1],
       }
       return state.rotationsA >= 2 && state.same && state.rotationsA === state.rotationsB && state.refreshes === state.rotationsA

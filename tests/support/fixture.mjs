@@ -27,7 +27,7 @@ export function fixture({ servers = {}, site, browser = false, setup, teardown }
     async openApp() {
       const page = await f.browser.newPage()
       page.requests = []
-      page.on('request', (r) => page.requests.push({ method: r.method(), url: r.url() }))
+      page.on('request', (r) => page.requests.push({ method: r.method(), url: r.url(), at: Date.now() }))
       // Before every navigation (reloads and OAuth redirects too).
       await page.addInitScript(PAGE_HELPERS)
       await page.goto(`${f.site.url}/index.html`)

@@ -1,7 +1,8 @@
-// The authwire page: the release package (web target, `scripts/build.sh`) with the import
-// swapped; PostgREST is the real `@supabase/postgrest-js` on `client.fetch`, as api.md documents.
-import init, * as sdk from '../../../pkg-web/authwire.js'
-import wasmUrl from '../../../pkg-web/authwire_bg.wasm'
+// The authwire page: the npm package's `url` entry (pkg/, `scripts/build.sh`) with the import
+// swapped; PostgREST is the real `@supabase/postgrest-js` on `client.fetch`, passed unbound as
+// supabase-js apps pass their `fetch`.
+import init, * as sdk from '../../../pkg/url.js'
+import wasmUrl from '../../../pkg/authwire_bg.wasm'
 import { PostgrestClient } from '@supabase/postgrest-js'
 import { install } from './harness.mjs'
 

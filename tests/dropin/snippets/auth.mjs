@@ -5,7 +5,6 @@ export const snippets = [
   // ── auth: results and errors ───────────────────────────────────────────────────────────
   {
     name: 'auth: getSession() right after createClient(), nothing stored',
-    todo: 'getSession() called right after createClient() never settles',
     run: async ({ createClient, url, key, rec }) => {
       const supabase = createClient(url, key)
       await rec('getSession', supabase.auth.getSession())
@@ -31,7 +30,6 @@ export const snippets = [
   },
   {
     name: 'auth: signUp with a weak password',
-    todo: 'AuthWeakPasswordError has no `reasons` (supabase-js: [\'length\'])',
     run: async ({ createClient, url, key, emails, rec }) => {
       const supabase = createClient(url, key)
       await rec('signUp', supabase.auth.signUp({ email: emails[0], password: 'abc' }))
@@ -49,7 +47,6 @@ export const snippets = [
   },
   {
     name: 'auth: signed out: getUser, refreshSession, updateUser and signOut',
-    todo: 'AuthSessionMissingError has code \'session_missing\' (supabase-js: undefined); signOut() resolves { data: {}, error: null }; supabase-js { error: null }',
     run: async ({ createClient, url, key, rec }) => {
       const supabase = createClient(url, key)
       await rec('getUser', supabase.auth.getUser())
@@ -60,7 +57,6 @@ export const snippets = [
   },
   {
     name: 'auth: the error guards and classes supabase-js exports',
-    todo: 'isAuthApiError, isAuthSessionMissingError, AuthApiError, AuthError, REALTIME_SUBSCRIBE_STATES are not exported',
     users: 1,
     run: async ({ createClient, sdk, url, key, users, log }) => {
       const supabase = createClient(url, key)
@@ -85,7 +81,6 @@ export const snippets = [
   },
   {
     name: 'auth: getClaims() after sign-in',
-    todo: 'getClaims() gives the signature as a string (supabase-js: Uint8Array)',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, rec } = t
@@ -97,7 +92,6 @@ export const snippets = [
   },
   {
     name: 'auth: the rest of the auth API (OTP, recovery, identities, MFA level)',
-    todo: 'client.auth !== client.auth; resetPasswordForEmail, getUserIdentities, mfa.getAuthenticatorAssuranceLevel, reauthenticate are not functions; mfa.listFactors is not_supported',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, log, settle } = t
@@ -133,7 +127,6 @@ export const snippets = [
   // ── auth: sessions and events ──────────────────────────────────────────────────────────
   {
     name: 'auth: onAuthStateChange order through sign-in, refresh, updateUser, sign-out',
-    todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null } (the event order is equal)',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, rec, cb, until } = t
@@ -148,7 +141,6 @@ export const snippets = [
   },
   {
     name: 'auth: onAuthStateChange registered late, and unsubscribe()',
-    todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, cb, until, rec } = t
@@ -179,7 +171,6 @@ export const snippets = [
   },
   {
     name: 'auth: updateUser password and metadata, then sign in with the new password',
-    todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, rec } = t
@@ -194,7 +185,6 @@ export const snippets = [
   },
   {
     name: "auth: signOut({ scope: 'local' }) leaves the other device signed in",
-    todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }',
     users: 1,
     run: async (t) => {
       const { rec } = t
@@ -206,7 +196,6 @@ export const snippets = [
   },
   {
     name: "auth: signOut({ scope: 'others' }) keeps this device, ends the other",
-    todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }; the ended device\'s getUser() is AuthApiError 403 session_not_found (supabase-js: AuthSessionMissingError 400)',
     users: 1,
     run: async (t) => {
       const { rec } = t
@@ -218,7 +207,6 @@ export const snippets = [
   },
   {
     name: 'auth: signOut() (global) ends every device',
-    todo: 'signOut() resolves { data: {}, error: null }; supabase-js { error: null }; the ended device\'s getUser() is AuthApiError 403 session_not_found (supabase-js: AuthSessionMissingError 400)',
     users: 1,
     run: async (t) => {
       const { rec } = t
@@ -244,8 +232,17 @@ export const snippets = [
   },
   {
     name: 'auth: a stored session after a reload: getSession and INITIAL_SESSION',
-    todo: 'with a stored session: no SIGNED_IN before INITIAL_SESSION, and getSession() never settles',
     users: 1,
+    deliberate: {
+      guarantee: 'api.md: INITIAL_SESSION first',
+      difference:
+        'after a reload with a stored session, a listener gets INITIAL_SESSION with that session and no SIGNED_IN (nobody signed in); supabase-js emits SIGNED_IN first on every page load',
+      project: (log) => ({
+        events: log.filter((e) => e.step === 'onAuthStateChange').map((e) => e.args[0]),
+        'getSession has the session': !!log.find((e) => e.step === 'getSession')?.args?.[0]?.data?.session,
+      }),
+      want: { events: ['INITIAL_SESSION'], 'getSession has the session': true },
+    },
     run: [
       async (t) => {
         const supabase = t.createClient(t.url, t.key)
@@ -263,7 +260,6 @@ export const snippets = [
   // ── PostgREST with the client's session ────────────────────────────────────────────────
   {
     name: 'postgrest: insert and select as the signed-in user',
-    todo: 'client.fetch fails unbound (TypeError reading __wbg_ptr); postgrest-js then retries the GET past the step timeout',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, rec, rest } = t
@@ -276,7 +272,6 @@ export const snippets = [
   },
   {
     name: 'postgrest: an RLS-denied insert, and anon sees no rows',
-    todo: 'client.fetch fails unbound: postgrest-js retries the GET past the step timeout',
     users: 2,
     run: async (t) => {
       const { createClient, url, key, users, rec, rest } = t

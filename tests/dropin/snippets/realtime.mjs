@@ -6,7 +6,6 @@ export const snippets = [
   // ── channels: lifecycle ────────────────────────────────────────────────────────────────
   {
     name: 'channels: subscribe statuses, getChannels() before and after, unsubscribe()',
-    todo: 'an unsubscribed channel stays in getChannels()',
     run: async ({ createClient, url, key, tag, log, cb, rec, until }) => {
       const supabase = createClient(url, key)
       log('getChannels', supabase.getChannels().map((c) => c.topic))
@@ -25,7 +24,6 @@ export const snippets = [
   },
   {
     name: 'channels: removeChannel() — CLOSED to the callback, unregistered, socket closed',
-    todo: 'removeChannel(): the channel\'s subscribe callback never gets CLOSED',
     run: async ({ createClient, url, key, tag, log, cb, rec, until }) => {
       const supabase = createClient(url, key)
       const channel = supabase.channel(`room-${tag}`).subscribe(cb('status', 2))
@@ -39,7 +37,6 @@ export const snippets = [
   },
   {
     name: 'channels: removeAllChannels() results and statuses, socket disconnected',
-    todo: 'removeAllChannels(): the channels\' subscribe callbacks never get CLOSED',
     run: async ({ createClient, url, key, tag, log, cb, rec, until }) => {
       const supabase = createClient(url, key)
       supabase.channel(`a-${tag}`).subscribe(cb('a: status', 2))
@@ -56,7 +53,6 @@ export const snippets = [
   },
   {
     name: 'channels: re-create and re-subscribe the same name after unsubscribe()',
-    todo: 'channel(sameName) after unsubscribe() returns the old channel and subscribe() throws already_subscribed',
     run: async (t) => {
       const { createClient, url, key, tag, log, cb, rec, until, barrierEvent } = t
       const supabase = createClient(url, key)
@@ -74,7 +70,6 @@ export const snippets = [
   },
   {
     name: 'channels: React StrictMode — subscribe, removeChannel in cleanup, same name again in the same tick',
-    todo: 'the removed channel\'s subscribe callback never gets CLOSED (the one live join is right)',
     run: async (t) => {
       const { createClient, url, key, tag, log, cb, call, barrierEvent } = t
       const supabase = createClient(url, key)
@@ -95,7 +90,6 @@ export const snippets = [
   },
   {
     name: 'channels: a second subscribe() on a joined channel',
-    todo: 'a second subscribe() throws already_subscribed (supabase-js: returns the channel)',
     run: async ({ createClient, url, key, tag, log, cb, call, until, tick }) => {
       const supabase = createClient(url, key)
       const channel = supabase.channel(`room-${tag}`)
@@ -108,7 +102,6 @@ export const snippets = [
   },
   {
     name: 'channels: subscribe() with a timeout the join cannot meet',
-    todo: 'TIMED_OUT comes with a RealtimeError join_timeout as err (supabase-js: no err)',
     run: async ({ createClient, url, key, tag, log, cb, until, dev }) => {
       await dev.fault({ realtime: { delayReplies: { ms: 1500, count: 1, event: 'phx_join', topic: `slow-${tag}` } } })
       const supabase = createClient(url, key)
@@ -182,7 +175,6 @@ export const snippets = [
   },
   {
     name: 'broadcast: httpSend()',
-    todo: 'httpSend() resolves \'ok\' (supabase-js: { success: true }); without a payload it sends {} (supabase-js: rejects)',
     run: async ({ createClient, url, key, tag, cb, rec, settle, until }) => {
       const name = `room-${tag}`
       const listener = createClient(url, key, OTHER_DEVICE)
@@ -228,7 +220,6 @@ export const snippets = [
   },
   {
     name: "presence: a '*' listener through track, re-track and untrack",
-    todo: 'a presence \'*\' listener also gets authwire\'s \'update\' event',
     run: async (t) => {
       const { createClient, url, key, tag, cb, rec, until } = t
       const name = `lobby-${tag}`
@@ -323,7 +314,6 @@ export const snippets = [
   },
   {
     name: 'postgres_changes: a filter built with postgresChangesFilter()',
-    todo: 'postgresChangesFilter is not exported',
     users: 1,
     run: async (t) => {
       const { createClient, sdk, url, key, users, tag, cb, call, until, dev } = t
@@ -344,7 +334,6 @@ export const snippets = [
   },
   {
     name: 'postgres_changes: an invalid filter',
-    todo: 'on() throws invalid_filter (supabase-js: chains, SUBSCRIBED, then a system error message)',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, tag, cb, call, log, until } = t
@@ -363,7 +352,6 @@ export const snippets = [
   // ── the setAuth workaround ─────────────────────────────────────────────────────────────
   {
     name: 'realtime: setAuth(session.access_token) workaround, then a private channel',
-    todo: 'realtime.setAuth(token) throws not_supported',
     users: 1,
     run: async (t) => {
       const { createClient, url, key, users, tag, log, cb, rec, until } = t
@@ -383,7 +371,6 @@ export const snippets = [
   },
   {
     name: 'realtime: setAuth() with no argument, signed out',
-    todo: 'realtime.setAuth() throws not_supported',
     run: async ({ createClient, url, key, tag, log, cb, rec, until }) => {
       const supabase = createClient(url, key)
       supabase.channel(`room-${tag}`).subscribe(cb('status', 2))
@@ -395,7 +382,6 @@ export const snippets = [
   },
   {
     name: 'realtime: disconnect() returns a promise; what joined channels see',
-    todo: 'disconnect() returns undefined, not a promise; CHANNEL_ERROR comes synchronously with another err',
     run: async ({ createClient, url, key, tag, log, cb, rec, until }) => {
       const supabase = createClient(url, key)
       const channel = supabase.channel(`room-${tag}`).subscribe(cb('status', 2))
@@ -430,7 +416,6 @@ export const snippets = [
   },
   {
     name: 'realtime: a dropped socket reconnects through reconnectAfterMs(tries) and rejoins',
-    todo: 'reconnectAfterMs is called for tries 1–16 at createClient(), not per attempt; the CHANNEL_ERROR err differs (supabase-js: Error \'socket closed: 1006\')',
     run: async ({ createClient, url, key, tag, cb, until, wait, events, dev }) => {
       const supabase = createClient(url, key, { realtime: { reconnectAfterMs: (tries) => (cb('reconnectAfterMs')(tries), 200) } })
       supabase.channel(`room-${tag}`).subscribe(cb('status', 2))

@@ -12,7 +12,6 @@ use authwire_wire::json::{self, ObjectWriter, Value};
 use authwire_wire::jwt;
 use authwire_wire::url::encode_component;
 
-use super::commands::require_address;
 use super::pkce::PkceFlow;
 use super::requests;
 use super::{Auth, HttpOp, UserPurpose};
@@ -49,16 +48,8 @@ impl Auth {
     /// `resend({ type, email | phone, options? })`; an email resend under PKCE stores a
     /// verifier first.
     pub(super) fn run_resend(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        let c = requests::parse_creds(creds);
-        if let Err(e) = require_address(&c, "You must provide either an email or phone number and a type") {
-            out.event(AppEvent::Done { ticket, result: Err(e) });
-            return;
-        }
-        if self.cfg.pkce && c.get("email").is_some() {
-            self.pkce_then(ticket, creds, PkceFlow::Resend, out);
-            return;
-        }
-        self.resend_request(ticket, &c, None, now, out);
+        let missing = "You must provide either an email or phone number and a type";
+        self.address_command(ticket, creds, missing, PkceFlow::Resend, Self::resend_request, now, out);
     }
 
     /// `POST /resend`: `{ user: null, session: null }`, with `messageId` for an SMS.

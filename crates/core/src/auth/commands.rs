@@ -33,19 +33,41 @@ pub(super) fn require_address(c: &Value, message: &'static str) -> Result<(), Au
     }
 }
 
+/// A request of an address command, given the parsed credentials and, under PKCE, the
+/// `(challenge, method)` pair.
+pub(super) type AddressRequest = fn(&mut Auth, Ticket, &Value, Option<(&str, &str)>, Now, &mut Outbox);
+
 impl Auth {
     /// `signUp`.
     pub(super) fn run_sign_up(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
+        let missing = "You must provide either an email or phone number and a password";
+        self.address_command(ticket, creds, missing, PkceFlow::SignUp, Self::signup_request, now, out);
+    }
+
+    /// The common start of the commands addressed to an email or a phone (`signUp`,
+    /// `signInWithOtp`, `resend`): refuse a missing address with auth-js's text; for an
+    /// email under PKCE store a verifier first (the request follows when it is written).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn address_command(
+        &mut self,
+        ticket: Ticket,
+        creds: &str,
+        missing: &'static str,
+        flow: PkceFlow,
+        request: AddressRequest,
+        now: Now,
+        out: &mut Outbox,
+    ) {
         let c = requests::parse_creds(creds);
-        if let Err(e) = require_address(&c, "You must provide either an email or phone number and a password") {
+        if let Err(e) = require_address(&c, missing) {
             out.event(AppEvent::Done { ticket, result: Err(e) });
             return;
         }
         if self.cfg.pkce && cred(&c, "email").is_some() {
-            self.pkce_then(ticket, creds, PkceFlow::SignUp, out);
+            self.pkce_then(ticket, creds, flow, out);
             return;
         }
-        self.signup_request(ticket, &c, None, now, out);
+        request(self, ticket, &c, None, now, out);
     }
 
     /// `POST /signup` (a session, or the bare user without autoconfirm).
@@ -109,16 +131,8 @@ impl Auth {
 
     /// `signInWithOtp`.
     pub(super) fn run_sign_in_with_otp(&mut self, ticket: Ticket, creds: &str, now: Now, out: &mut Outbox) {
-        let c = requests::parse_creds(creds);
-        if let Err(e) = require_address(&c, "You must provide either an email or phone number.") {
-            out.event(AppEvent::Done { ticket, result: Err(e) });
-            return;
-        }
-        if self.cfg.pkce && cred(&c, "email").is_some() {
-            self.pkce_then(ticket, creds, PkceFlow::Otp, out);
-            return;
-        }
-        self.otp_request(ticket, &c, None, now, out);
+        let missing = "You must provide either an email or phone number.";
+        self.address_command(ticket, creds, missing, PkceFlow::Otp, Self::otp_request, now, out);
     }
 
     /// `verifyOtp`.
@@ -391,6 +405,12 @@ impl Auth {
         } else {
             Err(classify(status, body))
         };
+        if let (Ok(data), Some(w)) = (&result, self.write.as_mut()) {
+            // The session key's removal is still being written: resolve after it lands, so a
+            // page reloaded right after `await signOut()` finds no session.
+            w.after.push(Saved { announce: None, ticket: Some((ticket, data.clone())), post: false });
+            return;
+        }
         out.event(AppEvent::Done { ticket, result });
     }
 

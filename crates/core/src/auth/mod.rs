@@ -332,8 +332,8 @@ fn classify(status: u16, body: &str) -> AuthError {
         return AuthError::WeakPassword { status, message: e.message, reasons: e.weak_password_reasons };
     }
     let code = e.code.unwrap_or_else(|| String::from("unknown"));
-    if code == "session_not_found" && status == 400 {
-        return AuthError::SessionMissing;
+    if code == "session_not_found" {
+        return AuthError::SessionNotFound;
     }
     AuthError::Api { status, code, message: e.message }
 }

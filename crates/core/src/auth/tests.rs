@@ -58,6 +58,8 @@ struct H {
     gets: Vec<(RequestId, String)>,
     digests: Vec<(RequestId, String)>,
     events: Vec<AppEvent>,
+    /// When set, storage writes and removals wait here instead of landing at once.
+    held_writes: Option<Vec<RequestId>>,
 }
 
 impl H {
@@ -72,6 +74,7 @@ impl H {
             gets: Vec::new(),
             digests: Vec::new(),
             events: Vec::new(),
+            held_writes: None,
         };
         let now = h.now;
         h.c.start(page.map(String::from), now);
@@ -92,7 +95,10 @@ impl H {
             match o {
                 Output::Http { id, request } => self.http.push((id, request)),
                 Output::Storage { id, op: StorageOp::Get(k) } => self.gets.push((id, k)),
-                Output::Storage { id, .. } => feed.push(Input::Storage { id, result: Ok(None) }),
+                Output::Storage { id, .. } => match &mut self.held_writes {
+                    Some(held) => held.push(id),
+                    None => feed.push(Input::Storage { id, result: Ok(None) }),
+                },
                 Output::Lock { id, op: LockOp::Acquire { .. } } => feed.push(Input::LockGranted { id }),
                 Output::Digest { id, data } => self.digests.push((id, data)),
                 Output::Event(e) => self.events.push(e),
@@ -284,6 +290,42 @@ fn destroy_settles_everything_that_waits() {
     h.c.destroy(now);
     h.drain();
     assert_eq!(h.done(before), Some(Err(AuthError::Destroyed)), "a command parked for start-up");
+}
+
+#[test]
+fn sign_out_resolves_only_once_the_session_key_is_removed() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    h.answer(id, 200, &token_response(T0 / 1000 + 3600, "rt1"));
+    assert!(h.done(t).unwrap().is_ok());
+    // The server answers the logout before the storage removal has landed: a page that
+    // reloads right after `await signOut()` must not find the session.
+    h.held_writes = Some(Vec::new());
+    let t = h.cmd(AuthCommand::SignOut(String::from("global")));
+    let (id, _) = h.request("POST", "/logout");
+    h.answer(id, 204, "");
+    assert_eq!(h.done(t), None, "signOut resolved before the session key was removed");
+    let held = h.held_writes.take().unwrap();
+    assert!(!held.is_empty(), "the sign-out removes the session key");
+    for id in held {
+        h.input(Input::Storage { id, result: Ok(None) });
+    }
+    assert_eq!(h.done(t), Some(Ok(String::from("{}"))));
+    // The removal failing (storage denied) is the caller's error: the session survives a reload.
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    h.answer(id, 200, &token_response(T0 / 1000 + 3600, "rt2"));
+    assert!(h.done(t).unwrap().is_ok());
+    h.held_writes = Some(Vec::new());
+    let t = h.cmd(AuthCommand::SignOut(String::from("local")));
+    let (id, _) = h.request("POST", "/logout");
+    h.answer(id, 204, "");
+    for id in h.held_writes.take().unwrap() {
+        h.input(Input::Storage { id, result: Err(String::from("SecurityError: access denied")) });
+    }
+    assert_eq!(h.done(t).map(|r| r.map_err(|e| String::from(e.code()))), Some(Err(String::from("storage_error"))));
 }
 
 #[test]
@@ -506,4 +548,17 @@ fn error_answers_are_typed_as_auth_js_types_them() {
     h.answer(id, 404, r#"{"message":"no Route matched with those values"}"#);
     let e = h.done(t).unwrap().unwrap_err();
     assert_eq!((e.name(), e.status(), e.message()), ("AuthApiError", Some(404), "no Route matched with those values"));
+    // GoTrue's 403 session_not_found is auth-js's AuthSessionMissingError (400); the code stays.
+    let t = h.cmd(AuthCommand::ResetPasswordForEmail(String::from(r#"{"email":"a@b.c"}"#)));
+    let (id, _) = h.request("POST", "/recover");
+    h.answer(
+        id,
+        403,
+        r#"{"code":"session_not_found","message":"Session from session_id claim in JWT does not exist"}"#,
+    );
+    let e = h.done(t).unwrap().unwrap_err();
+    assert_eq!(
+        (e.name(), e.status(), e.code(), e.message()),
+        ("AuthSessionMissingError", Some(400), "session_not_found", "Auth session missing!")
+    );
 }
