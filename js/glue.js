@@ -401,13 +401,19 @@ export function nowWall() {
   return Date.now()
 }
 
-/** 52 random bits for the core's seeded generator. */
+const csprng = () => (typeof crypto !== 'undefined' && crypto.getRandomValues ? crypto : undefined)
+
+/** 52 bits for the core's jitter generator (the clock without a CSPRNG: jitter needs no secret). */
 export function seed() {
-  if (typeof crypto !== 'undefined' && crypto.getRandomValues) {
-    const a = crypto.getRandomValues(new Uint32Array(2))
-    return (a[0] & 0xfffff) * 4294967296 + a[1]
-  }
-  return Math.floor(Math.random() * 4503599627370496)
+  const c = csprng()
+  if (!c) return (Date.now() * 1000 + Math.floor(nowMono() * 1000)) % 4503599627370496
+  const a = c.getRandomValues(new Uint32Array(2))
+  return (a[0] & 0xfffff) * 4294967296 + a[1]
+}
+
+/** `len` bytes of the CSPRNG, the only source of the core's secrets; `undefined` without one. */
+export function randomBytes(len) {
+  return csprng()?.getRandomValues(new Uint8Array(len))
 }
 
 const WORKER_SRC =

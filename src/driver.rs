@@ -250,6 +250,11 @@ fn execute(shared: &Shared, o: Output) {
             }
         }
         Output::Log(level, msg) => log(shared, level, &msg),
+        Output::Entropy { len } => {
+            // Answered now, before the next output: secrets are made of these bytes only.
+            let bytes = host::random_bytes(len as u32).map(|b| b.to_vec());
+            with_core(shared, |c, now| c.handle(Input::Entropy { bytes }, now));
+        }
     }
 }
 

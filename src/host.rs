@@ -165,7 +165,11 @@ extern "C" {
     pub(crate) fn now_mono() -> f64;
     #[wasm_bindgen(js_name = nowWall)]
     fn now_wall() -> f64;
+    /// A seed for the core's jitter generator (never for secrets).
     pub(crate) fn seed() -> f64;
+    /// `len` bytes of `crypto.getRandomValues`, or `None` when the runtime has none.
+    #[wasm_bindgen(js_name = randomBytes)]
+    pub(crate) fn random_bytes(len: u32) -> Option<Uint8Array>;
 }
 
 /// Both clocks now.

@@ -116,6 +116,18 @@ impl Entropy {
     }
 }
 
+/// Distinct bytes for tests that stand in for the runtime's CSPRNG (a counter through
+/// SplitMix64: each call continues where the last one stopped).
+#[cfg(test)]
+pub(crate) fn test_bytes(len: usize) -> Vec<u8> {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let mut rng = Rng::new(NEXT.fetch_add(1, Ordering::Relaxed));
+    let mut v = alloc::vec![0u8; len];
+    rng.fill(&mut v);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -233,7 +233,9 @@ impl AuthError {
             AuthError::PkceVerifierMissing => PKCE_VERIFIER_MISSING,
             AuthError::InvalidResponse => "Auth session or user missing",
             AuthError::NotSupported { what } => what,
-            AuthError::CryptoUnavailable => "crypto.getRandomValues is not available: no PKCE verifier without a CSPRNG",
+            AuthError::CryptoUnavailable => {
+                "crypto.getRandomValues is not available: no PKCE verifier without a CSPRNG"
+            }
             AuthError::Destroyed => "the client was destroyed",
             AuthError::Superseded => "a newer operation replaced this one",
         }

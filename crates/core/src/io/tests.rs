@@ -52,8 +52,7 @@ fn push_outcome_names_list_every_variant() {
 #[test]
 fn auth_event_names_list_every_variant() {
     use AuthEvent as A;
-    let all =
-        [A::InitialSession, A::SignedIn, A::SignedOut, A::TokenRefreshed, A::UserUpdated, A::PasswordRecovery];
+    let all = [A::InitialSession, A::SignedIn, A::SignedOut, A::TokenRefreshed, A::UserUpdated, A::PasswordRecovery];
     for a in all {
         match a {
             A::InitialSession
