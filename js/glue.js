@@ -682,7 +682,10 @@ export class Host {
     this.channel = undefined
     for (const release of this.locks?.values() ?? []) release()
     this.locks?.clear()
+    // A waiting request stops (its timeout timer is cleared when the abort rejects it).
     for (const c of this.lockAborts?.values() ?? []) c.abort()
+    this.lockAborts?.clear()
+    this.store = this.memory = undefined // the app's storage adapter is not kept either
   }
 }
 

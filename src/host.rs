@@ -182,6 +182,13 @@ pub(crate) fn config_error(e: &authwire_core::ConfigError) -> JsValue {
     AuthwireError::new(e.code(), e.message()).into()
 }
 
+/// The `AuthwireError` (code `destroyed`) a call after `destroy()` rejects with, where no
+/// typed result of its own carries it (`client.fetch`).
+pub(crate) fn destroyed_error() -> JsValue {
+    let e = authwire_core::error::AuthError::Destroyed;
+    AuthwireError::new(e.code(), e.message()).into()
+}
+
 /// An auth error of auth-js's class for `e`, with the code and the HTTP status (if any).
 pub(crate) fn auth_error(e: &authwire_core::error::AuthError) -> JsValue {
     auth_error_of(e.name(), e.code(), e.message(), e.status(), crate::auth::error_extra(e))

@@ -611,6 +611,18 @@ impl Outbox {
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
+    /// How many outputs are queued (a mark for [`Outbox::events_since`]).
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+    /// The events queued after `mark` (a [`Outbox::len`] taken earlier), to amend before they
+    /// leave: `destroy()` says `destroyed` where the halves it shut down said why in their terms.
+    pub(crate) fn events_since(&mut self, mark: usize) -> impl Iterator<Item = &mut AppEvent> {
+        self.queue.iter_mut().skip(mark).filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+    }
 }
 
 /// Concatenates `parts` (the core avoids `format!` to keep `core::fmt` out of the wasm).

@@ -46,8 +46,10 @@ use alloc::vec::Vec;
 
 use crate::auth::{Auth, AuthConfig, SignOutReason};
 use crate::config::{ApikeyMode, ClientConfig};
-use crate::error::AuthError;
-use crate::io::{concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, RequestId, Ticket};
+use crate::error::{AuthError, ChannelOpError, PushError};
+use crate::io::{
+    concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, PushOutcome, RequestId, Ticket,
+};
 use crate::realtime::{ChannelInfo, ConnectionState, Realtime, Signal, TokenChange, TokenView};
 use crate::time::{Instant, Now};
 
@@ -143,6 +145,12 @@ impl Client {
     /// The next output, oldest first.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop()
+    }
+
+    /// `true` when [`Client::poll_output`] has something (a driver that ran side work of its
+    /// own after draining asks before it stops).
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
     }
 
     /// The earliest deadline; the shell arms one timer for it.
@@ -536,8 +544,19 @@ impl Client {
             return;
         }
         self.destroyed = true;
+        let mark = self.out.len();
         self.realtime.shut_down(now, &mut self.out);
         self.auth.destroy(&mut self.out);
+        // The halves settle what waited in their own terms (a push's channel closed, an HTTP
+        // broadcast failed): to the app every one of them failed because of destroy().
+        for e in self.out.events_since(mark) {
+            match e {
+                AppEvent::PushDone { outcome: PushOutcome::Error(err), .. } => *err = PushError::Destroyed,
+                AppEvent::HttpSendDone { result: Err(err), .. } => *err = ChannelOpError::Destroyed,
+                AppEvent::Done { result: Err(err), .. } => *err = AuthError::Destroyed,
+                _ => {}
+            }
+        }
     }
 
     /// Whether `destroy()` was called.

