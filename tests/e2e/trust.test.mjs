@@ -232,3 +232,90 @@ test('200 × create → subscribe → destroy leaves the JS heap and the wasm me
   await cdp.detach()
   await page.close()
 })
+
+test('calls made from inside a listener run after the current event reached every listener', async () => {
+  const page = await f.openApp()
+  const r = await page.evaluate(async ({ url, key }) => {
+    const c = window.authwire.createClient(url, key, { auth: { persistSession: false } })
+    const log = []
+    const other = c.channel('reent-other')
+    other.subscribe((s) => log.push('other ' + s))
+    await window.waitFor(() => log.includes('other SUBSCRIBED'), { what: 'reent-other SUBSCRIBED' })
+    log.length = 0
+    const third = c.channel('reent-third')
+    const ch = c.channel('reent', { config: { broadcast: { self: true } } })
+    // L1 reacts to `go` with a removeChannel (CLOSED at once in the core), a new auth listener
+    // (INITIAL_SESSION at once), a subscribe (its status later) and a send (echoed later).
+    ch.on('broadcast', { event: 'go' }, () => {
+      log.push('L1 go')
+      c.removeChannel(other)
+      c.auth.onAuthStateChange((e) => log.push('L3 ' + e))
+      third.subscribe((s) => log.push('third ' + s))
+      ch.send({ type: 'broadcast', event: 'next', payload: {} }).then((v) => log.push('sent ' + v))
+      log.push('L1 done')
+    })
+    ch.on('broadcast', { event: 'go' }, () => log.push('L2 go'))
+    ch.on('broadcast', { event: 'next' }, () => log.push('L1 next'))
+    ch.on('broadcast', { event: 'next' }, () => log.push('L2 next'))
+    await window.subscribe(ch)
+    await ch.send({ type: 'broadcast', event: 'go', payload: {} })
+    await window.waitFor(() => log.includes('L2 next') && log.includes('third SUBSCRIBED'), { what: () => `the nested effects; log ${log}` })
+
+    // Auth: A signs out on SIGNED_IN; B must see SIGNED_IN before anyone sees SIGNED_OUT.
+    const auth = []
+    c.auth.onAuthStateChange((e) => {
+      auth.push('A ' + e)
+      if (e === 'SIGNED_IN') c.auth.signOut()
+    })
+    c.auth.onAuthStateChange((e) => auth.push('B ' + e))
+    await c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' })
+    await window.waitFor(() => auth.filter((e) => e.endsWith('SIGNED_OUT')).length === 2, { what: () => `SIGNED_OUT twice; ${auth}` })
+    c.destroy()
+    return { log, auth: auth.filter((e) => !e.endsWith('INITIAL_SESSION')) }
+  }, args())
+  const i = (s) => r.log.indexOf(s)
+  // Everything L1 caused comes after L2 saw `go`.
+  assert.deepEqual(r.log.slice(0, 3), ['L1 go', 'L1 done', 'L2 go'], r.log.join(', '))
+  // What the core produced at once (CLOSED, INITIAL_SESSION) too: a nested drive would have
+  // delivered them before L2 saw `go`.
+  assert.deepEqual(r.log.slice(3, 5), ['other CLOSED', 'L3 INITIAL_SESSION'], r.log.join(', '))
+  for (const later of [ 'third SUBSCRIBED', 'L1 next', 'L2 next', 'sent ok']) assert.ok(i(later) > 2, `${later}: ${r.log}`)
+  assert.ok(i('L1 next') < i('L2 next'))
+  assert.deepEqual(r.auth, ['A SIGNED_IN', 'B SIGNED_IN', 'A SIGNED_OUT', 'B SIGNED_OUT'])
+  await page.close()
+})
+
+test('a request that times out aborts its fetch; a fetch override that rejects is a typed error', async () => {
+  const page = await f.openApp()
+  const r = await page.evaluate(async ({ url, key }) => {
+    const seen = []
+    let mode = 'hang'
+    const fetch = (input, init) => {
+      if (!String(input).includes('/token?grant_type=password')) return window.fetch(input, init)
+      if (mode === 'reject') return Promise.reject(new TypeError('override refused'))
+      // Never answers; settles only when aborted, as a real fetch does.
+      const rec = { aborted: false }
+      seen.push(rec)
+      return new Promise((_, fail) =>
+        init.signal.addEventListener('abort', () => {
+          rec.aborted = true
+          fail(new DOMException('aborted', 'AbortError'))
+        }),
+      )
+    }
+    const c = window.authwire.createClient(url, key, { auth: { persistSession: false }, global: { fetch } })
+    const t0 = performance.now()
+    // The auth request timeout is 10 s: waited for with a deadline above it.
+    const timedOut = await window.within(c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' }), { timeoutMs: 15_000, what: 'the timed-out sign-in' })
+    const took = performance.now() - t0
+    mode = 'reject'
+    const rejected = await c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' })
+    c.destroy()
+    return { timedOut: timedOut.error?.code, took, aborted: seen.map((s) => s.aborted), rejected: [rejected.error?.code, rejected.error?.name] }
+  }, args())
+  assert.equal(r.timedOut, 'network_error')
+  assert.ok(r.took >= 9_900, `answered after ${r.took} ms`)
+  assert.deepEqual(r.aborted, [true], 'the hanging fetch was aborted')
+  assert.deepEqual(r.rejected, ['network_error', 'AuthRetryableFetchError'])
+  await page.close()
+})

@@ -624,3 +624,28 @@ fn pkce_verifiers_are_made_of_the_runtime_s_random_bytes_and_of_nothing_else() {
     assert!(hexes[0] != hexes[1] && hexes[1] != hexes[2] && hexes[0] != hexes[2], "{hexes:?}");
     assert!(hexes.iter().all(|h| h.len() == 112 && h.bytes().all(|b| b.is_ascii_hexdigit())));
 }
+
+#[test]
+fn a_request_that_times_out_is_aborted_and_fails_as_a_network_error() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"pw"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    // No answer: the deadline passes.
+    h.now = Now::new(10_001, T0 + 10_001);
+    let now = h.now;
+    h.c.handle(Input::Timeout, now);
+    let mut cancelled = false;
+    while let Some(o) = h.c.poll_output() {
+        match o {
+            Output::CancelHttp { id: c } => cancelled |= c == id,
+            Output::Event(e) => h.events.push(e),
+            _ => {}
+        }
+    }
+    assert!(cancelled, "the host is told to abort the fetch");
+    assert_eq!(h.done(t).and_then(Result::err).map(|e| String::from(e.code())).as_deref(), Some("network_error"));
+    // A late answer is dropped.
+    h.answer(id, 200, &token_response(T0 / 1000 + 3_600, "rt"));
+    assert!(h.auth_events().iter().all(|e| *e != AuthEvent::SignedIn));
+}
