@@ -722,9 +722,19 @@ function unb64url(s) {
   return out
 }
 
-/** `fetch` with the project key and the session's token, for PostgREST/functions clients. */
-export function authedFetch(fetchImpl, input, init, apikey, token) {
+/**
+ * `fetch` with the project key and the session's token, for PostgREST/functions clients; a
+ * request to another origin than the project's (`project`) goes out as the app made it, so
+ * neither the key nor the token reaches a third party.
+ */
+export function authedFetch(fetchImpl, input, init, apikey, token, project) {
   const f = fetchImpl || globalThis.fetch
+  const target = typeof input === 'string' || input instanceof URL ? String(input) : input?.url
+  let ours = false
+  try {
+    ours = new URL(target, globalThis.location?.href ?? project).origin === new URL(project).origin
+  } catch (_) {}
+  if (!ours) return f(input, init)
   const headers = new Headers(init && init.headers)
   if (!headers.has('apikey')) headers.set('apikey', apikey)
   if (!headers.has('Authorization')) headers.set('Authorization', 'Bearer ' + (token || apikey))

@@ -110,11 +110,11 @@ fn authed_fetch(shared: &Shared, input: JsValue, init: JsValue) -> Promise {
     driver::drive(shared);
     match token {
         Some(t) => {
-            let (fetch_impl, key) = {
+            let (fetch_impl, key, project) = {
                 let inner = shared.borrow();
-                (inner.fetch_impl.clone(), inner.core.config().key.clone())
+                (inner.fetch_impl.clone(), inner.core.config().key.clone(), inner.core.config().url.http(""))
             };
-            host::authed_fetch(&fetch_impl, &input, &init, &key, t).unchecked_into()
+            host::authed_fetch(&fetch_impl, &input, &init, &key, t, &project).unchecked_into()
         }
         None => {
             // Auth is settling (start-up or a refresh): send once it has.

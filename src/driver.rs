@@ -352,12 +352,13 @@ fn release_token_waiters(shared: &Shared) {
     }
     let token = with_core(shared, |c, now| c.fetch_token(now));
     let Some(token) = token else { return };
-    let (waiters, fetch_impl, key) = {
+    let (waiters, fetch_impl, key, project) = {
         let mut inner = shared.borrow_mut();
-        (core::mem::take(&mut inner.token_waiters), inner.fetch_impl.clone(), inner.core.config().key.clone())
+        let project = inner.core.config().url.http("");
+        (core::mem::take(&mut inner.token_waiters), inner.fetch_impl.clone(), inner.core.config().key.clone(), project)
     };
     for (resolve, _, input, init) in waiters {
-        let p = host::authed_fetch(&fetch_impl, &input, &init, &key, token.clone());
+        let p = host::authed_fetch(&fetch_impl, &input, &init, &key, token.clone(), &project);
         host::resolve_with(&resolve, &p);
     }
 }

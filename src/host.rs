@@ -90,6 +90,8 @@ extern "C" {
     pub(crate) fn is_auth_error(e: &JsValue) -> bool;
     #[wasm_bindgen(js_name = authResult)]
     pub(crate) fn auth_result(data: &str, error: &JsValue) -> JsValue;
+    /// `fetch` with `apikey` and the bearer token when `input` is on the project's origin
+    /// (`project`: its URL); to any other origin, the app's request as it is.
     #[wasm_bindgen(js_name = authedFetch)]
     pub(crate) fn authed_fetch(
         fetch_impl: &JsValue,
@@ -97,6 +99,7 @@ extern "C" {
         init: &JsValue,
         apikey: &str,
         token: Option<String>,
+        project: &str,
     ) -> JsValue;
     /// `{ data: { subscription } }` for `onAuthStateChange`.
     #[wasm_bindgen(js_name = authSubscription)]

@@ -319,3 +319,124 @@ test('a request that times out aborts its fetch; a fetch override that rejects i
   assert.deepEqual(r.rejected, ['network_error', 'AuthRetryableFetchError'])
   await page.close()
 })
+
+test('PKCE verifiers are crypto.getRandomValues bytes; without it there is no verifier', async () => {
+  const page = await f.openApp()
+  const r = await page.evaluate(async ({ url, key }) => {
+    const flow = async (storageKey) => {
+      const c = window.authwire.createClient(url, key, { auth: { flowType: 'pkce', storageKey } })
+      const res = await c.auth.resetPasswordForEmail('pkce-' + storageKey + '@example.com')
+      const verifier = localStorage.getItem(storageKey + '-code-verifier')
+      c.destroy()
+      return { code: res.error?.code ?? null, verifier }
+    }
+    const a = await flow('sb-rand-a')
+    const b = await flow('sb-rand-b')
+    // Every byte the SDK asks for is 0x5a: the verifier is made of them and of nothing else.
+    let asked = 0
+    crypto.getRandomValues = (arr) => {
+      asked += arr.length
+      return arr.fill(0x5a)
+    }
+    const fixed = await flow('sb-rand-fixed')
+    // No CSPRNG at all: no verifier, a typed error, nothing sent.
+    crypto.getRandomValues = undefined
+    const none = await flow('sb-rand-none')
+    delete crypto.getRandomValues // the prototype's again
+    return { a, b, fixed, asked, none }
+  }, args())
+  for (const v of [r.a, r.b]) {
+    assert.equal(v.code, null)
+    assert.match(v.verifier, /^[0-9a-f]{112}\/recovery$/)
+  }
+  assert.notEqual(r.a.verifier, r.b.verifier)
+  assert.equal(r.fixed.verifier, '5a'.repeat(56) + '/recovery')
+  assert.ok(r.asked >= 56, `${r.asked} bytes asked for`)
+  assert.deepEqual(r.none, { code: 'crypto_unavailable', verifier: null })
+  await page.close()
+})
+
+/** Every `len`-character window of `secret` found in `text` (a token or a prefix long enough to be one). */
+function leaks(text, secret, len) {
+  const found = []
+  for (let i = 0; i + len <= secret.length; i += 4) if (text.includes(secret.slice(i, i + len))) found.push(i)
+  return found
+}
+
+test('token hygiene: no token in logs, errors, diagnose(), URLs or the devserver log; client.fetch sends nothing to a foreign origin', async () => {
+  const page = await f.openApp()
+  const headers = []
+  page.on('request', (r) => headers.push({ url: r.url(), headers: r.headers() }))
+  const r = await page.evaluate(async ({ url, key, foreign }) => {
+    const lines = []
+    const c = window.authwire.createClient(url, key, {
+      auth: { storageKey: 'sb-hygiene' },
+      realtime: { logger: (kind, msg, data) => lines.push(JSON.stringify([kind, msg, data ?? null])), logLevel: 'info' },
+    })
+    const sessions = []
+    c.auth.onAuthStateChange((_e, s) => s && sessions.push({ at: s.access_token, rt: s.refresh_token }))
+    const errors = []
+    const keep = (e) => e && errors.push(String(e), e.message ?? '', JSON.stringify(e), String(e.stack ?? ''))
+    keep((await c.auth.signInWithPassword({ email: 'alice@example.com', password: 'wrong' })).error)
+    keep((await c.auth.getUser()).error)
+    const { error } = await c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' })
+    if (error) throw error
+    const diag = [JSON.stringify(c.diagnose())]
+    await window.subscribe(c.channel('hygiene').on('broadcast', { event: '*' }, () => {}))
+    // An invalid filter, a refused channel call, a refresh, an expired-token refresh error.
+    c.channel('hygiene-bad').on('postgres_changes', { event: '*', schema: 'public', table: 'x', filter: 'id=zz.1' }, () => {}).subscribe()
+    try {
+      c.channel('hygiene-replay', { config: { broadcast: { replay: { since: 1 } } } })
+    } catch (e) {
+      keep(e)
+    }
+    const refreshed = await c.auth.refreshSession()
+    keep(refreshed.error)
+    keep((await c.auth.updateUser({ email: 'not an email' })).error)
+    keep((await c.auth.exchangeCodeForSession('nope')).error)
+    diag.push(JSON.stringify(c.diagnose()))
+    // client.fetch: the project gets the key and the token, another origin neither.
+    const ownStatus = (await c.fetch(url + '/rest/v1/')).status
+    await c.fetch(foreign + '/index.html?own=0').catch(() => {})
+    await c.fetch(new Request(foreign + '/index.html?req=1')).catch(() => {})
+    await c.auth.signOut()
+    keep((await c.auth.refreshSession({ refresh_token: sessions[0].rt })).error)
+    diag.push(JSON.stringify(c.diagnose()))
+    c.destroy()
+    return { lines, errors, diag, sessions, ownStatus }
+  }, { ...args(), foreign: f.site.url })
+  assert.ok(r.sessions.length >= 2, 'a sign-in and a refresh gave tokens')
+  assert.ok(r.lines.length > 0 && r.errors.length >= 8, `${r.lines.length} log lines, ${r.errors.length} error texts`)
+  const texts = {
+    logger: r.lines.join('\n'),
+    errors: r.errors.join('\n'),
+    diagnose: r.diag.join('\n'),
+    console: page.logs.join('\n'),
+    urls: [...page.requests.map((q) => q.url), ...headers.map((h) => h.url)].join('\n'),
+    devserver: f.server.stderr(),
+  }
+  const found = []
+  for (const { at, rt } of r.sessions) {
+    const [, payload, signature] = at.split('.')
+    for (const [name, text] of Object.entries(texts)) {
+      // A JWT's payload and signature are its own (the header is the same for every token);
+      // 24 characters of either, or 8 of a refresh token, would be a leak.
+      if (leaks(text, payload, 24).length || leaks(text, signature, 24).length) found.push(`access token in ${name}`)
+      if (leaks(text, rt, Math.min(8, rt.length)).length) found.push(`refresh token in ${name}`)
+    }
+  }
+  console.log('hygiene: characters searched', JSON.stringify(Object.fromEntries(Object.entries(texts).map(([k, v]) => [k, v.length]))))
+  assert.deepEqual([...new Set(found)], [])
+  // The search does find a token where one is: in the Authorization header the project got.
+  const last = r.sessions.at(-1).at.split('.')[2]
+  assert.ok(headers.some((h) => leaks(h.headers.authorization ?? '', last, 24).length), 'the detector finds the token in its header')
+  const foreign = headers.filter((h) => h.url.startsWith(f.site.url))
+  assert.equal(foreign.length, 2, 'both foreign requests went out')
+  for (const h of foreign) {
+    assert.equal(h.headers.authorization, undefined, h.url)
+    assert.equal(h.headers.apikey, undefined, h.url)
+  }
+  const own = headers.find((h) => h.url === f.server.url + '/rest/v1/')
+  assert.ok(own?.headers.authorization?.startsWith('Bearer ey') && own.headers.apikey, 'the project gets the token and the key')
+  await page.close()
+})
