@@ -401,13 +401,19 @@ export function nowWall() {
   return Date.now()
 }
 
-/** 52 random bits for the core's seeded generator. */
+const csprng = () => (typeof crypto !== 'undefined' && crypto.getRandomValues ? crypto : undefined)
+
+/** 52 bits for the core's jitter generator (the clock without a CSPRNG: jitter needs no secret). */
 export function seed() {
-  if (typeof crypto !== 'undefined' && crypto.getRandomValues) {
-    const a = crypto.getRandomValues(new Uint32Array(2))
-    return (a[0] & 0xfffff) * 4294967296 + a[1]
-  }
-  return Math.floor(Math.random() * 4503599627370496)
+  const c = csprng()
+  if (!c) return (Date.now() * 1000 + Math.floor(nowMono() * 1000)) % 4503599627370496
+  const a = c.getRandomValues(new Uint32Array(2))
+  return (a[0] & 0xfffff) * 4294967296 + a[1]
+}
+
+/** `len` bytes of the CSPRNG, the only source of the core's secrets; `undefined` without one. */
+export function randomBytes(len) {
+  return csprng()?.getRandomValues(new Uint8Array(len))
 }
 
 const WORKER_SRC =
@@ -683,7 +689,10 @@ export class Host {
     this.channel = undefined
     for (const release of this.locks?.values() ?? []) release()
     this.locks?.clear()
+    // A waiting request stops (its timeout timer is cleared when the abort rejects it).
     for (const c of this.lockAborts?.values() ?? []) c.abort()
+    this.lockAborts?.clear()
+    this.store = this.memory = undefined // the app's storage adapter is not kept either
   }
 }
 
@@ -720,9 +729,19 @@ function unb64url(s) {
   return out
 }
 
-/** `fetch` with the project key and the session's token, for PostgREST/functions clients. */
-export function authedFetch(fetchImpl, input, init, apikey, token) {
+/**
+ * `fetch` with the project key and the session's token, for PostgREST/functions clients; a
+ * request to another origin than the project's (`project`) goes out as the app made it, so
+ * neither the key nor the token reaches a third party.
+ */
+export function authedFetch(fetchImpl, input, init, apikey, token, project) {
   const f = fetchImpl || globalThis.fetch
+  const target = typeof input === 'string' || input instanceof URL ? String(input) : input?.url
+  let ours = false
+  try {
+    ours = new URL(target, globalThis.location?.href ?? project).origin === new URL(project).origin
+  } catch (_) {}
+  if (!ours) return f(input, init)
   const headers = new Headers(init && init.headers)
   if (!headers.has('apikey')) headers.set('apikey', apikey)
   if (!headers.has('Authorization')) headers.set('Authorization', 'Bearer ' + (token || apikey))

@@ -308,7 +308,10 @@ impl AuthApi {
     #[wasm_bindgen(js_name = onAuthStateChange, skip_typescript)]
     pub fn on_auth_state_change(&self, callback: Function) -> JsValue {
         let id = driver::with_core(&self.shared, |c, now| c.add_auth_listener(now));
-        self.shared.borrow_mut().auth_listeners.insert(id, callback.clone());
+        // After destroy() the callback is never called: not kept either.
+        if !driver::is_destroyed(&self.shared) {
+            self.shared.borrow_mut().auth_listeners.insert(id, callback.clone());
+        }
         driver::drive(&self.shared);
         host::auth_subscription(Listeners { shared: self.shared.clone() }.into(), id.0, &callback)
     }

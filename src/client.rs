@@ -103,22 +103,25 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
 /// `client.fetch(input, init?)`: `fetch` with `apikey` and `Authorization: Bearer <current
 /// access token>`, sent once auth has settled (start-up or a refresh due).
 fn authed_fetch(shared: &Shared, input: JsValue, init: JsValue) -> Promise {
+    if driver::is_destroyed(shared) {
+        return Promise::reject(&host::destroyed_error());
+    }
     let token = driver::with_core(shared, |c, now| c.fetch_token(now));
     driver::drive(shared);
     match token {
         Some(t) => {
-            let (fetch_impl, key) = {
+            let (fetch_impl, key, project) = {
                 let inner = shared.borrow();
-                (inner.fetch_impl.clone(), inner.core.config().key.clone())
+                (inner.fetch_impl.clone(), inner.core.config().key.clone(), inner.core.config().url.http(""))
             };
-            host::authed_fetch(&fetch_impl, &input, &init, &key, t).unchecked_into()
+            host::authed_fetch(&fetch_impl, &input, &init, &key, t, &project).unchecked_into()
         }
         None => {
             // Auth is settling (start-up or a refresh): send once it has.
-            let mut resolver = None;
-            let p = Promise::new(&mut |resolve, _| resolver = Some(resolve));
-            if let Some(r) = resolver {
-                shared.borrow_mut().token_waiters.push((r, input, init));
+            let mut fns = None;
+            let p = Promise::new(&mut |resolve, reject| fns = Some((resolve, reject)));
+            if let Some((resolve, reject)) = fns {
+                shared.borrow_mut().token_waiters.push((resolve, reject, input, init));
             }
             p
         }
@@ -252,16 +255,16 @@ impl AuthwireClient {
         host::parse_json(&json)
     }
 
-    /// Leaves every channel, closes the socket, stops the core's timers, releases the session
-    /// lock if held and drops channel and heartbeat listeners; later calls fail with
-    /// `destroyed`. The heartbeat worker, page lifecycle listeners, the cross-tab channel and
-    /// `onAuthStateChange` callbacks stay until the client is freed (`free()` or garbage
-    /// collection of every object it handed out).
+    /// The one terminal state: leaves every channel, closes the socket, releases the session
+    /// lock, and settles every waiting promise with `destroyed` (pushes `'error'`, auth
+    /// results `{ error }` with code `destroyed`, `httpSend()` and `client.fetch` rejected,
+    /// `disconnect()` `'ok'`); then every browser resource goes (socket, timers, the heartbeat
+    /// Worker, page listeners, the cross-tab channel, lock requests, fetches) and every
+    /// callback is dropped. Every later call answers `destroyed` the same way; nothing is
+    /// called back. From inside a listener it takes effect once the current event has
+    /// reached every listener. Calling it again does nothing.
     pub fn destroy(&self) {
         driver::with_core(&self.shared, |c, now| c.destroy(now));
         driver::drive(&self.shared);
-        let mut inner = self.shared.borrow_mut();
-        inner.channels.clear();
-        inner.heartbeat.clear();
     }
 }

@@ -4,13 +4,25 @@
 //! Borrow discipline: the core is borrowed only to feed it or to pop one output; every call
 //! into JavaScript (host work, listeners, promise resolution) happens with no borrow held, so a
 //! listener may call back into the SDK.
+//!
+//! Re-entrancy: there is one drive at a time. A call made from inside a listener (or a promise
+//! resolver, a logger) feeds the core and returns; its outputs queue behind the ones already
+//! there, and the running drive executes them once the current event has reached every
+//! listener, so events keep their order. The drive stops only when the core has nothing left,
+//! also after releasing `client.fetch` waiters (which may start a refresh).
+//!
+//! Teardown: `destroy()` makes the core's one terminal state; the drive that sees it executes
+//! the core's last outputs (closes, lock releases, `destroyed` answers), then [`dispose`]s:
+//! whatever still waits settles `destroyed`, every JS value the client holds is dropped (the
+//! app's callbacks and the channel objects: held here, they would keep the whole client alive
+//! through the wasm objects they reference) and the host releases every browser resource.
 
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use authwire_core::error::ChannelError;
+use authwire_core::error::{AuthError, ChannelError, ChannelOpError, PushError};
 use authwire_core::io::{
     AppEvent, ChannelId, Input, Level, ListenerId, LockOp, Output, PresenceEvent, PushOutcome, StorageOp, Ticket,
     WireMsg,
@@ -61,15 +73,18 @@ pub(crate) enum Pending {
 /// Everything one client instance owns in the browser.
 pub(crate) struct Inner {
     pub(crate) core: Client,
-    /// The JS host; it reports back through its [`HostEvents`].
-    host: Host,
+    /// The JS host; it reports back through its [`HostEvents`]. `None` once disposed
+    /// (after `destroy()`): no output reaches the browser any more.
+    host: Option<Host>,
+    /// A drive is running (see the module doc: calls from listeners do not nest one).
+    driving: bool,
     pub(crate) channels: VecMap<ChannelId, ChannelJs>,
     /// Promise resolvers by ticket.
     pub(crate) pending: VecMap<Ticket, Pending>,
     pub(crate) heartbeat: Vec<Function>,
     pub(crate) auth_listeners: VecMap<ListenerId, Function>,
-    /// `client.fetch` calls waiting for the token to settle: (resolve, input, init).
-    pub(crate) token_waiters: Vec<(Function, JsValue, JsValue)>,
+    /// `client.fetch` calls waiting for the token to settle: (resolve, reject, input, init).
+    pub(crate) token_waiters: Vec<(Function, Function, JsValue, JsValue)>,
     pub(crate) fetch_impl: JsValue,
     pub(crate) logger: Option<Function>,
     /// The app's `accessToken()` (third-party auth).
@@ -82,10 +97,12 @@ pub(crate) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // The last handle is gone: close the sockets, abort fetches, stop the timer and the
-        // worker, remove page listeners, close the tab channel and release held locks; the
-        // host then drops its `HostEvents`.
-        self.host.dispose();
+        // The last handle is gone without a `destroy()`: close the sockets, abort fetches, stop
+        // the timer and the worker, remove page listeners, close the tab channel and release
+        // held locks; the host then drops its `HostEvents`.
+        if let Some(h) = self.host.take() {
+            h.dispose();
+        }
     }
 }
 
@@ -111,7 +128,8 @@ pub(crate) fn start(core: Client, setup: Setup) -> Shared {
         host.auth(&storage, &auth.storage_key, auth.persist_session && !core.config().third_party);
         RefCell::new(Inner {
             core,
-            host,
+            host: Some(host),
+            driving: false,
             channels: VecMap::new(),
             pending: VecMap::new(),
             heartbeat: Vec::new(),
@@ -145,17 +163,34 @@ pub(crate) fn feed(shared: &Shared, input: Input) {
     drive(shared);
 }
 
-/// Drains the core's outputs, then re-arms the host timer.
+/// Drains the core's outputs, then re-arms the host timer; inside a running drive (a call
+/// from a listener) it returns at once: the running drive executes what was queued.
 pub(crate) fn drive(shared: &Shared) {
+    {
+        let mut inner = shared.borrow_mut();
+        if inner.driving {
+            return;
+        }
+        inner.driving = true;
+    }
     loop {
         let next = shared.borrow_mut().core.poll_output();
         match next {
             Some(o) => execute(shared, o),
-            None => break,
+            None => {
+                // Releasing `client.fetch` waiters may start a refresh: drained too.
+                release_token_waiters(shared);
+                if !shared.borrow().core.has_output() {
+                    break;
+                }
+            }
         }
     }
-    release_token_waiters(shared);
     forget_closed_channels(shared);
+    shared.borrow_mut().driving = false;
+    if shared.borrow().core.is_destroyed() {
+        return dispose(shared);
+    }
     let (host, delay) = {
         let mut inner = shared.borrow_mut();
         let deadline = inner.core.poll_timeout().map(|d| d.as_millis());
@@ -166,7 +201,57 @@ pub(crate) fn drive(shared: &Shared) {
         let delay = deadline.map(|d| d.saturating_sub(host::now_mono() as u64) as f64);
         (inner.host.clone(), delay)
     };
-    host.set_timer(delay);
+    if let Some(h) = host {
+        h.set_timer(delay);
+    }
+}
+
+/// `true` once `destroy()` was called (the core's flag: the one terminal state).
+pub(crate) fn is_destroyed(shared: &Shared) -> bool {
+    shared.borrow().core.is_destroyed()
+}
+
+/// After `destroy()`'s last outputs ran: settles what still waits with `destroyed`, drops
+/// every JS value the client holds and releases every browser resource. Runs once.
+fn dispose(shared: &Shared) {
+    let (host, pending, waiters) = {
+        let mut inner = shared.borrow_mut();
+        let Some(host) = inner.host.take() else { return };
+        inner.channels.clear();
+        inner.heartbeat.clear();
+        inner.auth_listeners.clear();
+        inner.logger = None;
+        inner.access_token_fn = None;
+        inner.reconnect_fn = None;
+        inner.fetch_impl = JsValue::UNDEFINED;
+        inner.armed = None;
+        (host, core::mem::take(&mut inner.pending), core::mem::take(&mut inner.token_waiters))
+    };
+    host.dispose();
+    let mut pending = pending;
+    let tickets: Vec<Ticket> = pending.keys().copied().collect();
+    for p in tickets.iter().filter_map(|t| pending.remove(t)) {
+        settle_destroyed(p);
+    }
+    for (_, reject, _, _) in waiters {
+        host::resolve_with(&reject, &host::destroyed_error());
+    }
+}
+
+/// Settles a promise the core no longer answers: the client was destroyed.
+fn settle_destroyed(p: Pending) {
+    match p {
+        Pending::Push(f) => {
+            host::resolve_with(&f, &JsValue::from_str(PushOutcome::Error(PushError::Destroyed).as_str()))
+        }
+        Pending::Auth { resolve, null_data, .. } => {
+            host::resolve_with(&resolve, &host::auth_result(null_data, &host::auth_error(&AuthError::Destroyed)));
+        }
+        Pending::HttpSend { reject, .. } => {
+            host::resolve_with(&reject, &crate::channel::refused(ChannelOpError::Destroyed));
+        }
+        Pending::Disconnect(f) => host::resolve_with(&f, &JsValue::from_str("ok")),
+    }
 }
 
 /// Drops the listeners of channels the core forgot (they closed; their last events are
@@ -196,16 +281,30 @@ fn level_name(level: Level) -> &'static str {
     }
 }
 
-fn host_of(shared: &Shared) -> Host {
-    shared.borrow().host.clone()
-}
-
 fn execute(shared: &Shared, o: Output) {
+    let o = match o {
+        Output::Event(e) => return dispatch(shared, e),
+        Output::Log(level, msg) => return log(shared, level, &msg),
+        Output::ReconnectDelay { tries } => {
+            // Answered now, before the next output: the core waits for it.
+            let f = shared.borrow().reconnect_fn.clone();
+            let ms = f.and_then(|f| host::call_for_ms(&f, tries)).map(|ms| ms as u64);
+            return with_core(shared, |c, now| c.handle(Input::ReconnectDelay { ms }, now));
+        }
+        Output::Entropy { len } => {
+            // Answered now, before the next output: secrets are made of these bytes only.
+            let bytes = host::random_bytes(len as u32).map(|b| b.to_vec());
+            return with_core(shared, |c, now| c.handle(Input::Entropy { bytes }, now));
+        }
+        other => other,
+    };
+    // Side work needs the host; once it is disposed (destroy()) there is none to do.
+    let Some(host) = shared.borrow().host.clone() else { return };
     match o {
-        Output::Connect { conn, url } => host_of(shared).connect(conn.0, &url),
-        Output::Send { conn, msg: WireMsg::Text(t) } => host_of(shared).send_text(conn.0, &t),
-        Output::Send { conn, msg: WireMsg::Binary(b) } => host_of(shared).send_bytes(conn.0, &b),
-        Output::Close { conn, code, reason } => host_of(shared).close(conn.0, code, reason),
+        Output::Connect { conn, url } => host.connect(conn.0, &url),
+        Output::Send { conn, msg: WireMsg::Text(t) } => host.send_text(conn.0, &t),
+        Output::Send { conn, msg: WireMsg::Binary(b) } => host.send_bytes(conn.0, &b),
+        Output::Close { conn, code, reason } => host.close(conn.0, code, reason),
         Output::Http { id, request } => {
             let headers = Array::new();
             for (k, v) in &request.headers {
@@ -215,18 +314,11 @@ fn execute(shared: &Shared, o: Output) {
                 headers.push(&pair);
             }
             let fetch_impl = shared.borrow().fetch_impl.clone();
-            host_of(shared).fetch(id.0 as f64, request.method, &request.url, &headers, request.body, &fetch_impl);
+            host.fetch(id.0 as f64, request.method, &request.url, &headers, request.body, &fetch_impl);
         }
-        Output::CancelHttp { id } => host_of(shared).abort(id.0 as f64),
-        Output::ReconnectDelay { tries } => {
-            // Answered now, before the next output: the core waits for it.
-            let f = shared.borrow().reconnect_fn.clone();
-            let ms = f.and_then(|f| host::call_for_ms(&f, tries)).map(|ms| ms as u64);
-            with_core(shared, |c, now| c.handle(Input::ReconnectDelay { ms }, now));
-        }
-        Output::Event(e) => dispatch(shared, e),
+        Output::CancelHttp { id } => host.abort(id.0 as f64),
         Output::Storage { id, op } => {
-            let (h, id) = (host_of(shared), id.0 as f64);
+            let (h, id) = (&host, id.0 as f64);
             match op {
                 StorageOp::Get(k) => h.storage_get(id, &k),
                 StorageOp::Set(k, v) => h.storage_set(id, &k, &v),
@@ -234,22 +326,22 @@ fn execute(shared: &Shared, o: Output) {
             }
         }
         Output::Lock { id, op: LockOp::Acquire { name, timeout_ms } } => {
-            host_of(shared).lock(id.0 as f64, &name, timeout_ms as f64);
+            host.lock(id.0 as f64, &name, timeout_ms as f64);
         }
-        Output::Lock { op: LockOp::Release { of }, .. } => host_of(shared).unlock(of.0 as f64),
-        Output::TabPost(json) => host_of(shared).post(&json),
-        Output::Digest { id, data } => host_of(shared).digest(id.0 as f64, &data),
+        Output::Lock { op: LockOp::Release { of }, .. } => host.unlock(of.0 as f64),
+        Output::TabPost(json) => host.post(&json),
+        Output::Digest { id, data } => host.digest(id.0 as f64, &data),
         Output::Verify { id, alg, jwk, signed, signature } => {
-            host_of(shared).verify(id.0 as f64, &alg, &jwk, &signed, &signature);
+            host.verify(id.0 as f64, &alg, &jwk, &signed, &signature);
         }
-        Output::ReplaceUrl(url) => host_of(shared).replace_url(&url),
+        Output::ReplaceUrl(url) => host.replace_url(&url),
         Output::FetchAccessToken => {
             let f = shared.borrow().access_token_fn.clone();
             if let Some(f) = f {
-                host_of(shared).access_token(&f);
+                host.access_token(&f);
             }
         }
-        Output::Log(level, msg) => log(shared, level, &msg),
+        Output::Event(_) | Output::Log(..) | Output::ReconnectDelay { .. } | Output::Entropy { .. } => {}
     }
 }
 
@@ -260,12 +352,13 @@ fn release_token_waiters(shared: &Shared) {
     }
     let token = with_core(shared, |c, now| c.fetch_token(now));
     let Some(token) = token else { return };
-    let (waiters, fetch_impl, key) = {
+    let (waiters, fetch_impl, key, project) = {
         let mut inner = shared.borrow_mut();
-        (core::mem::take(&mut inner.token_waiters), inner.fetch_impl.clone(), inner.core.config().key.clone())
+        let project = inner.core.config().url.http("");
+        (core::mem::take(&mut inner.token_waiters), inner.fetch_impl.clone(), inner.core.config().key.clone(), project)
     };
-    for (resolve, input, init) in waiters {
-        let p = host::authed_fetch(&fetch_impl, &input, &init, &key, token.clone());
+    for (resolve, _, input, init) in waiters {
+        let p = host::authed_fetch(&fetch_impl, &input, &init, &key, token.clone(), &project);
         host::resolve_with(&resolve, &p);
     }
 }
@@ -363,7 +456,9 @@ fn dispatch(shared: &Shared, e: AppEvent) {
             match resolve {
                 Some(Pending::Push(f)) => host::resolve_with(&f, &JsValue::from_str(outcome.as_str())),
                 Some(Pending::Disconnect(f)) => {
-                    let done = if outcome == PushOutcome::Ok { "ok" } else { "timeout" };
+                    // After destroy() the socket is closed, which is what was asked.
+                    let closed = matches!(outcome, PushOutcome::Ok | PushOutcome::Error(PushError::Destroyed));
+                    let done = if closed { "ok" } else { "timeout" };
                     host::resolve_with(&f, &JsValue::from_str(done));
                 }
                 // The core reports a push ticket only with `PushDone`.

@@ -90,6 +90,8 @@ extern "C" {
     pub(crate) fn is_auth_error(e: &JsValue) -> bool;
     #[wasm_bindgen(js_name = authResult)]
     pub(crate) fn auth_result(data: &str, error: &JsValue) -> JsValue;
+    /// `fetch` with `apikey` and the bearer token when `input` is on the project's origin
+    /// (`project`: its URL); to any other origin, the app's request as it is.
     #[wasm_bindgen(js_name = authedFetch)]
     pub(crate) fn authed_fetch(
         fetch_impl: &JsValue,
@@ -97,6 +99,7 @@ extern "C" {
         init: &JsValue,
         apikey: &str,
         token: Option<String>,
+        project: &str,
     ) -> JsValue;
     /// `{ data: { subscription } }` for `onAuthStateChange`.
     #[wasm_bindgen(js_name = authSubscription)]
@@ -165,7 +168,11 @@ extern "C" {
     pub(crate) fn now_mono() -> f64;
     #[wasm_bindgen(js_name = nowWall)]
     fn now_wall() -> f64;
+    /// A seed for the core's jitter generator (never for secrets).
     pub(crate) fn seed() -> f64;
+    /// `len` bytes of `crypto.getRandomValues`, or `None` when the runtime has none.
+    #[wasm_bindgen(js_name = randomBytes)]
+    pub(crate) fn random_bytes(len: u32) -> Option<Uint8Array>;
 }
 
 /// Both clocks now.
@@ -175,6 +182,13 @@ pub(crate) fn now() -> authwire_core::Now {
 
 /// An `AuthwireError` for a refused configuration.
 pub(crate) fn config_error(e: &authwire_core::ConfigError) -> JsValue {
+    AuthwireError::new(e.code(), e.message()).into()
+}
+
+/// The `AuthwireError` (code `destroyed`) a call after `destroy()` rejects with, where no
+/// typed result of its own carries it (`client.fetch`).
+pub(crate) fn destroyed_error() -> JsValue {
+    let e = authwire_core::error::AuthError::Destroyed;
     AuthwireError::new(e.code(), e.message()).into()
 }
 

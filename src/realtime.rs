@@ -61,6 +61,9 @@ impl RealtimeApi {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(status: HeartbeatStatus, latencyMs?: number) => void")] cb: Function,
     ) {
-        self.shared.borrow_mut().heartbeat.push(cb);
+        // After destroy() the callback is never called: not kept either.
+        if !driver::is_destroyed(&self.shared) {
+            self.shared.borrow_mut().heartbeat.push(cb);
+        }
     }
 }

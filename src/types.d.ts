@@ -36,7 +36,7 @@ export type AuthErrorCode =
   | 'over_email_send_rate_limit' | 'mfa_factor_not_found' | 'insufficient_aal'
   | 'credentials_required' | 'implicit_grant_redirect'
   | 'network_error' | 'server_error' | 'session_missing' | 'invalid_jwt' | 'pkce_code_verifier_not_found'
-  | 'invalid_response' | 'storage_error' | 'not_supported' | 'destroyed' | 'superseded' | 'unknown' | (string & {});
+  | 'invalid_response' | 'storage_error' | 'not_supported' | 'crypto_unavailable' | 'destroyed' | 'superseded' | 'unknown' | (string & {});
 /**
  * Auth errors: auth-js 2.119's classes, with its `name`, constructor arguments, `status` and
  * `code` (authwire also sets a stable `code` where auth-js leaves it undefined, e.g.

@@ -8,6 +8,9 @@
 //! - **pages**: a crash ends the page and [`ClientEndpoint::reopen`] loads a fresh core in the
 //!   same tab. Connection ids are made unique per page (`page * CONN_STRIDE + id`), so frames,
 //!   opens and closes still in the network for the dead page never reach the new one;
+//! - **the runtime's CSPRNG**: an [`Output::Entropy`] is answered at once with bytes of a
+//!   generator seeded per tab and page (the browser's `crypto.getRandomValues`; a simulation
+//!   only needs them distinct and reproducible), and is not shown to the world;
 //! - **checks**: every output is shown to [`Checks::on_output`] at the moment it leaves the
 //!   core (with the core's state at that moment), every input to [`Checks::on_input`] before
 //!   the core sees it.
@@ -22,6 +25,7 @@ use super::world::Endpoint;
 use authwire_core::client::Client;
 use authwire_core::config::ClientConfig;
 use authwire_core::io::{ConnId, Input, Output};
+use authwire_core::rng::Rng;
 use authwire_core::time::{Instant, Now};
 
 /// Connection ids of page `p` are `p * CONN_STRIDE + (the core's id)`.
@@ -44,13 +48,26 @@ pub struct ClientEndpoint {
     pub conn: Option<u32>,
     skew: Rc<Cell<i64>>,
     checks: Rc<RefCell<Checks>>,
+    /// Stands in for the browser's `crypto.getRandomValues`.
+    csprng: Rng,
 }
 
 impl ClientEndpoint {
     /// A tab running `client`, on a machine whose wall clock is off by `skew` ms, reporting to
     /// `checks`. The core is not started.
     pub fn new(idx: ClientIdx, client: Client, skew: Rc<Cell<i64>>, checks: Rc<RefCell<Checks>>) -> Self {
-        ClientEndpoint { idx, client, page: 0, alive: true, world_now: Now::default(), conn: None, skew, checks }
+        let csprng = Rng::new(0xC5_9A06 ^ ((idx as u64) << 32));
+        ClientEndpoint {
+            idx,
+            client,
+            page: 0,
+            alive: true,
+            world_now: Now::default(),
+            conn: None,
+            skew,
+            checks,
+            csprng,
+        }
     }
 
     /// The world's `now` as this tab's machine sees it.
@@ -77,6 +94,7 @@ impl ClientEndpoint {
     pub fn reopen(&mut self, cfg: ClientConfig, seed: u64) {
         self.page += 1;
         self.client = Client::new(cfg, seed);
+        self.csprng = Rng::new(seed ^ 0xC5_9A06 ^ (u64::from(self.page) << 40));
         self.alive = true;
         self.conn = None;
         self.checks.borrow_mut().reset_tab(self.idx);
@@ -121,7 +139,15 @@ impl Endpoint for ClientEndpoint {
     }
 
     fn poll_output(&mut self) -> Option<Output> {
-        let out = self.client.poll_output()?;
+        let mut out = self.client.poll_output()?;
+        // The browser answers a request for random bytes before the next output.
+        while let Output::Entropy { len } = out {
+            let mut bytes = alloc::vec![0u8; len];
+            self.csprng.fill(&mut bytes);
+            let local = self.local(self.world_now);
+            self.client.handle(Input::Entropy { bytes: Some(bytes) }, local);
+            out = self.client.poll_output()?;
+        }
         let out = match out {
             Output::Connect { conn, url } => {
                 let conn = self.to_world(conn);

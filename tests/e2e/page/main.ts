@@ -7,8 +7,12 @@ declare global {
   interface Window {
     authwire: typeof authwire
     authwireReady: Promise<void>
+    /** The module's linear memory, for the leak figures of tests/e2e/trust.test.mjs. */
+    authwireMemory: WebAssembly.Memory
   }
 }
 
 window.authwire = authwire
-window.authwireReady = init({ module_or_path: wasmUrl }).then(() => undefined)
+window.authwireReady = init({ module_or_path: wasmUrl }).then((w) => {
+  window.authwireMemory = w.memory
+})

@@ -137,8 +137,10 @@ impl Auth {
             match t {
                 Timer::Refresh | Timer::Retry => self.on_refresh_timer(now, out),
                 Timer::Request(id) => {
-                    // No answer in time: a network failure; a late answer will be dropped.
+                    // No answer in time: a network failure; the fetch is aborted (a late
+                    // answer would be dropped anyway).
                     if self.http.contains_key(&id) {
+                        out.push(Output::CancelHttp { id });
                         self.handle_http(id, Err(String::from("the auth server did not answer in time")), now, out);
                     }
                 }

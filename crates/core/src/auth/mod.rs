@@ -64,7 +64,7 @@ use self::session::Session;
 use crate::error::AuthError;
 use crate::io::{AuthEvent, ListenerId, RequestId, Ticket};
 use crate::map::VecMap;
-use crate::rng::Rng;
+use crate::rng::{Entropy, Rng};
 use crate::time::{Instant, Millis, Now, UnixTime};
 use crate::timer::TimerTable;
 use crate::token::TokenChange;
@@ -300,7 +300,10 @@ pub struct Auth {
     changes: Vec<TokenChange>,
     sign_out_reason: Option<SignOutReason>,
     auto_refresh: bool,
+    /// Jitter of refresh retries only.
     rng: Rng,
+    /// The runtime's random bytes: PKCE verifiers and lock-holder ids are made of these.
+    pub(crate) entropy: Entropy,
     storage_error: Option<String>,
     last_refresh_error: Option<AuthError>,
     /// The JWKS, when it was fetched (monotonic, for its lifetime; wall, for `jwks_cached_at`).
@@ -368,6 +371,7 @@ impl Auth {
             changes: Vec::new(),
             sign_out_reason: None,
             rng: Rng::new(seed ^ 0x5EED_A07B),
+            entropy: Entropy::default(),
             storage_error: None,
             last_refresh_error: None,
             jwks: None,

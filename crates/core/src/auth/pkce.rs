@@ -1,4 +1,5 @@
-//! PKCE (`flowType: 'pkce'`): a verifier drawn from the seeded RNG and stored under
+//! PKCE (`flowType: 'pkce'`): a verifier made of the runtime's random bytes (`Entropy`; none,
+//! no flow: `crypto_unavailable`) and stored under
 //! `<storage key>-code-verifier` before the flow starts, its S256 challenge computed by the
 //! host (`Output::Digest`; `plain` without WebCrypto), and the exchange of a `?code=` for a
 //! session with the stored verifier (`exchangeCodeForSession`, or a code in the page URL at
@@ -52,8 +53,10 @@ impl Auth {
     /// it (with `/recovery` for a password reset, as auth-js), then continues with its S256
     /// challenge.
     pub(super) fn pkce_then(&mut self, ticket: Ticket, creds: &str, flow: PkceFlow, out: &mut Outbox) {
-        let mut bytes = [0u8; 56];
-        self.rng.fill(&mut bytes);
+        let Some(bytes) = self.entropy.take::<56>() else {
+            out.event(AppEvent::Done { ticket, result: Err(AuthError::CryptoUnavailable) });
+            return;
+        };
         let mut verifier = String::with_capacity(112);
         for b in bytes {
             const HEX: &[u8; 16] = b"0123456789abcdef";

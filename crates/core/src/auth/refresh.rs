@@ -13,8 +13,9 @@
 //!    (`lock_request`) with a timeout (`lock_timeout_ms`) longer than a request may take
 //!    (`request_timeout_ms`), so a live holder always finishes, or gives up, before a waiter
 //!    stops waiting. On the grant (`on_lock`), record that the lock changed hands
-//!    (`<storage key>-lock-holder`: `{at, by}`, `by` random), so that a tab whose wait timed
-//!    out can tell a chain of live holders from a stuck one.
+//!    (`<storage key>-lock-holder`: `{at, by}`, `by` from the runtime's CSPRNG; without one
+//!    no record is written), so that a tab
+//!    whose wait timed out can tell a chain of live holders from a stuck one.
 //!
 //!    *Re-wait rule* (`on_lock_holder`): a wait that timed out reads the holder record. If it
 //!    changed since the last look (the first look counts any record), the lock is passing
@@ -277,13 +278,22 @@ impl Auth {
         let gen = r.gen;
         if granted {
             r.lock = Some(id);
-            // The lock changed hands: a record that tabs whose wait times out compare.
-            let mut w = ObjectWriter::new();
-            w.i64("at", now.wall.as_millis() as i64);
-            w.i64("by", (self.rng.next_u64() >> 12) as i64);
-            let wid = out.request_id();
-            self.store.insert(wid, StoreOp::Write);
-            out.push(Output::Storage { id: wid, op: StorageOp::Set(self.holder_key(), w.finish()) });
+            // The lock changed hands: a record that tabs whose wait times out compare. Its
+            // `by` only has to differ between holders, but it comes from the runtime's CSPRNG
+            // as every other id an attacker could want to predict; without one (no browser
+            // with Web Locks lacks it) the record is not written and waiters that time out
+            // go on under the commit guard, as with a stuck holder.
+            match self.entropy.take::<8>() {
+                Some(by) => {
+                    let mut w = ObjectWriter::new();
+                    w.i64("at", now.wall.as_millis() as i64);
+                    w.i64("by", (u64::from_le_bytes(by) >> 12) as i64);
+                    let wid = out.request_id();
+                    self.store.insert(wid, StoreOp::Write);
+                    out.push(Output::Storage { id: wid, op: StorageOp::Set(self.holder_key(), w.finish()) });
+                }
+                None => out.log(Level::Warn, String::from("no crypto.getRandomValues: lock-holder record not written")),
+            }
         } else {
             let rid = out.request_id();
             r.step = RefreshStep::LockHolder(rid);

@@ -65,10 +65,16 @@ struct H {
     /// Every lock request and release, in order: `acquire <name>` / `release <name>`.
     lock_log: Vec<String>,
     lock_names: Vec<(RequestId, String)>,
+    /// The runtime's `crypto.getRandomValues` (`None`: the runtime has none).
+    csprng: fn(usize) -> Option<Vec<u8>>,
 }
 
 impl H {
     fn with(persist: bool, pkce: bool, page: Option<&str>) -> H {
+        H::with_csprng(persist, pkce, page, |len| Some(crate::rng::test_bytes(len)))
+    }
+
+    fn with_csprng(persist: bool, pkce: bool, page: Option<&str>, csprng: fn(usize) -> Option<Vec<u8>>) -> H {
         let mut cfg = ClientConfig::new("http://127.0.0.1:54321", KEY).unwrap();
         cfg.auth.persist_session = persist;
         cfg.auth.pkce = pkce;
@@ -83,6 +89,7 @@ impl H {
             taken: Vec::new(),
             lock_log: Vec::new(),
             lock_names: Vec::new(),
+            csprng,
         };
         let now = h.now;
         h.c.start(page.map(String::from), now);
@@ -122,6 +129,11 @@ impl H {
                 }
                 Output::Digest { id, data } => self.digests.push((id, data)),
                 Output::Event(e) => self.events.push(e),
+                // Answered before the next output, as the shell does.
+                Output::Entropy { len } => {
+                    let now = self.now;
+                    self.c.handle(Input::Entropy { bytes: (self.csprng)(len) }, now);
+                }
                 _ => {}
             }
         }
@@ -643,4 +655,79 @@ fn error_answers_are_typed_as_auth_js_types_them() {
         (e.name(), e.status(), e.code(), e.message()),
         ("AuthSessionMissingError", Some(400), "session_not_found", "Auth session missing!")
     );
+}
+
+/// The client's PKCE verifiers for a run whose runtime answers every request for random bytes
+/// with `csprng`, the seed being the same.
+fn verifiers(csprng: fn(usize) -> Option<Vec<u8>>) -> (Vec<String>, Vec<Option<Result<String, AuthError>>>) {
+    let mut h = H::with_csprng(true, true, None, csprng);
+    h.read("-auth-token", None);
+    let mut results = Vec::new();
+    let mut found = Vec::new();
+    for _ in 0..3 {
+        let now = h.now;
+        let t = h.c.auth_command(AuthCommand::ResetPasswordForEmail(String::from(r#"{"email":"a@b.c"}"#)), now);
+        while let Some(o) = h.c.poll_output() {
+            match o {
+                Output::Storage { op: StorageOp::Set(k, v), .. } if k.ends_with("-code-verifier") => found.push(v),
+                Output::Entropy { len } => {
+                    let now = h.now;
+                    h.c.handle(Input::Entropy { bytes: (h.csprng)(len) }, now);
+                }
+                Output::Event(e) => h.events.push(e),
+                _ => {}
+            }
+        }
+        results.push(h.done(t));
+    }
+    (found, results)
+}
+
+#[test]
+fn pkce_verifiers_are_made_of_the_runtime_s_random_bytes_and_of_nothing_else() {
+    // Without a CSPRNG there is no verifier: the flow fails at once, typed, nothing is sent.
+    let (found, results) = verifiers(|_| None);
+    assert!(found.is_empty(), "{found:?}");
+    assert!(results.iter().all(|r| *r == Some(Err(AuthError::CryptoUnavailable))), "{results:?}");
+    assert_eq!(AuthError::CryptoUnavailable.code(), "crypto_unavailable");
+
+    // A verifier is the hex of 56 bytes the runtime gave (448 bits; RFC 7636 asks for 256),
+    // each byte used once: constant bytes give the same verifier every time (nothing from the
+    // seed is mixed in), counting bytes give distinct ones.
+    let (found, _) = verifiers(|len| Some(alloc::vec![0xAB; len]));
+    assert_eq!(found.len(), 3);
+    for v in &found {
+        let hex = v.strip_suffix("/recovery").unwrap();
+        assert_eq!(hex, "ab".repeat(56));
+    }
+    let (found, _) = verifiers(|len| Some(crate::rng::test_bytes(len)));
+    assert_eq!(found.len(), 3);
+    let hexes: Vec<&str> = found.iter().map(|v| v.strip_suffix("/recovery").unwrap()).collect();
+    assert!(hexes[0] != hexes[1] && hexes[1] != hexes[2] && hexes[0] != hexes[2], "{hexes:?}");
+    assert!(hexes.iter().all(|h| h.len() == 112 && h.bytes().all(|b| b.is_ascii_hexdigit())));
+}
+
+#[test]
+fn a_request_that_times_out_is_aborted_and_fails_as_a_network_error() {
+    let mut h = H::new();
+    h.read("-auth-token", None);
+    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"pw"}"#)));
+    let (id, _) = h.request("POST", "grant_type=password");
+    // No answer: the deadline passes.
+    h.now = Now::new(10_001, T0 + 10_001);
+    let now = h.now;
+    h.c.handle(Input::Timeout, now);
+    let mut cancelled = false;
+    while let Some(o) = h.c.poll_output() {
+        match o {
+            Output::CancelHttp { id: c } => cancelled |= c == id,
+            Output::Event(e) => h.events.push(e),
+            _ => {}
+        }
+    }
+    assert!(cancelled, "the host is told to abort the fetch");
+    assert_eq!(h.done(t).and_then(Result::err).map(|e| String::from(e.code())).as_deref(), Some("network_error"));
+    // A late answer is dropped.
+    h.answer(id, 200, &token_response(T0 / 1000 + 3_600, "rt"));
+    assert!(h.auth_events().iter().all(|e| *e != AuthEvent::SignedIn));
 }

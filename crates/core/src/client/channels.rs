@@ -12,8 +12,8 @@ use authwire_wire::realtime::PgChange;
 
 use super::tokens::view;
 use super::Client;
-use crate::error::ChannelOpError;
-use crate::io::{concat, ChannelId, Level, Outbox, Ticket};
+use crate::error::{ChannelOpError, PushError};
+use crate::io::{concat, AppEvent, ChannelId, Level, Outbox, PushOutcome, Ticket};
 use crate::realtime::bindings::Registered;
 use crate::realtime::{ChannelOptions, HttpChannel, HttpTarget, Realtime, TokenView};
 use crate::time::{Millis, Now};
@@ -25,6 +25,16 @@ impl Client {
         } else {
             Ok(())
         }
+    }
+
+    /// A ticket that is answered `destroyed` at once, for a command given after `destroy()`.
+    fn destroyed_ticket(&mut self) -> Option<Ticket> {
+        if !self.destroyed {
+            return None;
+        }
+        let ticket = self.ticket();
+        self.out.event(AppEvent::PushDone { ticket, outcome: PushOutcome::Error(PushError::Destroyed) });
+        Some(ticket)
     }
 
     /// `client.channel(name, opts)`.
@@ -69,6 +79,9 @@ impl Client {
 
     /// `channel.unsubscribe()`: closes now; the ticket resolves `ok`.
     pub fn unsubscribe(&mut self, ch: ChannelId, now: Now) -> Ticket {
+        if let Some(t) = self.destroyed_ticket() {
+            return t;
+        }
         let t = self.ticket();
         self.realtime.unsubscribe(ch, Some(t), now, &mut self.out);
         self.sync(now);
@@ -77,6 +90,9 @@ impl Client {
 
     /// `client.removeChannel(ch)`.
     pub fn remove_channel(&mut self, ch: ChannelId, now: Now) -> Ticket {
+        if let Some(t) = self.destroyed_ticket() {
+            return t;
+        }
         let t = self.ticket();
         self.realtime.remove_channel(ch, Some(t), now, &mut self.out);
         self.sync(now);
@@ -86,6 +102,9 @@ impl Client {
     /// `client.removeAllChannels()`: every registered channel is removed (one ticket each, in
     /// `channel_ids()` order), then the socket disconnects, as realtime-js does.
     pub fn remove_all_channels(&mut self, now: Now) -> Vec<Ticket> {
+        if let Some(t) = self.destroyed_ticket() {
+            return alloc::vec![t];
+        }
         let ids = self.realtime.channel_ids();
         let pairs: Vec<(ChannelId, Ticket)> = ids.into_iter().map(|id| (id, self.ticket())).collect();
         self.realtime.remove_all_channels(&pairs, now, &mut self.out);
@@ -203,6 +222,9 @@ impl Client {
     /// `client.realtime.disconnect()`: the ticket resolves `ok` once the browser reported the
     /// close (the channels have seen it then), `timed out` if it never did.
     pub fn disconnect(&mut self, now: Now) -> Ticket {
+        if let Some(t) = self.destroyed_ticket() {
+            return t;
+        }
         let t = self.ticket();
         self.realtime.disconnect_then(Some(t), now, &mut self.out);
         t

@@ -46,8 +46,10 @@ use alloc::vec::Vec;
 
 use crate::auth::{Auth, AuthConfig, SignOutReason};
 use crate::config::{ApikeyMode, ClientConfig};
-use crate::error::AuthError;
-use crate::io::{concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, RequestId, Ticket};
+use crate::error::{AuthError, ChannelOpError, PushError};
+use crate::io::{
+    concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, PushOutcome, RequestId, Ticket,
+};
 use crate::realtime::{ChannelInfo, ConnectionState, Realtime, Signal, TokenChange, TokenView};
 use crate::time::{Instant, Now};
 
@@ -74,7 +76,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client that has not started. `seed` feeds jitter and PKCE verifiers.
+    /// A client that has not started. `seed` feeds jitter only: secrets are made of the
+    /// runtime's random bytes, asked for with [`Output::Entropy`].
     pub fn new(cfg: ClientConfig, seed: u64) -> Client {
         let realtime = Realtime::new(cfg.realtime.clone(), seed);
         let auth = Auth::new(
@@ -144,6 +147,12 @@ impl Client {
         self.out.pop()
     }
 
+    /// `true` when [`Client::poll_output`] has something (a driver that ran side work of its
+    /// own after draining asks before it stops).
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     /// The earliest deadline; the shell arms one timer for it.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.destroyed {
@@ -171,6 +180,11 @@ impl Client {
 
     /// Feeds one input.
     pub fn handle(&mut self, input: Input, now: Now) {
+        let input = match input {
+            // Data only: nothing runs, so the shell may answer in the middle of a drain.
+            Input::Entropy { bytes } => return self.auth.entropy.feed(bytes.as_deref()),
+            other => other,
+        };
         if self.destroyed {
             return;
         }
@@ -260,6 +274,7 @@ impl Client {
                 self.realtime.handle_timeout(now, &v, &mut self.out);
             }
             Input::ReconnectDelay { ms } => self.realtime.reconnect_delay(ms, now),
+            Input::Entropy { .. } => {}
         }
         self.sync(now);
     }
@@ -325,6 +340,12 @@ impl Client {
         self.realtime.resume(now, &v, &mut self.out);
         // Their last events are out: ended channels are forgotten (a new one may take the name).
         self.realtime.forget_ended();
+        // Secrets used in this step are replaced before the next one can need them.
+        if self.third_party.is_none() {
+            if let Some(len) = self.auth.entropy.wanted() {
+                self.out.push(Output::Entropy { len });
+            }
+        }
     }
 
     /// A session began while a `setAuth(token)` token stood in: the session's token takes
@@ -390,6 +411,10 @@ impl Client {
 
     fn auth_cmd(&mut self, now: Now, f: impl FnOnce(&mut Auth, Ticket, Now, &mut Outbox)) -> Ticket {
         let t = self.ticket();
+        if self.destroyed {
+            self.out.event(AppEvent::Done { ticket: t, result: Err(AuthError::Destroyed) });
+            return t;
+        }
         if self.third_party.is_some() {
             self.out.event(AppEvent::Done {
                 ticket: t,
@@ -466,8 +491,12 @@ impl Client {
     pub fn auth_command(&mut self, cmd: crate::auth::AuthCommand, now: Now) -> Ticket {
         self.auth_cmd(now, |a, t, n, o| a.command(t, cmd, n, o))
     }
-    /// `onAuthStateChange(cb)`: `INITIAL_SESSION` first (once start-up settled).
+    /// `onAuthStateChange(cb)`: `INITIAL_SESSION` first (once start-up settled). After
+    /// `destroy()` the listener is never called.
     pub fn add_auth_listener(&mut self, now: Now) -> ListenerId {
+        if self.destroyed {
+            return ListenerId(0);
+        }
         self.auth.add_listener(now, &mut self.out)
     }
     /// Unsubscribes an auth listener.
@@ -476,6 +505,9 @@ impl Client {
     }
     /// `startAutoRefresh()`.
     pub fn start_auto_refresh(&mut self, now: Now) {
+        if self.destroyed {
+            return;
+        }
         self.auth.start_auto_refresh(now);
         self.sync(now);
     }
@@ -492,6 +524,9 @@ impl Client {
     /// is due: `None` while it is settling (the shell waits for the next `Done` or
     /// `AuthChange` and asks again), `Some(None)` when there is no session.
     pub fn fetch_token(&mut self, now: Now) -> Option<Option<String>> {
+        if self.destroyed {
+            return Some(None);
+        }
         self.auth.ensure_fresh(now, &mut self.out);
         let v = self.view(now);
         if !v.ready {
@@ -500,15 +535,28 @@ impl Client {
         Some(v.token.map(String::from))
     }
 
-    /// `client.destroy()`: leaves every channel, closes the socket, ends timers; later
-    /// commands fail with `destroyed`.
+    /// `client.destroy()`: the one terminal state. Leaves every channel, closes the socket,
+    /// ends timers, answers every waiting command with `destroyed`; from then on this flag
+    /// alone decides: inputs are ignored and every command is answered `destroyed` (the auth
+    /// and Realtime halves are not called again).
     pub fn destroy(&mut self, now: Now) {
         if self.destroyed {
             return;
         }
-        self.realtime.destroy(now, &mut self.out);
-        self.auth.destroy(&mut self.out);
         self.destroyed = true;
+        let mark = self.out.len();
+        self.realtime.shut_down(now, &mut self.out);
+        self.auth.destroy(&mut self.out);
+        // The halves settle what waited in their own terms (a push's channel closed, an HTTP
+        // broadcast failed): to the app every one of them failed because of destroy().
+        for e in self.out.events_since(mark) {
+            match e {
+                AppEvent::PushDone { outcome: PushOutcome::Error(err), .. } => *err = PushError::Destroyed,
+                AppEvent::HttpSendDone { result: Err(err), .. } => *err = ChannelOpError::Destroyed,
+                AppEvent::Done { result: Err(err), .. } => *err = AuthError::Destroyed,
+                _ => {}
+            }
+        }
     }
 
     /// Whether `destroy()` was called.

@@ -80,6 +80,7 @@ impl Drive {
                     self.logs.push((level, m));
                     None
                 }
+                Output::Entropy { len } => Some(Input::Entropy { bytes: Some(crate::rng::test_bytes(len)) }),
                 _ => None,
             };
             if let Some(i) = reply {
@@ -174,4 +175,63 @@ fn remove_all_channels_leaves_each_then_disconnects() {
     assert_eq!(leaves, 2);
     assert_eq!(d.c.connection_state(), ConnectionState::Closed);
     assert!(d.c.channel_ids().is_empty() && d.c.channel_info(idle).is_none());
+}
+
+#[test]
+fn destroy_settles_every_waiting_ticket_destroyed_and_refuses_what_follows() {
+    use crate::auth::AuthCommand;
+    use crate::error::{AuthError, ChannelOpError, PushError};
+    use crate::realtime::HttpChannel;
+    use authwire_wire::frame::UserData;
+
+    let mut d = Drive::new(None);
+    let joined = d.subscribe("a");
+    // Waiting when destroy() comes: a presence push the server has not answered, an HTTP
+    // broadcast of a channel that is not joined, an httpSend(), a sign-in request.
+    let track = d.c.track(joined, r#"{"u":1}"#, d.now).unwrap();
+    let idle = d.c.channel("b", ChannelOptions::default()).unwrap();
+    let fallback = d.c.send_broadcast(idle, "e", UserData::Json(String::from("{}")), d.now).unwrap();
+    let target = HttpChannel { sub_topic: "b", private: false };
+    let http_send = d.c.http_send(target, "e", "{}", None, d.now).unwrap();
+    let sign_in =
+        d.c.auth_command(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"pw"}"#)), d.now);
+    d.pump();
+    assert!(d
+        .events
+        .iter()
+        .all(|e| !matches!(e, AppEvent::PushDone { .. } | AppEvent::Done { .. } | AppEvent::HttpSendDone { .. })));
+
+    d.c.destroy(d.now);
+    d.pump();
+    let destroyed = PushOutcome::Error(PushError::Destroyed);
+    for t in [track, fallback] {
+        assert!(
+            d.events.contains(&AppEvent::PushDone { ticket: t, outcome: destroyed.clone() }),
+            "{t:?}: {:?}",
+            d.events
+        );
+    }
+    assert!(d.events.contains(&AppEvent::HttpSendDone { ticket: http_send, result: Err(ChannelOpError::Destroyed) }));
+    assert!(d.events.contains(&AppEvent::Done { ticket: sign_in, result: Err(AuthError::Destroyed) }));
+    assert_eq!(d.c.connection_state(), ConnectionState::Closed);
+    assert_eq!(d.c.poll_timeout(), None, "no timer outlives destroy()");
+
+    // Every later call answers `destroyed`, and nothing reaches the network.
+    d.events.clear();
+    let frames = d.frames.len();
+    assert_eq!(d.c.channel("c", ChannelOptions::default()), Err(ChannelOpError::Destroyed));
+    assert_eq!(d.c.subscribe(joined, None, d.now), Err(ChannelOpError::Destroyed));
+    assert_eq!(d.c.track(joined, "{}", d.now), Err(ChannelOpError::Destroyed));
+    let later = [d.c.disconnect(d.now), d.c.remove_channel(joined, d.now), d.c.unsubscribe(joined, d.now)];
+    let auth = d.c.auth_command(AuthCommand::GetSession, d.now);
+    d.c.connect(d.now);
+    d.c.destroy(d.now);
+    d.pump();
+    for t in later {
+        assert!(d.events.contains(&AppEvent::PushDone { ticket: t, outcome: destroyed.clone() }));
+    }
+    assert!(d.events.contains(&AppEvent::Done { ticket: auth, result: Err(AuthError::Destroyed) }));
+    assert_eq!(d.frames.len(), frames);
+    assert_eq!(d.c.fetch_token(d.now), Some(None));
+    assert!(d.c.is_destroyed());
 }

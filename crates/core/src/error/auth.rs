@@ -87,6 +87,8 @@ pub enum AuthError {
         /// The feature.
         what: &'static str,
     },
+    /// A secret was needed (a PKCE verifier) and the runtime has no `crypto.getRandomValues`.
+    CryptoUnavailable,
     /// The client was destroyed.
     Destroyed,
     /// Another operation replaced this one (e.g. a newer sign-in), so its result was dropped.
@@ -108,6 +110,7 @@ impl AuthError {
         "invalid_response",
         "storage_error",
         "not_supported",
+        "crypto_unavailable",
         "destroyed",
         "superseded",
         "unknown",
@@ -165,6 +168,7 @@ impl AuthError {
             AuthError::InvalidResponse => "invalid_response",
             AuthError::Storage { .. } => "storage_error",
             AuthError::NotSupported { .. } => "not_supported",
+            AuthError::CryptoUnavailable => "crypto_unavailable",
             AuthError::Destroyed => "destroyed",
             AuthError::Superseded => "superseded",
         }
@@ -229,6 +233,9 @@ impl AuthError {
             AuthError::PkceVerifierMissing => PKCE_VERIFIER_MISSING,
             AuthError::InvalidResponse => "Auth session or user missing",
             AuthError::NotSupported { what } => what,
+            AuthError::CryptoUnavailable => {
+                "crypto.getRandomValues is not available: no PKCE verifier without a CSPRNG"
+            }
             AuthError::Destroyed => "the client was destroyed",
             AuthError::Superseded => "a newer operation replaced this one",
         }

@@ -199,12 +199,14 @@ pub enum PushError {
         /// The status (0 for a network failure).
         status: u16,
     },
+    /// The client was destroyed before (or when) the push was made.
+    Destroyed,
 }
 
 impl PushError {
     /// Every code, in declaration order (reported to the `realtime.logger` as `push`).
     pub const CODES: &'static [&'static str] =
-        &["push_rejected", "channel_closed", "push_buffer_overflow", "http_error"];
+        &["push_rejected", "channel_closed", "push_buffer_overflow", "http_error", "destroyed"];
 
     /// A stable code.
     pub fn code(&self) -> &'static str {
@@ -213,6 +215,7 @@ impl PushError {
             PushError::ChannelClosed => "channel_closed",
             PushError::BufferOverflow => "push_buffer_overflow",
             PushError::Http { .. } => "http_error",
+            PushError::Destroyed => "destroyed",
         }
     }
 }

@@ -137,6 +137,7 @@ fn push_error_codes_list_every_variant() {
         PushError::ChannelClosed,
         PushError::BufferOverflow,
         PushError::Http { status: 0 },
+        PushError::Destroyed,
     ];
     // Exhaustive on purpose: a new variant does not compile until it is added to `all`.
     for e in &all {
@@ -144,7 +145,8 @@ fn push_error_codes_list_every_variant() {
             PushError::Rejected { .. }
             | PushError::ChannelClosed
             | PushError::BufferOverflow
-            | PushError::Http { .. } => {}
+            | PushError::Http { .. }
+            | PushError::Destroyed => {}
         }
     }
     codes_match(all.iter().map(PushError::code), PushError::CODES);
@@ -167,6 +169,7 @@ fn auth_error_codes_list_every_variant() {
         AuthError::InvalidResponse,
         AuthError::Storage { message: s() },
         AuthError::NotSupported { what: "" },
+        AuthError::CryptoUnavailable,
         AuthError::Destroyed,
         AuthError::Superseded,
     ];
@@ -187,6 +190,7 @@ fn auth_error_codes_list_every_variant() {
             | AuthError::InvalidResponse
             | AuthError::Storage { .. }
             | AuthError::NotSupported { .. }
+            | AuthError::CryptoUnavailable
             | AuthError::Destroyed
             | AuthError::Superseded => {}
         }

@@ -7,7 +7,7 @@
 //! unresolved (G2). The [`crate::Client`] decides what the view is; tests pass one directly.
 //!
 //! This file holds [`Realtime`], its settings and public views, and the channel registry
-//! (`channel()`, bindings before `subscribe()`, lookups, `destroy()`). The registry holds the
+//! (`channel()`, bindings before `subscribe()`, lookups, `shut_down()`). The registry holds the
 //! channels that have not ended: as in realtime-js, a channel leaves it the moment it closes
 //! (`unsubscribe()`, `removeChannel()`, a server close), so the same name gives a fresh
 //! channel at once, also in the same tick (React StrictMode's subscribe, remove, subscribe).
@@ -242,7 +242,6 @@ pub struct Realtime {
     /// `disconnect()` calls waiting for the browser's report of the close.
     disconnects: Vec<crate::io::Ticket>,
     signals: Vec<Signal>,
-    destroyed: bool,
 }
 
 impl Realtime {
@@ -268,7 +267,6 @@ impl Realtime {
             http: HttpSends::default(),
             disconnects: Vec::new(),
             signals: Vec::new(),
-            destroyed: false,
         }
     }
 
@@ -307,9 +305,6 @@ impl Realtime {
     /// that topic (realtime-js returns the existing instance for the same topic; one that has
     /// ended is not registered).
     pub fn channel(&mut self, name: &str, opts: ChannelOptions) -> Result<ChannelId, ChannelOpError> {
-        if self.destroyed {
-            return Err(ChannelOpError::Destroyed);
-        }
         let mut topic = String::from(TOPIC_PREFIX);
         topic.push_str(name.strip_prefix(TOPIC_PREFIX).unwrap_or(name));
         if topic.len() == TOPIC_PREFIX.len() {
@@ -416,14 +411,16 @@ impl Realtime {
         self.channels.get(&id).map(|c| c.presence.state_json())
     }
 
-    /// Leaves everything and closes the socket; later commands fail with `destroyed`.
-    pub fn destroy(&mut self, now: Now, out: &mut Outbox) {
+    /// Leaves everything, closes the socket and stops every timer, for `client.destroy()`:
+    /// nothing reconnects (the socket is held down). The [`crate::Client`] holds the one
+    /// `destroyed` flag and calls nothing here afterwards.
+    pub fn shut_down(&mut self, now: Now, out: &mut Outbox) {
         for id in self.channel_ids() {
             self.leave_silently(id, out);
             self.finish_close(id, None, out);
         }
         self.channels.clear();
-        self.destroyed = true;
+        self.held_down = true;
         self.manual_connect = false;
         self.close_socket(1000, "destroyed", now, out, false);
         self.close_overdue(now, out);

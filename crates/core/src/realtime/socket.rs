@@ -149,7 +149,7 @@ impl Realtime {
     /// A socket is wanted: `connect()` was called or a channel wants to be joined (and no
     /// `disconnect()` holds it down).
     pub(super) fn wants_socket(&self) -> bool {
-        !self.destroyed && !self.held_down && (self.manual_connect || self.channels.values().any(|c| c.wanted()))
+        !self.held_down && (self.manual_connect || self.channels.values().any(|c| c.wanted()))
     }
 
     /// Connects if a socket is wanted, none is there or waiting to reconnect, the network is
