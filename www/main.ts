@@ -53,6 +53,9 @@ class App {
   ) {
     this.book = new ChannelBook(timeline, () => this.status())
     this.authView = new AuthView(backend, server)
+    // A public channel, there with or without a session: it joins as anon, then carries the
+    // user's token while someone is signed in (watch its role in the status panel).
+    this.book.subscribe('lobby', 'Lobby (public)', backend.channel('lobby'))
     backend.onHeartbeat((status, ms) => {
       if (status === 'ok' && ms !== undefined) this.heartbeat = `${Math.round(ms)} ms`
       else if (status !== 'sent' && status !== 'ok') timeline.add('warn', `heartbeat ${status}`)
