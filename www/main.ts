@@ -1,161 +1,125 @@
-// The authwire demo: the band-practice app from the report that started authwire. Sign in,
-// and four RLS tables stream their changes over one socket that always carries the signed-in
-// user's token; a private band channel carries presence and "now playing" broadcasts.
+// The authwire demo: the band-practice app of the report that started authwire. Band members
+// see four RLS tables (songs, setlists, shows, practice sessions) change live over one socket
+// that always carries the signed-in user's token; the status panel shows what the SDK knows.
 //
-// The devserver's URL comes from `?server=` or `config.json` (written by `npm start`); the keys
-// come from its `/_dev/config`.
-import init, {
-  createClient,
-  type AuthwireClient,
-  type RealtimeChannel,
-  type SubscribeStatus,
-} from '../pkg-web/authwire.js'
-import wasmUrl from '../pkg-web/authwire_bg.wasm'
+// Query parameters: `server=` (else `config.json`, written by `npm start`), `apikey=session`
+// (authwire's `realtime.apikey`), `sdk=supabase-js` (the same page on the official client).
+// The keys come from the devserver's `/_dev/config` unless `config.json` has a `key`.
+import type { Session } from '../pkg-web/authwire.js'
+import { byId } from './dom.js'
+import { AuthView, displayName } from './auth.js'
+import { BandView, type Band } from './band.js'
+import { connect, type ApikeyMode, type Backend, type SdkName } from './sdk.js'
+import { ChannelBook, Timeline, renderStatus, wireLine } from './status.js'
+import { tapWebSocket } from './wiretap.js'
+import { authErrorWords } from './words.js'
 
-interface DevConfig {
-  url: string
-  anonKey: string
-  publishableKey: string
+const params = new URLSearchParams(location.search)
+const sdk: SdkName = params.get('sdk') === 'supabase-js' ? 'supabase-js' : 'authwire'
+const apikey: ApikeyMode = params.get('apikey') === 'session' ? 'session' : 'project'
+
+async function settings(): Promise<{ url: string; key: string }> {
+  const file = params.get('server') ? null : ((await (await fetch('./config.json')).json()) as { url: string; key?: string })
+  const url = params.get('server') ?? file?.url ?? ''
+  const key = file?.key ?? ((await (await fetch(`${url}/_dev/config`)).json()) as { publishableKey: string }).publishableKey
+  return { url, key }
 }
 
-const BAND = 'ba4d0000-0000-4000-8000-000000000001'
-const TABLES = ['songs', 'setlists', 'shows', 'practice_sessions'] as const
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id)
-  if (!el) throw new Error(`missing #${id}`)
-  return el as T
-}
-
-function log(line: string): void {
-  const el = $('log')
-  el.textContent = `${new Date().toISOString().slice(11, 23)} ${line}\n` + (el.textContent ?? '')
-}
-
-function setStatus(el: HTMLElement, s: SubscribeStatus | string, detail?: string): void {
-  el.textContent = detail ? `${s} · ${detail}` : s
-  el.dataset.status = s
-}
-
-async function serverUrl(): Promise<string> {
-  const fromQuery = new URLSearchParams(location.search).get('server')
-  if (fromQuery) return fromQuery
-  const cfg = (await (await fetch('./config.json')).json()) as { url: string }
-  return cfg.url
-}
-
-async function loadSongs(client: AuthwireClient, server: string): Promise<void> {
-  const res = await client.fetch(`${server}/rest/v1/songs?select=id,title,bpm&order=id.asc`)
-  const list = $('songs')
-  list.replaceChildren()
-  if (!res.ok) {
-    list.textContent = `(${res.status})`
-    return
-  }
-  for (const s of (await res.json()) as { id: number; title: string; bpm: number | null }[]) {
-    const li = document.createElement('li')
-    li.textContent = `${s.title}${s.bpm ? ` (${s.bpm} bpm)` : ''}`
-    list.append(li)
+/** The switches (SDK, apikey mode) rebuild the client, so they reload with new parameters; the session stays in storage. */
+function switches(): void {
+  for (const input of document.querySelectorAll<HTMLInputElement>('input[name=apikey], input[name=sdk]')) {
+    input.checked = input.value === (input.name === 'sdk' ? sdk : apikey)
+    input.disabled = input.name === 'apikey' && sdk !== 'authwire'
+    input.addEventListener('change', () => {
+      const next = new URLSearchParams(location.search)
+      next.set(input.name, input.value)
+      location.search = next.toString()
+    })
   }
 }
 
-function subscribeTables(client: AuthwireClient, server: string): void {
-  const box = $('tables')
-  box.replaceChildren()
-  for (const table of TABLES) {
-    const row = document.createElement('div')
-    const badge = document.createElement('span')
-    badge.className = 'status'
-    badge.id = `status-${table}`
-    row.append(`${table}: `, badge)
-    box.append(row)
-    const channel = client
-      .channel(`db-${table}`)
-      .on('postgres_changes', { event: '*', schema: 'public', table }, (p) => {
-        log(`${table}: ${p.eventType} ${JSON.stringify(p.new)}`)
-        if (table === 'songs') void loadSongs(client, server)
-      })
-      .subscribe((s, err) => setStatus(badge, s, err ? `${err.code}: ${err.message}` : `role ${channel.effectiveRole() ?? '?'}`))
-  }
-}
+class App {
+  private view: BandView | null = null
+  private userId: string | null = null
+  private lastReason: string | null = null
+  private heartbeat: string | null = null
+  private readonly book: ChannelBook
+  private readonly authView: AuthView
 
-function joinBand(client: AuthwireClient): RealtimeChannel {
-  const badge = $('status')
-  const channel = client.channel(`band:${BAND}`, { config: { private: true, broadcast: { self: true } } })
-  channel
-    .on('presence', { event: 'sync' }, () => {
-      const names = Object.values(channel.presenceState()).flatMap((metas) => metas.map((m) => String(m.name)))
-      $('members').textContent = names.length ? names.join(', ') : '(nobody)'
+  constructor(
+    private readonly backend: Backend,
+    private readonly timeline: Timeline,
+    server: string,
+  ) {
+    this.book = new ChannelBook(timeline, () => this.status())
+    this.authView = new AuthView(backend, server)
+    // A public channel, there with or without a session: it joins as anon, then carries the
+    // user's token while someone is signed in (watch its role in the status panel).
+    this.book.subscribe('lobby', 'Lobby (public)', backend.channel('lobby'))
+    backend.onHeartbeat((status, ms) => {
+      if (status === 'ok' && ms !== undefined) this.heartbeat = `${Math.round(ms)} ms`
+      else if (status !== 'sent' && status !== 'ok') timeline.add('warn', `heartbeat ${status}`)
     })
-    .on('broadcast', { event: 'now_playing' }, (m) => {
-      $('playing').textContent = String((m.payload as { title?: string }).title ?? '')
+    backend.auth.onAuthStateChange((event, session) => {
+      const exp = session?.expires_at ? `, token expires ${new Date(session.expires_at * 1000).toLocaleTimeString([], { hour12: false })}` : ''
+      timeline.add('auth', `auth: ${event}${session ? ` ${displayName(session)}${exp}` : ''}`)
+      if (event === 'SIGNED_OUT') {
+        const r = backend.sdk === 'authwire' ? backend.auth.signOutReason() : null
+        if (r) this.lastReason = `signed out: ${r.reason}${r.code ? ` (${r.code})` : ''}`
+      }
+      // Not inside the callback: supabase-js deadlocks if an auth call is awaited there.
+      setTimeout(() => void this.session(session))
     })
-    .subscribe((s, err) => {
-      setStatus(badge, s, err ? `${err.code}: ${err.message}` : undefined)
-      log(err ? `band: ${s} ${err.code} ${err.message}` : `band: ${s}`)
-      $('socket').textContent = client.realtime.connectionState()
-      if (s === 'SUBSCRIBED') void channel.track({ name: client.diagnose().auth.session?.userId?.slice(0, 8) ?? 'anon' })
-    })
-  return channel
+    window.setInterval(() => this.status(), 1000)
+  }
+
+  private status(): void {
+    renderStatus(this.backend, this.book, { lastReason: this.lastReason, heartbeat: this.heartbeat })
+  }
+
+  /** Starts, keeps or replaces the band view for the session's user. */
+  private async session(session: Session | null): Promise<void> {
+    const id = session?.user.id ?? null
+    if (id === this.userId) return
+    this.userId = id
+    const old = this.view
+    this.view = null
+    byId('band').replaceChildren()
+    if (old) await old.stop()
+    this.authView.show(session)
+    if (!session || this.userId !== id) return
+    const { data, error } = await this.backend.rest.from('bands').select('id,name').order('name')
+    if (this.userId !== id) return
+    const bands = (data ?? []) as Band[]
+    if (error || !bands.length) {
+      const why = error ? `Could not load your bands: ${error.message}` : session.user.is_anonymous ? 'Guests are not in a band: RLS shows you no rows, and the band channels would refuse you. Sign up to join The Wire Tappers.' : 'You are not a member of any band.'
+      this.authView.show(session, why)
+      return
+    }
+    this.view = new BandView(this.backend, bands[0]!, { id: session.user.id, name: displayName(session) }, this.book)
+    byId('band').replaceChildren(this.view.element)
+    this.view.start()
+  }
 }
 
 async function main(): Promise<void> {
-  const server = await serverUrl()
-  const config = (await (await fetch(`${server}/_dev/config`)).json()) as DevConfig
-  await init({ module_or_path: wasmUrl })
-  const client = createClient(server, config.publishableKey, {
-    realtime: { logger: (kind, msg) => log(`${kind}: ${msg}`) },
-  })
-  client.realtime.onHeartbeat((status, latency) => {
-    $('socket').textContent = `${client.realtime.connectionState()} (heartbeat ${status}${latency === undefined ? '' : `, ${latency} ms`})`
-  })
-  let band: RealtimeChannel | undefined
-  client.auth.onAuthStateChange((event, session) => {
-    log(`auth: ${event} ${session?.user.email ?? session?.user.id ?? ''}`)
-    $('who').textContent = session ? (session.user.email ?? `anonymous ${session.user.id.slice(0, 8)}`) : 'signed out'
-    if (session && !band) {
-      band = joinBand(client)
-      subscribeTables(client, server)
-      void loadSongs(client, server)
-    }
-    if (!session && band) {
-      $('songs').replaceChildren()
-      const reason = client.auth.signOutReason()
-      if (reason) log(`signed out: ${reason.reason}${reason.code ? ` (${reason.code})` : ''}`)
-    }
-  })
-  // The public lobby works without a session: it reaches SUBSCRIBED as anon.
-  const lobby = $('lobby')
-  client.channel('lobby').subscribe((s, err) => setStatus(lobby, s, err?.code))
-
-  $<HTMLFormElement>('signin').addEventListener('submit', (e) => {
-    e.preventDefault()
-    const email = $<HTMLInputElement>('email').value
-    const password = $<HTMLInputElement>('password').value
-    void client.auth.signInWithPassword({ email, password }).then(({ error }) => {
-      if (error) log(`sign-in failed: ${error.code} ${error.message}`)
-    })
-  })
-  $('signout').addEventListener('click', () => void client.auth.signOut())
-  $('addsong').addEventListener('click', async () => {
-    const title = $<HTMLInputElement>('title').value || `Song ${Math.floor(Math.random() * 1000)}`
-    const res = await client.fetch(`${server}/rest/v1/songs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', prefer: 'return=minimal' },
-      body: JSON.stringify({ band_id: BAND, title, bpm: 120 }),
-    })
-    if (!res.ok) log(`insert failed: ${res.status} ${await res.text()}`)
-  })
-  $('play').addEventListener('click', () => {
-    const title = $('songs').firstElementChild?.textContent ?? 'nothing'
-    void band?.send({ type: 'broadcast', event: 'now_playing', payload: { title } })
-  })
-  $('diagnose').addEventListener('click', () => {
-    $('diagnosis').textContent = JSON.stringify(client.diagnose(), null, 2)
-  })
+  switches()
+  byId('sdk-name').textContent = sdk === 'authwire' ? `authwire · apikey '${apikey}'` : 'supabase-js (for comparison)'
+  document.body.dataset.sdk = sdk
+  const timeline = new Timeline()
+  tapWebSocket((e) => timeline.add('wire', wireLine(e)))
+  let server = params.get('server') ?? ''
+  try {
+    const s = await settings()
+    server = s.url
+    const backend = await connect({ ...s, sdk, apikey, log: (kind, msg) => timeline.add('info', `${kind}: ${msg}`) })
+    // For the curious (and the end-to-end tests): the SDK's client, in the console.
+    Object.assign(window, { demo: { sdk, apikey, client: backend.client } })
+    new App(backend, timeline, s.url)
+  } catch (e) {
+    byId('auth-error').textContent = authErrorWords({ code: 'network_error', message: String(e) }, server || 'the configured URL')
+    timeline.add('warn', `start-up failed: ${e instanceof Error ? e.message : String(e)}`)
+  }
 }
 
-main().catch((e: unknown) => {
-  log(`failed: ${e instanceof Error ? e.message : String(e)}`)
-  $('status').textContent = 'failed'
-})
+void main()
