@@ -45,6 +45,7 @@ mod inputs;
 mod persist;
 mod pkce;
 mod refresh;
+mod spent;
 mod startup;
 mod tabs;
 #[cfg(test)]

@@ -102,6 +102,18 @@ impl H {
         H::with(true, false, None)
     }
 
+    /// A persisting client, nothing stored at start, signed in with a password: refresh token
+    /// `rt1`, access token expiring at `exp`.
+    fn signed_in(exp: u64) -> H {
+        let mut h = H::new();
+        h.read("-auth-token", None);
+        let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
+        let (id, _) = h.request("POST", "grant_type=password");
+        h.answer(id, 200, &token_response(exp, "rt1"));
+        assert!(h.done(t).unwrap().is_ok());
+        h
+    }
+
     /// Runs the outputs: storage writes and removals land, locks are granted, reads and
     /// requests wait for the test.
     fn drain(&mut self) {
@@ -280,13 +292,8 @@ fn start_up_from_the_page_url_settles_parked_commands_and_initialize_reports_url
 
 #[test]
 fn a_command_that_uses_the_token_waits_for_the_refresh_of_an_expired_one() {
-    let mut h = H::new();
-    h.read("-auth-token", None);
     let exp = T0 / 1000 + 3600;
-    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
-    let (id, _) = h.request("POST", "grant_type=password");
-    h.answer(id, 200, &token_response(exp, "rt1"));
-    assert!(h.done(t).unwrap().is_ok());
+    let mut h = H::signed_in(exp);
     // The device slept past the token's expiry.
     h.now = Now::new(10, (exp + 10) * 1000);
     let u = h.cmd(AuthCommand::GetUserIdentities);
@@ -306,15 +313,10 @@ fn a_command_that_uses_the_token_waits_for_the_refresh_of_an_expired_one() {
 /// `spent:` lock (taken by the rotating tab before it releases the refresh lock) tells it so.
 #[test]
 fn a_token_another_tab_rotated_is_not_presented_while_storage_lags() {
-    let mut h = H::new();
-    h.read("-auth-token", None);
     let exp = T0 / 1000 + 3600;
-    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
-    let (id, _) = h.request("POST", "grant_type=password");
-    h.answer(id, 200, &token_response(exp, "rt1"));
-    assert!(h.done(t).unwrap().is_ok());
+    let mut h = H::signed_in(exp);
     // Another tab rotated rt1 and holds its spent lock; this tab's storage still shows rt1.
-    h.taken.push(super::refresh::spent_lock_name("sb-127-auth-token", "rt1"));
+    h.taken.push(super::spent::spent_lock_name("sb-127-auth-token", "rt1"));
     h.now = Now::new(10, (exp + 10) * 1000);
     let u = h.cmd(AuthCommand::GetUserIdentities);
     for _ in 0..3 {
@@ -335,14 +337,9 @@ fn a_token_another_tab_rotated_is_not_presented_while_storage_lags() {
 /// and the tab keeps only the newest one.
 #[test]
 fn a_rotation_marks_the_presented_token_spent_before_releasing_the_refresh_lock() {
-    let mut h = H::new();
-    h.read("-auth-token", None);
     let exp = T0 / 1000 + 3600;
-    let t = h.cmd(AuthCommand::SignInWithPassword(String::from(r#"{"email":"a@b.c","password":"secret"}"#)));
-    let (id, _) = h.request("POST", "grant_type=password");
-    h.answer(id, 200, &token_response(exp, "rt1"));
-    assert!(h.done(t).unwrap().is_ok());
-    let spent = |rt: &str| super::refresh::spent_lock_name("sb-127-auth-token", rt);
+    let mut h = H::signed_in(exp);
+    let spent = |rt: &str| super::spent::spent_lock_name("sb-127-auth-token", rt);
     for (i, (from, to)) in [("rt1", "rt2"), ("rt2", "rt3")].into_iter().enumerate() {
         let e = exp + 7200 * i as u64;
         h.now = Now::new(10 + i as u64, (e + 10) * 1000);
