@@ -505,7 +505,11 @@ export class Host {
     Promise.resolve()
       .then(() => op(store))
       .then(
-        (v) => this.ev?.storageValue(id, read ? (v ?? null) : null),
+        // A value that is not a string is the adapter's bug: a failed read, not a hang.
+        (v) =>
+          !read || v == null || typeof v === 'string'
+            ? this.ev?.storageValue(id, read ? (v ?? null) : null)
+            : this.ev?.storageFailed(id, `the storage returned a ${typeof v}, not a string`),
         (e) => this.ev?.storageFailed(id, String((e && e.message) || e)),
       )
   }
