@@ -46,6 +46,9 @@ pub fn create_client(url: &str, key: &str, options: Option<JsValue>) -> Result<A
     if let Some(ms) = num("realtime.heartbeatIntervalMs") {
         cfg.realtime.heartbeat_interval_ms = ms.max(1_000);
     }
+    if let Some(n) = num("realtime.maxPayloadBytes") {
+        cfg.realtime.max_payload_bytes = (n > 0).then_some(n as usize);
+    }
     if let Some(ms) = num("realtime.timeout") {
         cfg.realtime.timeout_ms = ms;
     }

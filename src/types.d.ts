@@ -14,7 +14,7 @@ export type RealtimeErrorCode =
   | 'signed_out' | 'apikey_not_jwt' | 'user_not_found' | 'session_not_found' | 'user_banned' | 'bad_jwt' | 'unknown'
   | 'unknown_channel' | 'already_subscribed' | 'binding_after_subscribe' | 'invalid_filter'
   | 'replay_on_public_channel' | 'topic_too_long' | 'empty_topic' | 'destroyed' | 'payload_not_json'
-  | 'unknown_listener_type' | 'payload_required' | 'http_error' | 'http_timeout' | (string & {});
+  | 'unknown_listener_type' | 'payload_required' | 'payload_too_large' | 'http_error' | 'http_timeout' | (string & {});
 /** Every error authwire throws or returns. */
 export interface AuthwireError extends Error {
   code: string;
@@ -378,6 +378,8 @@ export interface RealtimeClientOptions {
   apikey?: 'project' | 'session';
   heartbeatIntervalMs?: number;
   timeout?: number;
+  /** (authwire) The largest broadcast or presence payload sent, in bytes of JSON; a larger one is refused with `payload_too_large` before sending (the server would drop it, silently without `ack`). Default 3,000,000 (the server's default tenant limit); 0 turns the check off. */
+  maxPayloadBytes?: number;
   /** Called before each reconnect attempt with realtime-js's `tries` (1 for the first, counted again after the socket was open); returns the delay in ms. Default: full jitter from 1 s, capped at 5 s. */
   reconnectAfterMs?: (tries: number) => number;
   worker?: boolean;

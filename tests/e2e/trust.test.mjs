@@ -490,8 +490,7 @@ test('bad input from the app gets a typed answer, never a panic, a hang or a sil
     'empty channel name': 'threw empty_topic',
     'send BigInt payload': 'threw payload_not_json',
     'send circular payload': 'threw payload_not_json',
-    // Not yet refused before sending (issue 12 #5: the server's limit is not known to the SDK).
-    'send 4 MB payload': 'ok',
+    'send 4 MB payload': 'threw payload_too_large',
     'track circular': 'threw payload_not_json',
     'track before subscribe': 'error',
     'postgres filter garbage': 'invalid_filter',

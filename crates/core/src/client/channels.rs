@@ -180,7 +180,14 @@ impl Client {
     fn http_command(
         &mut self,
         now: Now,
-        f: impl FnOnce(&mut Realtime, Ticket, Now, &TokenView<'_>, &HttpTarget<'_>, &mut Outbox),
+        f: impl FnOnce(
+            &mut Realtime,
+            Ticket,
+            Now,
+            &TokenView<'_>,
+            &HttpTarget<'_>,
+            &mut Outbox,
+        ) -> Result<(), ChannelOpError>,
     ) -> Result<Ticket, ChannelOpError> {
         self.check_alive()?;
         let t = self.ticket();
@@ -188,7 +195,7 @@ impl Client {
         let base = self.cfg.url.http("/realtime/v1");
         let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), &self.manual, now);
         let http = HttpTarget { base_url: &base, apikey: &self.cfg.key };
-        f(&mut self.realtime, t, now, &v, &http, &mut self.out);
+        f(&mut self.realtime, t, now, &v, &http, &mut self.out)?;
         Ok(t)
     }
 

@@ -255,6 +255,8 @@ pub enum ChannelOpError {
     UnknownListenerType,
     /// `httpSend()` without a payload.
     PayloadRequired,
+    /// A payload larger than `RealtimeConfig::max_payload_bytes` (the server would drop it).
+    PayloadTooLarge,
     /// `httpSend()`: the broadcast endpoint did not answer 202 (or could not be reached:
     /// status 0).
     HttpFailed {
@@ -281,6 +283,7 @@ impl ChannelOpError {
         "payload_not_json",
         "unknown_listener_type",
         "payload_required",
+        "payload_too_large",
         "http_error",
         "http_timeout",
     ];
@@ -299,6 +302,7 @@ impl ChannelOpError {
             ChannelOpError::PayloadNotJson { .. } => "payload_not_json",
             ChannelOpError::UnknownListenerType => "unknown_listener_type",
             ChannelOpError::PayloadRequired => "payload_required",
+            ChannelOpError::PayloadTooLarge => "payload_too_large",
             ChannelOpError::HttpFailed { .. } => "http_error",
             ChannelOpError::HttpTimeout => "http_timeout",
         }
@@ -322,6 +326,9 @@ impl ChannelOpError {
             ChannelOpError::PayloadNotJson { reason } => reason,
             ChannelOpError::UnknownListenerType => "unknown listener type",
             ChannelOpError::PayloadRequired => "Payload is required for httpSend()",
+            ChannelOpError::PayloadTooLarge => {
+                "the payload is larger than realtime.maxPayloadBytes (the server's payload limit); nothing was sent"
+            }
             ChannelOpError::HttpFailed { message, .. } => message,
             // What an aborted fetch rejects with.
             ChannelOpError::HttpTimeout => "This operation was aborted",

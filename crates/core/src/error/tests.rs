@@ -106,6 +106,7 @@ fn channel_op_error_codes_list_every_variant() {
         ChannelOpError::PayloadNotJson { reason: "" },
         ChannelOpError::UnknownListenerType,
         ChannelOpError::PayloadRequired,
+        ChannelOpError::PayloadTooLarge,
         ChannelOpError::HttpFailed { status: 0, message: String::new() },
         ChannelOpError::HttpTimeout,
     ];
@@ -123,6 +124,7 @@ fn channel_op_error_codes_list_every_variant() {
             | ChannelOpError::PayloadNotJson { .. }
             | ChannelOpError::UnknownListenerType
             | ChannelOpError::PayloadRequired
+            | ChannelOpError::PayloadTooLarge
             | ChannelOpError::HttpFailed { .. }
             | ChannelOpError::HttpTimeout => {}
         }

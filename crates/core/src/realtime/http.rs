@@ -143,12 +143,13 @@ impl Realtime {
         view: &TokenView<'_>,
         http: &HttpTarget<'_>,
         out: &mut Outbox,
-    ) {
+    ) -> Result<(), ChannelOpError> {
         let UserData::Json(payload) = data else {
             let reason = String::from("binary payloads need the socket: the channel is not joined");
             out.event(AppEvent::PushDone { ticket, outcome: PushOutcome::Error(PushError::Rejected { reason }) });
-            return;
+            return Ok(());
         };
+        self.check_payload_size(payload.len())?;
         let mut msg = ObjectWriter::new();
         msg.str("topic", target.sub_topic).str("event", event).raw("payload", &payload).bool("private", target.private);
         let mut body = String::from("{\"messages\":[");
@@ -157,6 +158,7 @@ impl Realtime {
         let mut url = String::from(http.base_url);
         url.push_str("/api/broadcast");
         self.http_call(Endpoint::Batch, url, body, ticket, timeout_ms, now, view, http, out);
+        Ok(())
     }
 
     /// `channel.httpSend(event, payload)`: the single-message endpoint, whatever the socket.
@@ -173,7 +175,8 @@ impl Realtime {
         view: &TokenView<'_>,
         http: &HttpTarget<'_>,
         out: &mut Outbox,
-    ) {
+    ) -> Result<(), ChannelOpError> {
+        self.check_payload_size(payload_json.len())?;
         let mut url = String::from(http.base_url);
         url.push_str("/api/broadcast/");
         encode_component(&mut url, target.sub_topic);
@@ -183,6 +186,7 @@ impl Realtime {
             url.push_str("?private=true");
         }
         self.http_call(Endpoint::Single, url, String::from(payload_json), ticket, timeout_ms, now, view, http, out);
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

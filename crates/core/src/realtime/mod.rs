@@ -110,6 +110,11 @@ pub struct RealtimeConfig {
     pub disconnect_on_empty_ms: Option<Millis>,
     /// When a broadcast goes to the HTTP endpoint instead of the socket.
     pub broadcast_fallback: BroadcastFallback,
+    /// The largest broadcast or presence payload sent, in bytes of JSON (or binary data);
+    /// a larger one is refused with `payload_too_large` before anything is sent. Default
+    /// 3,000,000: the server's default tenant limit (`max_payload_size_in_kb` 3000, §6.4),
+    /// over which it drops the message (silently without `ack`). `None`: no check.
+    pub max_payload_bytes: Option<usize>,
 }
 
 /// When `send()` uses the HTTP broadcast endpoint.
@@ -140,6 +145,7 @@ impl RealtimeConfig {
             push_buffer_limit: 100,
             disconnect_on_empty_ms: Some(50_000),
             broadcast_fallback: BroadcastFallback::Unsubscribed,
+            max_payload_bytes: Some(3_000_000),
         }
     }
 }

@@ -51,6 +51,11 @@ impl Realtime {
         http: &HttpTarget<'_>,
         out: &mut Outbox,
     ) -> Result<(), ChannelOpError> {
+        let size = match &data {
+            UserData::Json(p) => p.len(),
+            UserData::Binary(b) => b.len(),
+        };
+        self.check_payload_size(size)?;
         let can_push = matches!(self.sock, Sock::Open(_));
         let fallback = self.cfg.broadcast_fallback;
         let ch = self.chan(id)?;
@@ -61,8 +66,7 @@ impl Realtime {
         if over_http {
             let (sub_topic, private) = (String::from(ch.sub_topic()), ch.config.private);
             let target = HttpChannel { sub_topic: &sub_topic, private };
-            self.broadcast_over_http(target, event, data, ticket, timeout_ms, now, view, http, out);
-            return Ok(());
+            return self.broadcast_over_http(target, event, data, ticket, timeout_ms, now, view, http, out);
         }
         let payload = match data {
             UserData::Json(p) => Payload::Json(broadcast_payload(event, &p)),
@@ -83,6 +87,14 @@ impl Realtime {
         let broadcast = String::from(Event::Broadcast.as_str());
         self.queue_push(id, PushKind::Broadcast, broadcast, payload, Some(ticket), timeout_ms, now, view, out);
         Ok(())
+    }
+
+    /// Refuses what the server would drop for its size (`max_payload_bytes`), before sending.
+    pub(super) fn check_payload_size(&self, size: usize) -> Result<(), ChannelOpError> {
+        match self.cfg.max_payload_bytes {
+            Some(max) if size > max => Err(ChannelOpError::PayloadTooLarge),
+            _ => Ok(()),
+        }
     }
 
     /// Tracks presence with `payload_json` (a JSON object text).
@@ -122,6 +134,7 @@ impl Realtime {
         out: &mut Outbox,
     ) -> Result<(), ChannelOpError> {
         self.chan(id)?;
+        self.check_payload_size(payload_json.map_or(0, str::len))?;
         let p = Payload::Json(presence_payload(event, payload_json));
         let presence = String::from(Event::Presence.as_str());
         self.queue_push(id, PushKind::Presence, presence, p, Some(ticket), None, now, view, out);

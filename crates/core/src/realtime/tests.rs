@@ -588,3 +588,36 @@ fn disconnect_holds_the_socket_down_until_connect_or_subscribe() {
     assert_eq!(r.rt.connection_state(), super::ConnectionState::Open, "subscribe() connects again");
     assert_eq!(r.names(other), ["SUBSCRIBED"]);
 }
+
+#[test]
+fn payloads_over_the_limit_are_refused_before_anything_is_sent() {
+    let small =
+        || RealtimeConfig { max_payload_bytes: Some(16), broadcast_fallback: BroadcastFallback::NotJoined, ..cfg() };
+    let big = UserData::Json(String::from(r#"{"text":"seventeen bytes+"}"#));
+    // Joined: neither the socket nor presence carries it.
+    let mut r = Rig::new(small());
+    let ch = r.subscribe("room");
+    let e = r.call(|rt, now, v, out| rt.send_broadcast(ch, "e", big.clone(), Ticket(1), now, v, &HTTP, out));
+    assert_eq!(e.unwrap_err().code(), "payload_too_large");
+    let e = r.call(|rt, now, v, out| rt.track(ch, r#"{"text":"seventeen bytes+"}"#, Ticket(2), now, v, out));
+    assert_eq!(e.unwrap_err().code(), "payload_too_large");
+    assert_eq!(r.sent_events(), ["phx_join"]);
+    // Exactly the limit is sent.
+    r.call(|rt, now, v, out| {
+        rt.send_broadcast(ch, "e", UserData::Json("{\"t\":\"01234567\"}".into()), Ticket(3), now, v, &HTTP, out)
+    })
+    .unwrap();
+    assert_eq!(r.sent_events(), ["phx_join", "broadcast"]);
+    // Not joined (HTTP fallback) and httpSend: no request either.
+    let mut r = Rig::new(small());
+    r.silent = true;
+    let ch = r.subscribe("room");
+    let e = r.call(|rt, now, v, out| rt.send_broadcast(ch, "e", big.clone(), Ticket(1), now, v, &HTTP, out));
+    assert_eq!(e.unwrap_err().code(), "payload_too_large");
+    let target = HttpChannel { sub_topic: "room", private: false };
+    let e = r.call(|rt, now, v, out| {
+        rt.http_send(target, "e", r#"{"text":"seventeen bytes+"}"#, Ticket(2), None, now, v, &HTTP, out)
+    });
+    assert_eq!(e.unwrap_err().code(), "payload_too_large");
+    assert!(http_of(&r.take_others()).is_none());
+}
