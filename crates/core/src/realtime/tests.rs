@@ -479,7 +479,8 @@ fn http_send_uses_the_single_message_endpoint_and_its_results() {
     let mut r = Rig::new(cfg());
     let target = HttpChannel { sub_topic: "band one", private: true };
     let send = |r: &mut Rig, t: u64| {
-        r.call(|rt, now, v, out| rt.http_send(target, "new msg", "{\"a\":1}", Ticket(t), None, now, v, &HTTP, out));
+        r.call(|rt, now, v, out| rt.http_send(target, "new msg", "{\"a\":1}", Ticket(t), None, now, v, &HTTP, out))
+            .unwrap();
         http_of(&r.take_others()).unwrap()
     };
     let done = |r: &mut Rig, t: u64| {
