@@ -320,7 +320,8 @@ export interface AuthwireDiagnosis {
     socketKey: string;
     tokenRole: string | null;
     lastClose: { code: number; reason: string } | null;
-    refusal: { code: string; message: string } | null;
+    /** The last refusal of the token: the Realtime server's reason (join, channel close), or the auth server's answer about the token of a refused handshake (`authCode`: GoTrue's code). */
+    refusal: { code: string; message: string; authCode?: string } | null;
     channels: { topic: string; state: RealtimeChannelState; private: boolean; effectiveRole: string | null; recovering: boolean; bufferedPushes: number }[];
   };
 }

@@ -155,6 +155,15 @@ impl Auth {
         self.start_refresh(now, out);
     }
 
+    /// The auth server said, about `token`, that its user or session is gone
+    /// (`user_not_found`, `session_not_found`, `user_banned` on `GET /user`): if it is this
+    /// session's token, the session is over, as a `getUser()` with that answer ends it.
+    pub fn revoked(&mut self, token: &str, code: &str, out: &mut Outbox) {
+        if self.session.as_ref().is_some_and(|s| s.access_token == token) {
+            self.end_session(SignOutReason::SessionRevoked(String::from(code)), true, true, out);
+        }
+    }
+
     /// G6: the server said the token expired; refresh now whatever our clock thinks.
     pub fn force_refresh(&mut self, now: Now, out: &mut Outbox) {
         if self.refresh.is_none() && self.session.is_some() {

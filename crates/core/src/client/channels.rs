@@ -248,7 +248,7 @@ impl Client {
         }
         if self.third_party.is_some() {
             match token {
-                Some(t) => self.on_third_party_token(Some(t)),
+                Some(t) => self.on_third_party_token(Some(t), now),
                 None => self.fetch_third_party(),
             }
         } else if self.auth.session().is_some() {

@@ -10,58 +10,123 @@ use super::Client;
 use crate::auth::SignOutReason;
 use crate::config::ApikeyMode;
 use crate::error::ChannelError;
-use crate::io::{AppEvent, Output};
+use crate::io::{concat, AppEvent, Level, Output, RequestId, SubscribeStatus};
+use crate::realtime::channel::ChannelState;
 use crate::time::Now;
 
-/// Why the socket was refused, as the auth server explained it (see `diagnose`).
+/// The last refusal of the token, for `diagnose()`: what the Realtime server said at a join
+/// or a channel close, or, for a handshake a browser cannot read, what the auth server says
+/// about the same token (`GET /user`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// GoTrue's code (`user_not_found`, `session_not_found`, `user_banned`, `bad_jwt`).
+    /// The code the channels were given (`user_not_found`, `session_not_found`,
+    /// `user_banned`, `invalid_jwt`, `token_expired`, …).
     pub code: String,
-    /// GoTrue's message.
+    /// The server's text.
     pub message: String,
+    /// GoTrue's own code when the auth server explained it (`bad_jwt` for `invalid_jwt`).
+    pub auth_code: Option<String>,
+    /// `true` when it explains a refused handshake (cleared when a socket opens).
+    pub handshake: bool,
+}
+
+/// `GET /user` in flight to explain a refusal of `token`.
+#[derive(Debug)]
+pub(super) struct Diagnosis {
+    pub(super) id: RequestId,
+    token: String,
+    /// The handshake was refused (the channels know nothing yet); else it confirms a
+    /// Realtime refusal the channels already got.
+    handshake: bool,
 }
 
 impl Client {
-    /// A socket that closed before opening was probably refused at the handshake, which a
-    /// browser cannot read. Ask the auth server about the token instead (design.md,
-    /// "Diagnostics").
-    pub(super) fn diagnose_refusal(&mut self) {
-        if self.diagnosis.is_some() {
+    /// A connection attempt closed before it opened, probably refused at the handshake, whose
+    /// answer a browser cannot read: ask the auth server about the token the socket carried
+    /// (design.md, "Diagnostics"). Only a user's token can be explained; once per token.
+    pub(super) fn diagnose_refusal(&mut self, now: Now) {
+        let v = self.view(now);
+        let Some(token) = v.socket_key.filter(|k| *k != self.cfg.key) else { return };
+        let (token, generation) = (String::from(token), v.generation);
+        self.ask_auth_server(token, generation, true);
+    }
+
+    /// The Realtime server refused the token at a join or closed a channel over it (the
+    /// channels were told). A user or session that is gone is the auth server's to say: it is
+    /// asked about the same token, and the session ends if it agrees.
+    pub(super) fn on_token_refused(&mut self, error: ChannelError, now: Now) {
+        let code = String::from(error.code());
+        self.out.log(Level::Warn, concat(&["the realtime server refused the token: ", &code]));
+        let message = error.message().into_owned();
+        self.refusal = Some(Refusal { code, message, auth_code: None, handshake: false });
+        if matches!(error, ChannelError::Refused { .. }) {
+            let v = self.view(now);
+            if let Some(token) = v.token.filter(|t| *t != self.cfg.key) {
+                let (token, generation) = (String::from(token), v.generation);
+                self.ask_auth_server(token, generation, false);
+            }
+        }
+    }
+
+    fn ask_auth_server(&mut self, token: String, generation: u64, handshake: bool) {
+        if self.diagnosis.is_some() || self.diagnosed == Some(generation) {
             return;
         }
-        let Some(s) = self.auth.session() else { return };
+        self.diagnosed = Some(generation);
         let req = crate::auth::requests::Gotrue {
             base: &self.cfg.url.http("/auth/v1"),
             key: &self.cfg.key,
             headers: &self.cfg.headers,
         }
-        .request("GET", "/user", Some(&s.access_token), None);
+        .request("GET", "/user", Some(&token), None);
         let id = self.out.request_id();
-        self.diagnosis = Some(id);
+        self.diagnosis = Some(Diagnosis { id, token, handshake });
         self.out.push(Output::Http { id, request: req });
     }
 
-    pub(super) fn on_diagnosis(&mut self, status: u16, body: &str) {
+    /// The auth server's answer about a refused token (`None`: no answer; the next refusal
+    /// asks again).
+    pub(super) fn on_diagnosis(&mut self, d: Diagnosis, answer: Option<(u16, &str)>, now: Now) {
+        let Some((status, body)) = answer else {
+            self.diagnosed = None;
+            return;
+        };
         if (200..300).contains(&status) {
+            if d.handshake {
+                self.out.log(
+                    Level::Info,
+                    String::from("the socket closed before it opened, and the auth server accepts the token"),
+                );
+            }
             return;
         }
         let e = authwire_wire::gotrue::parse_error(body);
-        let code = e.code.unwrap_or_else(|| String::from("unknown"));
-        let refusal = Refusal { code: code.clone(), message: e.message.clone() };
-        self.out
-            .log(crate::io::Level::Warn, crate::io::concat(&["the socket was refused; the auth server says ", &code]));
-        for id in self.realtime.channel_ids() {
-            if self.realtime.channel_info(id).is_some_and(|i| i.state != crate::realtime::channel::ChannelState::Closed)
-            {
-                self.out.event(AppEvent::ChannelStatus {
-                    channel: id,
-                    status: crate::io::SubscribeStatus::ChannelError,
-                    error: Some(ChannelError::Refused { code: code.clone(), reason: e.message.clone() }),
-                });
+        let auth_code = e.code.unwrap_or_else(|| String::from("unknown"));
+        let error = ChannelError::from_auth_answer(&auth_code, e.message);
+        self.out.log(Level::Warn, concat(&["the auth server says of the refused token: ", &auth_code]));
+        if let ChannelError::TokenExpired { .. } = error {
+            // G6: expiry is not a refusal to report but a token to replace (the socket's next
+            // attempt carries the new one).
+            match &mut self.third_party {
+                Some(tp) => tp.wanted = true,
+                None => self.auth.force_refresh(now, &mut self.out),
+            }
+        } else if d.handshake {
+            for id in self.realtime.channel_ids() {
+                if self.realtime.channel_info(id).is_some_and(|i| i.state != ChannelState::Closed) {
+                    self.out.event(AppEvent::ChannelStatus {
+                        channel: id,
+                        status: SubscribeStatus::ChannelError,
+                        error: Some(error.clone()),
+                    });
+                }
             }
         }
-        self.refusal = Some(refusal);
+        if ChannelError::SESSION_GONE.contains(&auth_code.as_str()) {
+            self.auth.revoked(&d.token, &auth_code, &mut self.out);
+        }
+        let (code, message) = (String::from(error.code()), error.message().into_owned());
+        self.refusal = Some(Refusal { code, message, auth_code: Some(auth_code), handshake: d.handshake });
     }
 
     /// `client.diagnose()`: the auth and socket state as JSON, tokens redacted.
@@ -131,7 +196,7 @@ impl Client {
         match &self.refusal {
             Some(r) => {
                 let mut w = ObjectWriter::new();
-                w.str("code", &r.code).str("message", &r.message);
+                w.str("code", &r.code).str("message", &r.message).opt_str("authCode", r.auth_code.as_deref());
                 rt.raw("refusal", &w.finish());
             }
             None => {

@@ -38,6 +38,7 @@ mod diagnose;
 mod tests;
 mod tokens;
 
+use self::diagnose::Diagnosis;
 pub use self::diagnose::{redact, Refusal};
 use self::tokens::{view, External, ThirdParty};
 
@@ -46,10 +47,11 @@ use alloc::vec::Vec;
 
 use crate::auth::{Auth, AuthConfig, SignOutReason};
 use crate::config::{ApikeyMode, ClientConfig};
-use crate::error::{AuthError, ChannelOpError, PushError};
+use crate::error::{AuthError, ChannelError, ChannelOpError, PushError};
 use crate::io::{
-    concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, PushOutcome, RequestId, Ticket,
+    concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, PushOutcome, SubscribeStatus, Ticket,
 };
+use crate::realtime::channel::ChannelState;
 use crate::realtime::{ChannelInfo, ConnectionState, Realtime, Signal, TokenChange, TokenView};
 use crate::time::{Instant, Now};
 
@@ -68,8 +70,10 @@ pub struct Client {
     set_auth_explained: bool,
     /// A third-party or `setAuth` token change not yet handed to Realtime.
     pending_change: Option<TokenChange>,
-    /// `GET /user` asking why the socket was refused.
-    diagnosis: Option<RequestId>,
+    /// `GET /user` asking why the token was refused.
+    diagnosis: Option<Diagnosis>,
+    /// The token generation last explained (the auth server is asked once per token).
+    diagnosed: Option<u64>,
     refusal: Option<Refusal>,
     started: bool,
     destroyed: bool,
@@ -107,6 +111,7 @@ impl Client {
             set_auth_explained: false,
             pending_change: None,
             diagnosis: None,
+            diagnosed: None,
             refusal: None,
             started: false,
             destroyed: false,
@@ -158,10 +163,8 @@ impl Client {
         if self.destroyed {
             return None;
         }
-        match (self.realtime.poll_timeout(), self.auth.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let tp = self.third_party.as_ref().and_then(ThirdParty::deadline);
+        [self.realtime.poll_timeout(), self.auth.poll_timeout(), tp].into_iter().flatten().min()
     }
 
     /// The auth state as Realtime must see it now.
@@ -197,7 +200,7 @@ impl Client {
         }
         match input {
             Input::SocketOpened { conn } => {
-                self.refusal = None;
+                self.refusal.take_if(|r| r.handshake);
                 let v = v!();
                 self.realtime.handle_opened(conn, now, &v, &mut self.out);
             }
@@ -209,16 +212,15 @@ impl Client {
                 self.realtime.handle_closed(conn, code, reason, now, &mut self.out)
             }
             Input::HttpResponse { id, status, body } => {
-                if Some(id) == self.diagnosis {
-                    self.diagnosis = None;
-                    self.on_diagnosis(status, &body);
+                if let Some(d) = self.diagnosis.take_if(|d| d.id == id) {
+                    self.on_diagnosis(d, Some((status, &body)), now);
                 } else if !self.realtime.handle_http(id, Ok((status, &body)), &mut self.out) {
                     self.auth.handle_http(id, Ok((status, body)), now, &mut self.out);
                 }
             }
             Input::HttpFailed { id, message } => {
-                if Some(id) == self.diagnosis {
-                    self.diagnosis = None;
+                if let Some(d) = self.diagnosis.take_if(|d| d.id == id) {
+                    self.on_diagnosis(d, None, now);
                 } else if !self.realtime.handle_http(id, Err(&message), &mut self.out) {
                     self.auth.handle_http(id, Err(message), now, &mut self.out);
                 }
@@ -241,12 +243,13 @@ impl Client {
             Input::Verified { id, ok } => {
                 self.auth.handle_verified(id, ok, &mut self.out);
             }
-            Input::AccessToken { token } => self.on_third_party_token(token),
+            Input::AccessToken { token } => self.on_third_party_token(token, now),
             Input::AccessTokenFailed { message } => {
-                // As realtime-js: keep the cached token; try again on the next occasion.
+                // As realtime-js: keep the cached token; try again on the next occasion (an
+                // unusable cached token waits for the retry delay).
                 if let Some(tp) = &mut self.third_party {
-                    tp.fetching = false;
-                    tp.fetched = true;
+                    let cached = tp.tok.token.clone();
+                    tp.answer(cached, now);
                 }
                 self.out.log(Level::Warn, concat(&["accessToken() failed: ", &message]));
             }
@@ -258,7 +261,7 @@ impl Client {
             Input::Visibility { visible: true } | Input::Wake | Input::Online { online: true } => {
                 // A wake re-checks expiry against the wall clock before probing the socket.
                 self.auth.ensure_fresh(now, &mut self.out);
-                if self.third_party.as_ref().is_some_and(|tp| tp.tok.expires_within(now, 60)) {
+                if self.third_party.as_ref().is_some_and(|tp| tp.tok.expires_within(now, 60) && tp.ask_due(now)) {
                     self.fetch_third_party();
                 }
                 let v = v!();
@@ -279,12 +282,29 @@ impl Client {
         self.sync(now);
     }
 
-    fn on_third_party_token(&mut self, token: Option<String>) {
+    fn on_third_party_token(&mut self, token: Option<String>, now: Now) {
         let Some(tp) = &mut self.third_party else { return };
-        tp.fetching = false;
-        tp.fetched = true;
-        if let Some(change) = tp.tok.replace(token) {
+        let (change, unusable) = tp.answer(token, now);
+        if let Some(change) = change {
             self.pending_change = Some(change);
+        }
+        // An expired token is never used (G4): the channels wait for a new one, and are told
+        // why once per streak of unusable answers.
+        if unusable && tp.unusable == 1 && tp.tok.expires_within(now, 0) {
+            let reason = String::from("accessToken() returned an expired token");
+            self.out.log(Level::Warn, concat(&[&reason, "; asking again with backoff"]));
+            let error = ChannelError::TokenExpired { reason };
+            for id in self.realtime.channel_ids() {
+                if self.realtime.channel_info(id).is_some_and(|i| i.state != ChannelState::Closed) {
+                    self.out.event(AppEvent::ChannelStatus {
+                        channel: id,
+                        status: SubscribeStatus::ChannelError,
+                        error: Some(error.clone()),
+                    });
+                }
+            }
+            let (code, message) = (String::from(error.code()), error.message().into_owned());
+            self.refusal = Some(Refusal { code, message, auth_code: None, handshake: false });
         }
     }
 
@@ -297,8 +317,9 @@ impl Client {
         if self.third_party.is_none() {
             self.auth.ensure_fresh(now, &mut self.out);
         } else if let Some(tp) = &self.third_party {
-            // G4 for third-party tokens: ask again before expiry.
-            if tp.fetched && !tp.fetching && tp.tok.expires_within(now, 30) {
+            // G4 for third-party tokens: ask again before expiry (after unusable answers, with
+            // backoff).
+            if tp.ask_due(now) {
                 self.fetch_third_party();
             }
         }
@@ -324,16 +345,17 @@ impl Client {
                         // A newer token exists already; the channel rejoins with it.
                         continue;
                     }
-                    if self.third_party.is_some() {
-                        if let Some(tp) = &mut self.third_party {
-                            tp.fetching = false;
+                    if let Some(tp) = &mut self.third_party {
+                        tp.wanted = true;
+                        if tp.ask_due(now) {
+                            self.fetch_third_party();
                         }
-                        self.fetch_third_party();
                     } else {
                         self.auth.force_refresh(now, &mut self.out);
                     }
                 }
-                Signal::RefusedBeforeOpen => self.diagnose_refusal(),
+                Signal::RefusedBeforeOpen => self.diagnose_refusal(now),
+                Signal::TokenRefused { error } => self.on_token_refused(error, now),
             }
         }
         let v = view(&self.cfg, &self.auth, self.third_party.as_ref(), &self.manual, now);

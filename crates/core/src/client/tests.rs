@@ -10,7 +10,8 @@ use authwire_wire::frame::{self, Frame, Payload, Side, Vsn};
 use authwire_wire::jwt::b64url_encode;
 
 use super::Client;
-use crate::config::ClientConfig;
+use crate::config::{ApikeyMode, ClientConfig};
+use crate::io::SubscribeStatus;
 use crate::io::{AppEvent, Input, Level, LockOp, Output, PushOutcome, StorageOp};
 use crate::realtime::{ChannelOptions, ConnectionState};
 use crate::time::Now;
@@ -31,11 +32,29 @@ struct Drive {
     frames: Vec<Frame>,
     events: Vec<AppEvent>,
     logs: Vec<(Level, String)>,
+    /// The reply payload to every `phx_join`.
+    join_reply: String,
+    /// Sockets close (1006) before they open, as a refused handshake looks to a browser.
+    refuse_handshake: bool,
+    /// What `accessToken()` answers (third-party mode), and how often it was asked.
+    access_token: Option<String>,
+    asks: Vec<Now>,
+    /// HTTP requests, left unanswered.
+    http: Vec<(crate::io::RequestId, crate::io::HttpRequest)>,
+    /// Every connection asked for.
+    conns: Vec<crate::io::ConnId>,
 }
 
 impl Drive {
     fn new(stored: Option<String>) -> Drive {
-        let cfg = ClientConfig::new("http://127.0.0.1:54321", "sb_publishable_key").unwrap();
+        Drive::with(stored, None, ApikeyMode::Project)
+    }
+
+    /// `access_token`: the client has an `accessToken` option that answers this.
+    fn with(stored: Option<String>, access_token: Option<Option<String>>, mode: ApikeyMode) -> Drive {
+        let mut cfg = ClientConfig::new("http://127.0.0.1:54321", "sb_publishable_key").unwrap();
+        cfg.third_party = access_token.is_some();
+        cfg.apikey_mode = mode;
         let mut d = Drive {
             c: Client::new(cfg, 7),
             now: Now::new(0, T0),
@@ -43,10 +62,50 @@ impl Drive {
             frames: Vec::new(),
             events: Vec::new(),
             logs: Vec::new(),
+            join_reply: String::from(r#"{"status":"ok","response":{"postgres_changes":[]}}"#),
+            refuse_handshake: false,
+            access_token: access_token.flatten(),
+            asks: Vec::new(),
+            http: Vec::new(),
+            conns: Vec::new(),
         };
         d.c.start(None, d.now);
         d.pump();
         d
+    }
+
+    /// Lets `ms` of virtual time pass, firing every deadline on the way.
+    fn advance(&mut self, ms: u64) {
+        let end = self.now.mono.add(ms);
+        while let Some(t) = self.c.poll_timeout().filter(|t| *t <= end) {
+            let step = t.since(self.now.mono);
+            self.now = self.now.advance(step);
+            self.c.handle(Input::Timeout, self.now);
+            self.pump();
+        }
+        let rest = end.since(self.now.mono);
+        self.now = self.now.advance(rest);
+    }
+
+    /// Answers the HTTP request to `path` (the newest) with `status` and `body`.
+    fn answer_http(&mut self, path: &str, status: u16, body: &str) {
+        let i = self.http.iter().rposition(|(_, r)| r.url.ends_with(path)).expect("a request to that path");
+        let (id, _) = self.http.remove(i);
+        self.c.handle(Input::HttpResponse { id, status, body: String::from(body) }, self.now);
+        self.pump();
+    }
+
+    /// The channel's statuses with their error codes.
+    fn statuses(&self, ch: crate::io::ChannelId) -> Vec<(crate::io::SubscribeStatus, Option<String>)> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                AppEvent::ChannelStatus { channel, status, error } if *channel == ch => {
+                    Some((*status, error.as_ref().map(|e| String::from(e.code()))))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// Executes outputs until there are none; joins are accepted.
@@ -58,7 +117,22 @@ impl Drive {
                 }
                 Output::Storage { id, .. } => Some(Input::Storage { id, result: Ok(None) }),
                 Output::Lock { id, op: LockOp::Acquire { .. } } => Some(Input::LockGranted { id }),
-                Output::Connect { conn, .. } => Some(Input::SocketOpened { conn }),
+                Output::Connect { conn, .. } if self.refuse_handshake => {
+                    self.conns.push(conn);
+                    Some(Input::SocketClosed { conn, code: 1006, reason: String::new() })
+                }
+                Output::Connect { conn, .. } => {
+                    self.conns.push(conn);
+                    Some(Input::SocketOpened { conn })
+                }
+                Output::FetchAccessToken => {
+                    self.asks.push(self.now);
+                    Some(Input::AccessToken { token: self.access_token.clone() })
+                }
+                Output::Http { id, request } => {
+                    self.http.push((id, request));
+                    None
+                }
                 Output::Send { conn, msg } => {
                     let f = frame::decode(&msg, Vsn::V2, Side::Client).unwrap();
                     let answer = (f.event == "phx_join").then(|| Frame {
@@ -66,7 +140,7 @@ impl Drive {
                         msg_ref: f.msg_ref.clone(),
                         topic: f.topic.clone(),
                         event: String::from("phx_reply"),
-                        payload: Payload::Json(String::from(r#"{"status":"ok","response":{"postgres_changes":[]}}"#)),
+                        payload: Payload::Json(self.join_reply.clone()),
                     });
                     self.frames.push(f);
                     answer
@@ -234,4 +308,105 @@ fn destroy_settles_every_waiting_ticket_destroyed_and_refuses_what_follows() {
     assert_eq!(d.frames.len(), frames);
     assert_eq!(d.c.fetch_token(d.now), Some(None));
     assert!(d.c.is_destroyed());
+}
+
+fn jwt_exp(sub: &str, exp_s: u64) -> String {
+    let claims = format!(r#"{{"sub":"{sub}","role":"authenticated","exp":{exp_s},"session_id":"s1"}}"#);
+    format!("{}.{}.sig", b64url_encode(br#"{"alg":"ES256","typ":"JWT"}"#), b64url_encode(claims.as_bytes()))
+}
+
+#[test]
+fn an_access_token_callback_that_keeps_returning_an_expired_token_is_asked_with_backoff() {
+    let mut d = Drive::with(None, Some(Some(jwt_exp("alice", T0 / 1000 - 60))), ApikeyMode::Project);
+    // Asked at start (the answer came before any channel existed); a channel then waits.
+    let ch = d.subscribe("room");
+    d.advance(60_000);
+    // 0, 1, 3, 8, 18, 48 s: six asks in the first minute, not a loop.
+    let at: Vec<u64> = d.asks.iter().map(|n| n.mono.as_millis()).collect();
+    assert_eq!(at, [0, 1_000, 3_000, 8_000, 18_000, 48_000]);
+    d.advance(600_000);
+    assert!(d.asks.len() <= 6 + 11, "then once a minute: {}", d.asks.len());
+    // G4: the expired token never joined; the app was told once.
+    assert!(d.tokens().is_empty(), "{:?}", d.tokens());
+    assert_eq!(d.c.refusal().map(|r| r.code.as_str()), Some("token_expired"));
+    // A fresh token ends the wait: the channel joins with it.
+    let fresh = jwt_exp("alice", T0 / 1000 + 3_600);
+    d.access_token = Some(fresh.clone());
+    d.advance(60_000);
+    assert_eq!(d.tokens(), [("phx_join".to_string(), Some(fresh))]);
+    assert_eq!(d.statuses(ch).last().map(|s| s.0), Some(SubscribeStatus::Subscribed));
+}
+
+#[test]
+fn a_channel_waiting_for_an_access_token_callback_that_answers_an_expired_token_is_told_once() {
+    let mut d = Drive::with(None, Some(None), ApikeyMode::Project);
+    let ch = d.subscribe("room");
+    d.access_token = Some(jwt_exp("alice", T0 / 1000 - 60));
+    // `setAuth()` in third-party mode asks the callback again.
+    d.c.set_auth(None, d.now);
+    d.pump();
+    d.advance(3_000);
+    let errors: Vec<_> = d.statuses(ch).into_iter().filter_map(|s| s.1).collect();
+    assert_eq!(errors, ["token_expired"], "told once, with the cause");
+    // At start, at setAuth(), then 1 s and 2 s later.
+    let at: Vec<u64> = d.asks.iter().map(|n| n.mono.as_millis()).collect();
+    assert_eq!(at, [0, 0, 1_000, 3_000]);
+}
+
+#[test]
+fn a_join_refused_for_a_user_that_does_not_exist_names_it_and_the_auth_server_confirms_once() {
+    let token = jwt("ghost", 1);
+    let stored = format!(
+        r#"{{"access_token":"{token}","refresh_token":"r1","expires_in":3600,"expires_at":{},"token_type":"bearer","user":{{"id":"ghost"}}}}"#,
+        T0 / 1000 + 3_600
+    );
+    let mut d = Drive::new(Some(stored));
+    d.join_reply = String::from(
+        r#"{"status":"error","response":{"reason":"Unauthorized: User from sub claim in JWT does not exist"}}"#,
+    );
+    let ch = d.subscribe("room");
+    assert_eq!(d.statuses(ch)[0], (SubscribeStatus::ChannelError, Some(String::from("user_not_found"))));
+    assert_eq!(d.c.refusal().map(|r| r.code.as_str()), Some("user_not_found"));
+    // The rejoins are refused too, but the auth server is asked once about this token.
+    d.advance(20_000);
+    let asked: Vec<_> = d.http.iter().filter(|(_, r)| r.url.ends_with("/auth/v1/user")).collect();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].1.headers.contains(&(String::from("Authorization"), format!("Bearer {token}"))));
+    // The server accepts the anon key once the session is gone.
+    d.join_reply = String::from(r#"{"status":"ok","response":{"postgres_changes":[]}}"#);
+    d.answer_http(
+        "/auth/v1/user",
+        403,
+        r#"{"code":403,"error_code":"user_not_found","msg":"User from sub claim in JWT does not exist"}"#,
+    );
+    // It agrees: the session is over, and says why.
+    assert!(d.c.auth().session().is_none());
+    let reason = d.c.auth().sign_out_reason().unwrap();
+    assert_eq!((reason.as_str(), reason.code()), ("session_revoked", Some("user_not_found")));
+    let r = d.c.refusal().unwrap();
+    assert_eq!((r.code.as_str(), r.auth_code.as_deref()), ("user_not_found", Some("user_not_found")));
+}
+
+#[test]
+fn a_refused_handshake_is_explained_by_the_auth_server_for_each_new_token_only() {
+    let token = jwt("alice", 1);
+    let mut d = Drive::with(None, Some(Some(token.clone())), ApikeyMode::Session);
+    // The socket opened once, then the server starts refusing the token's handshake.
+    let ch = d.subscribe("room");
+    d.refuse_handshake = true;
+    let conn = *d.conns.last().unwrap();
+    d.c.handle(Input::SocketClosed { conn, code: 1006, reason: String::new() }, d.now);
+    d.pump();
+    d.advance(30_000);
+    let asked = d.http.iter().filter(|(_, r)| r.url.ends_with("/auth/v1/user")).count();
+    assert_eq!(asked, 1, "one question, however many reconnects");
+    d.answer_http(
+        "/auth/v1/user",
+        403,
+        r#"{"code":403,"error_code":"bad_jwt","msg":"invalid JWT: unable to parse or verify signature, token signature is invalid: signature is invalid"}"#,
+    );
+    let last_error = d.statuses(ch).into_iter().filter_map(|s| s.1).last();
+    assert_eq!(last_error.as_deref(), Some("invalid_jwt"));
+    let r = d.c.refusal().unwrap();
+    assert_eq!((r.code.as_str(), r.auth_code.as_deref(), r.handshake), ("invalid_jwt", Some("bad_jwt"), true));
 }

@@ -11,7 +11,7 @@ use authwire_wire::jwt;
 
 use crate::auth::Auth;
 use crate::config::{ApikeyMode, ClientConfig};
-use crate::time::Now;
+use crate::time::{Instant, Millis, Now};
 use crate::token::{TokenChange, TokenView};
 
 /// A token from outside the session, with what its claims say.
@@ -60,12 +60,60 @@ impl External {
     }
 }
 
+/// Delays before asking `accessToken()` again after answers that cannot be used (a token that
+/// is expired, expires within the refresh margin, or was refused); the last one repeats. An
+/// app whose callback keeps returning an expired token is asked 6 times a minute at first,
+/// then once a minute, instead of in a loop that starves the page.
+pub(super) const ACCESS_TOKEN_RETRY_MS: &[Millis] = &[1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+
 /// Third-party auth (`accessToken` option): the app's callback is the token source.
 #[derive(Debug, Default)]
 pub(super) struct ThirdParty {
     pub(super) tok: External,
     pub(super) fetched: bool,
     pub(super) fetching: bool,
+    /// A server said the token expired or refused it: ask for a new one (when due).
+    pub(super) wanted: bool,
+    /// Consecutive answers that could not be used.
+    pub(super) unusable: u32,
+    /// Not asked again before this after an unusable answer.
+    pub(super) retry_at: Option<Instant>,
+}
+
+impl ThirdParty {
+    /// The callback should be asked now: its token expires within the margin or a server
+    /// wants a new one, and no retry delay is running.
+    pub(super) fn ask_due(&self, now: Now) -> bool {
+        self.fetched
+            && !self.fetching
+            && (self.wanted || self.tok.expires_within(now, 30))
+            && self.retry_at.is_none_or(|t| now.mono >= t)
+    }
+
+    /// When [`ThirdParty::ask_due`] becomes true by the clock alone.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.retry_at.filter(|_| self.fetched && !self.fetching)
+    }
+
+    /// Takes the callback's answer; returns the token change and whether the answer is
+    /// unusable (the token is expired or expires within the margin, or is the one a server
+    /// refused), in which case the next ask waits.
+    pub(super) fn answer(&mut self, token: Option<String>, now: Now) -> (Option<TokenChange>, bool) {
+        self.fetching = false;
+        self.fetched = true;
+        let change = self.tok.replace(token);
+        let unusable = self.tok.expires_within(now, 30) || (self.wanted && change.is_none());
+        self.wanted = false;
+        if unusable {
+            let delay = ACCESS_TOKEN_RETRY_MS[(self.unusable as usize).min(ACCESS_TOKEN_RETRY_MS.len() - 1)];
+            self.unusable += 1;
+            self.retry_at = Some(now.mono.add(delay));
+        } else {
+            self.unusable = 0;
+            self.retry_at = None;
+        }
+        (change, unusable)
+    }
 }
 
 /// The auth state as Realtime must see it now. Without a session, a token given to

@@ -143,10 +143,27 @@ impl ChannelError {
         })
     }
 
+    /// The auth server's codes for a token whose user or session is gone.
+    pub const SESSION_GONE: &'static [&'static str] = &["user_not_found", "session_not_found", "user_banned"];
+
+    /// Types the auth server's answer about a token the socket's handshake carried
+    /// (`GET /user`): a user or session gone keeps GoTrue's code; `bad_jwt` is `token_expired`
+    /// when it says the token expired, else `invalid_jwt` (the code a join refusal of the same
+    /// token has); any other code is passed through.
+    pub fn from_auth_answer(code: &str, message: String) -> ChannelError {
+        match code {
+            "bad_jwt" if find(&message, "expired") => ChannelError::TokenExpired { reason: message },
+            "bad_jwt" => ChannelError::InvalidJwt { reason: message },
+            _ => ChannelError::Refused { code: String::from(code), reason: message },
+        }
+    }
+
     /// Types a `phx_join` error reason (`"<Code>: <message>"`, protocol reference §9.2).
     pub fn from_join_reason(reason: String) -> ChannelError {
         let code = reason.split(':').next().unwrap_or("");
-        if find(&reason, "Token has expired") {
+        if let Some(code) = session_refusal_code(&reason) {
+            ChannelError::Refused { code: String::from(code), reason }
+        } else if find(&reason, "Token has expired") {
             ChannelError::TokenExpired { reason }
         } else if matches!(code, "InvalidJWTToken" | "MalformedJWT" | "JwtSignatureError" | "JwtSignerError") {
             ChannelError::InvalidJwt { reason }
@@ -161,7 +178,9 @@ impl ChannelError {
 
     /// Types the text of a `system` error that precedes a server `phx_close` (§9.3).
     pub fn from_system_message(reason: String) -> ChannelError {
-        if reason.starts_with("Token has expired") {
+        if let Some(code) = session_refusal_code(&reason) {
+            ChannelError::Refused { code: String::from(code), reason }
+        } else if reason.starts_with("Token has expired") {
             ChannelError::TokenExpired { reason }
         } else if reason.starts_with("The token provided is not a valid JWT")
             || reason.starts_with("Fields `role` and `exp`")
@@ -178,6 +197,21 @@ impl ChannelError {
         } else {
             ChannelError::ChannelClosed { reason }
         }
+    }
+}
+
+/// GoTrue's code for a server text that says the token's user or session is gone: a server
+/// that checks sessions strictly (design.md, "Strict sessions") uses GoTrue's own messages, at
+/// the join (prefixed `Unauthorized: `) and in the `system` error before a `phx_close`.
+fn session_refusal_code(text: &str) -> Option<&'static str> {
+    if find(text, "User from sub claim in JWT does not exist") {
+        Some("user_not_found")
+    } else if find(text, "Session from session_id claim in JWT does not exist") {
+        Some("session_not_found")
+    } else if find(text, "User is banned") {
+        Some("user_banned")
+    } else {
+        None
     }
 }
 

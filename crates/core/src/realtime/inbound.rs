@@ -17,7 +17,7 @@ use authwire_wire::realtime::{
 use super::channel::ChannelState;
 use super::socket::Sock;
 use super::timers::Timer;
-use super::Realtime;
+use super::{Realtime, Signal};
 use crate::error::ChannelError;
 use crate::io::{concat, AppEvent, ChannelId, ConnId, Level, Outbox, SubscribeStatus};
 use crate::time::Now;
@@ -165,8 +165,13 @@ impl Realtime {
             self.recover(id, err, view, out);
             return;
         }
-        // Any other server close is terminal for this channel instance (§4.6, §10.4).
-        self.finish_close(id, None, out);
+        // Any other server close is terminal for this channel instance (§4.6, §10.4). A token
+        // refusal is named on the `CLOSED` status too (realtime-js reports a bare `CLOSED`).
+        let refusal = error.filter(|e| matches!(e, ChannelError::Refused { .. } | ChannelError::InvalidJwt { .. }));
+        if let Some(err) = &refusal {
+            self.signals.push(Signal::TokenRefused { error: err.clone() });
+        }
+        self.finish_close(id, refusal, out);
     }
 
     /// `broadcast`: JSON or binary (V2 user broadcast), to the app as realtime-js shapes it.

@@ -143,6 +143,9 @@ impl Realtime {
             self.flush(id, view, out);
         } else {
             let err = ChannelError::from_join_reason(reply.reason());
+            if matches!(err, ChannelError::Refused { .. } | ChannelError::InvalidJwt { .. }) {
+                self.signals.push(Signal::TokenRefused { error: err.clone() });
+            }
             if matches!(err, ChannelError::TokenExpired { .. }) {
                 self.recover(id, err, view, out);
             } else {

@@ -70,7 +70,7 @@ use self::socket::Sock;
 pub use self::socket::NO_STATUS;
 use self::timers::Timer;
 use crate::backoff::Backoff;
-use crate::error::ChannelOpError;
+use crate::error::{ChannelError, ChannelOpError};
 use crate::io::{ChannelId, Outbox};
 use crate::map::VecMap;
 use crate::rng::Rng;
@@ -159,8 +159,16 @@ pub enum Signal {
         /// The token generation the channel's server side held.
         generation: u64,
     },
-    /// The socket closed before it opened: the handshake was probably refused.
+    /// A connection attempt closed before it opened: the handshake was probably refused
+    /// (a browser cannot read why).
     RefusedBeforeOpen,
+    /// The server refused the token at a join or closed a channel over it (an `access_token`
+    /// push, the re-validation timer): `error` is [`ChannelError::Refused`] or
+    /// [`ChannelError::InvalidJwt`].
+    TokenRefused {
+        /// What the channel was told.
+        error: ChannelError,
+    },
 }
 
 /// Socket connection state.

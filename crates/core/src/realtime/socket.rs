@@ -226,10 +226,13 @@ impl Realtime {
             self.disconnected(code, reason, false, now, out);
             return;
         }
+        if self.sock == Sock::Connecting(conn) {
+            // This attempt never opened: a refused handshake looks like this to a browser.
+            self.signals.push(Signal::RefusedBeforeOpen);
+        }
         let error = if self.opened_once {
             ChannelError::SocketClosed { code, reason: reason.clone() }
         } else {
-            self.signals.push(Signal::RefusedBeforeOpen);
             // A browser fires `error` for a socket that never opened: realtime-js's wording.
             ChannelError::ConnectFailed
         };
