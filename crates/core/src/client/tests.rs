@@ -96,7 +96,7 @@ impl Drive {
     }
 
     /// The channel's statuses with their error codes.
-    fn statuses(&self, ch: crate::io::ChannelId) -> Vec<(crate::io::SubscribeStatus, Option<String>)> {
+    fn statuses(&self, ch: crate::io::ChannelId) -> Vec<(SubscribeStatus, Option<String>)> {
         self.events
             .iter()
             .filter_map(|e| match e {
@@ -405,7 +405,7 @@ fn a_refused_handshake_is_explained_by_the_auth_server_for_each_new_token_only()
         403,
         r#"{"code":403,"error_code":"bad_jwt","msg":"invalid JWT: unable to parse or verify signature, token signature is invalid: signature is invalid"}"#,
     );
-    let last_error = d.statuses(ch).into_iter().filter_map(|s| s.1).last();
+    let last_error = d.statuses(ch).into_iter().filter_map(|s| s.1).next_back();
     assert_eq!(last_error.as_deref(), Some("invalid_jwt"));
     let r = d.c.refusal().unwrap();
     assert_eq!((r.code.as_str(), r.auth_code.as_deref(), r.handshake), ("invalid_jwt", Some("bad_jwt"), true));
