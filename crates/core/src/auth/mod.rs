@@ -300,6 +300,10 @@ pub struct Auth {
     next_listener: u32,
     changes: Vec<TokenChange>,
     sign_out_reason: Option<SignOutReason>,
+    /// The access token of a session a refresh ended because the server no longer knows it
+    /// (`refresh_token_not_found`): the auth server can say why (a deleted or banned user, a
+    /// session signed out elsewhere) while the token is still valid.
+    dead_token: Option<String>,
     auto_refresh: bool,
     /// Jitter of refresh retries only.
     rng: Rng,
@@ -371,6 +375,7 @@ impl Auth {
             next_listener: 0,
             changes: Vec::new(),
             sign_out_reason: None,
+            dead_token: None,
             rng: Rng::new(seed ^ 0x5EED_A07B),
             entropy: Entropy::default(),
             storage_error: None,
@@ -403,6 +408,12 @@ impl Auth {
     /// Why the last sign-out happened.
     pub fn sign_out_reason(&self) -> Option<&SignOutReason> {
         self.sign_out_reason.as_ref()
+    }
+
+    /// The still-valid access token of a session a refresh just ended as unknown to the
+    /// server, to ask the auth server why (once).
+    pub fn take_dead_token(&mut self) -> Option<String> {
+        self.dead_token.take()
     }
 
     /// The last storage failure, if the session could not be persisted.

@@ -158,9 +158,16 @@ impl Auth {
     /// The auth server said, about `token`, that its user or session is gone
     /// (`user_not_found`, `session_not_found`, `user_banned` on `GET /user`): if it is this
     /// session's token, the session is over, as a `getUser()` with that answer ends it.
+    /// A session a refresh ended as unknown (see [`Auth::take_dead_token`]) gets this reason
+    /// instead of `refresh_failed`.
     pub fn revoked(&mut self, token: &str, code: &str, out: &mut Outbox) {
+        let reason = SignOutReason::SessionRevoked(String::from(code));
         if self.session.as_ref().is_some_and(|s| s.access_token == token) {
-            self.end_session(SignOutReason::SessionRevoked(String::from(code)), true, true, out);
+            self.end_session(reason, true, true, out);
+        } else if self.session.is_none()
+            && matches!(&self.sign_out_reason, Some(SignOutReason::RefreshFailed(c)) if c == "refresh_token_not_found")
+        {
+            self.sign_out_reason = Some(reason);
         }
     }
 
@@ -485,6 +492,13 @@ impl Auth {
         // The removal that follows keeps the lock: no other tab may read the dead token.
         self.take_over_refresh_lock(out);
         self.finish_refresh(Err(error), now, out);
+        // "Not found" does not say why the session is gone; its access token, while valid,
+        // lets the auth server say it (the client asks with `GET /user`).
+        self.dead_token = self
+            .session
+            .as_ref()
+            .filter(|s| code == "refresh_token_not_found" && s.local_expiry() > now.wall.as_secs())
+            .map(|s| s.access_token.clone());
         self.end_session(SignOutReason::RefreshFailed(code), true, true, out);
         if was_init {
             self.flush_initial(out);

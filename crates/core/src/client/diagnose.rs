@@ -68,7 +68,7 @@ impl Client {
         }
     }
 
-    fn ask_auth_server(&mut self, token: String, generation: u64, handshake: bool) {
+    pub(super) fn ask_auth_server(&mut self, token: String, generation: u64, handshake: bool) {
         if self.diagnosis.is_some() || self.diagnosed == Some(generation) {
             return;
         }

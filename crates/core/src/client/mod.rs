@@ -323,6 +323,10 @@ impl Client {
                 self.fetch_third_party();
             }
         }
+        if let Some(token) = self.auth.take_dead_token() {
+            let generation = self.view(now).generation;
+            self.ask_auth_server(token, generation, false);
+        }
         let mut changes = self.auth.take_changes();
         self.session_replaces_manual(&mut changes);
         if let Some(c) = self.pending_change.take() {

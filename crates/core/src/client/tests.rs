@@ -410,3 +410,31 @@ fn a_refused_handshake_is_explained_by_the_auth_server_for_each_new_token_only()
     let r = d.c.refusal().unwrap();
     assert_eq!((r.code.as_str(), r.auth_code.as_deref(), r.handshake), ("invalid_jwt", Some("bad_jwt"), true));
 }
+
+#[test]
+fn a_session_the_server_no_longer_knows_is_explained_by_the_auth_server() {
+    let token = jwt("deleted", 1);
+    let stored = format!(
+        r#"{{"access_token":"{token}","refresh_token":"r1","expires_in":3600,"expires_at":{},"token_type":"bearer","user":{{"id":"deleted"}}}}"#,
+        T0 / 1000 + 20
+    );
+    let mut d = Drive::new(Some(stored));
+    // Within the refresh margin: the start-up refresh goes out, and the user is gone.
+    let body =
+        r#"{"code":400,"error_code":"refresh_token_not_found","msg":"Invalid Refresh Token: Refresh Token Not Found"}"#;
+    d.answer_http("grant_type=refresh_token", 400, body);
+    let reason = d.c.auth().sign_out_reason().unwrap();
+    assert_eq!((reason.as_str(), reason.code()), ("refresh_failed", Some("refresh_token_not_found")));
+    // Its access token is still valid: the auth server is asked why, once.
+    let asked: Vec<_> = d.http.iter().filter(|(_, r)| r.url.ends_with("/auth/v1/user")).collect();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].1.headers.contains(&(String::from("Authorization"), format!("Bearer {token}"))));
+    d.answer_http(
+        "/auth/v1/user",
+        403,
+        r#"{"code":403,"error_code":"user_not_found","msg":"User from sub claim in JWT does not exist"}"#,
+    );
+    let reason = d.c.auth().sign_out_reason().unwrap();
+    assert_eq!((reason.as_str(), reason.code()), ("session_revoked", Some("user_not_found")));
+    assert_eq!(d.c.refusal().map(|r| r.code.as_str()), Some("user_not_found"));
+}

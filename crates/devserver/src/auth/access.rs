@@ -118,6 +118,12 @@ pub(crate) async fn require_user(state: &AppState, headers: &HeaderMap) -> Resul
         false => raw,
     };
     let claims = state.keys.jwt.verify(&token, unix_now()).map_err(|e| bad_jwt(&e))?;
+    // GoTrue's JWT parser (golang-jwt v5) checks `nbf` when present; the Realtime server
+    // (Joken: `exp`, `iat`) does not, so only the auth endpoints refuse it.
+    if claims.0.get("nbf").and_then(serde_json::Value::as_f64).is_some_and(|nbf| nbf > unix_now() as f64) {
+        let m = "invalid JWT: unable to parse or verify signature, token has invalid claims: token is not valid yet";
+        return Err(ApiError::forbidden("bad_jwt", m));
+    }
     let Some(sub) = claims.sub().filter(|s| !s.is_empty()).map(str::to_owned) else {
         return Err(ApiError::forbidden("bad_jwt", "invalid claim: missing sub claim"));
     };
