@@ -321,7 +321,7 @@ export interface AuthwireDiagnosis {
     tokenRole: string | null;
     lastClose: { code: number; reason: string } | null;
     /** The last refusal of the token: the Realtime server's reason (join, channel close), or the auth server's answer about the token of a refused handshake (`authCode`: GoTrue's code). */
-    refusal: { code: string; message: string; authCode?: string } | null;
+    refusal: { code: string; message: string; authCode: string | null } | null;
     channels: { topic: string; state: RealtimeChannelState; private: boolean; effectiveRole: string | null; recovering: boolean; bufferedPushes: number }[];
   };
 }

@@ -7,11 +7,12 @@
 // the channel, in `diagnose().refusal` and, where the session is over, in `signOutReason()`.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto'
+import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto'
+import { request } from 'node:http'
 import { fixture, email } from '../support/fixture.mjs'
 import { service } from '../support/dev.mjs'
 
-const strict = ['--seed', 'none', '--strict-sessions', 'true']
+const strict = ['--seed', 'none', '--strict-sessions', 'true', '--sql', new URL('./refusals.sql', import.meta.url).pathname]
 const f = fixture({
   servers: { gateway: { args: strict }, raw: { args: [...strict, '--mode', 'raw'] } },
   site: 'dist-test',
@@ -61,6 +62,7 @@ function forge(srv, user) {
   const jwk = JSON.stringify(srv.config.jwks.keys[0])
   return {
     unknown_user: hs({ ...base, sub: randomUUID(), session_id: randomUUID() }),
+    unknown_session: hs({ ...base, session_id: randomUUID() }),
     bad_signature: `${h}.${p}.${sig.slice(0, -6)}AAAAAA`,
     wrong_key: hs256('not-the-project-secret-not-the-project-secret', { alg: 'HS256', typ: 'JWT' }, base),
     alg_none: `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`,
@@ -93,6 +95,10 @@ async function joinWith(page, srv, mode, token, { waitMs = 8000 } = {}) {
       try {
         await window.waitFor(() => statuses.some((s) => s.status !== 'SUBSCRIBED' && s.code && s.code !== 'connect_failed' && s.code !== 'socket_closed') || statuses.some((s) => s.status === 'SUBSCRIBED'), { timeoutMs: waitMs, what: 'a status' })
       } catch {}
+      // A user or session gone is confirmed by the auth server (one request).
+      if (statuses.some((s) => /_not_found$|_banned$/.test(s.code ?? ''))) {
+        await window.waitFor(() => c.diagnose().realtime.refusal?.authCode, { timeoutMs: 3000, what: 'the auth server' }).catch(() => {})
+      }
       const d = JSON.parse(JSON.stringify(c.diagnose()))
       const out = { statuses, refusal: d.realtime.refusal, calls, state: ch.state }
       c.destroy()
@@ -102,19 +108,233 @@ async function joinWith(page, srv, mode, token, { waitMs = 8000 } = {}) {
   )
 }
 
-test('explore', async (t) => {
+/** The answer to a WebSocket upgrade with `token` as the apikey: what a browser cannot read. */
+function handshake(srv, token) {
+  return new Promise((ok, fail) => {
+    const u = new URL(`${srv.url}/realtime/v1/websocket?apikey=${encodeURIComponent(token)}&vsn=2.0.0`)
+    const req = request(u, {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') },
+    })
+    req.on('upgrade', (res, socket) => (socket.destroy(), ok(`${res.statusCode}`)))
+    req.on('response', (res) => {
+      let body = ''
+      res.on('data', (d) => (body += d))
+      res.on('end', () => ok(`${res.statusCode} ${body}`))
+    })
+    req.on('error', fail)
+    req.end()
+  })
+}
+
+/** `GET /auth/v1/user` and a REST read with the token: `status error_code|code`. */
+async function httpAnswers(srv, token) {
+  const headers = { apikey: srv.config.publishableKey, authorization: `Bearer ${token}` }
+  const u = await fetch(`${srv.url}/auth/v1/user`, { headers })
+  const uj = await u.json()
+  const r = await fetch(`${srv.url}/rest/v1/refusal_probe?select=id`, { headers })
+  const rj = await r.json().catch(() => ({}))
+  return { user: `${u.status} ${uj.error_code ?? ''}`.trim(), userMessage: uj.msg ?? uj.message ?? '', rest: `${r.status} ${rj.code ?? ''}`.trim() }
+}
+
+// case → [SDK code in gateway mode, SDK code in raw mode, GET /user answer]; `SUBSCRIBED`
+// where both real servers accept the token (Realtime checks only exp, iat, role; GoTrue also
+// nbf; neither checks aud unless configured to).
+const FORGED = {
+  unknown_user: ['user_not_found', 'user_not_found', '403 user_not_found'],
+  unknown_session: ['session_not_found', 'session_not_found', '403 session_not_found'],
+  bad_signature: ['invalid_jwt', 'invalid_jwt', '403 bad_jwt'],
+  wrong_key: ['invalid_jwt', 'invalid_jwt', '403 bad_jwt'],
+  alg_none: ['invalid_jwt', 'invalid_jwt', '403 bad_jwt'],
+  alg_confusion: ['invalid_jwt', 'invalid_jwt', '403 bad_jwt'],
+  unknown_kid: ['invalid_jwt', 'invalid_jwt', '403 bad_jwt'],
+  expired: ['token_expired', 'token_expired', '403 bad_jwt'],
+  missing_role: ['invalid_jwt', 'invalid_jwt', '403 bad_jwt'],
+  missing_exp: ['invalid_jwt', 'invalid_jwt', '403 bad_jwt'],
+  nbf_future: ['SUBSCRIBED', 'SUBSCRIBED', '403 bad_jwt'],
+  wrong_aud: ['SUBSCRIBED', 'SUBSCRIBED', '200'],
+}
+
+const table = []
+
+test('forged tokens: each refused with the server\'s reason and its own code, at the handshake, the join, REST and /user, in both modes', async (t) => {
   const page = await f.openApp()
-  for (const [name, srv, mode] of [['gateway', f.gateway, 'project'], ['raw', f.raw, 'session']]) {
+  for (const [mode, srv, apikey] of [['gateway', f.gateway, 'project'], ['raw', f.raw, 'session']]) {
     const user = await realUser(t, srv)
     const tokens = forge(srv, user)
-    const userAnswer = async (tok) => {
-      const r = await fetch(`${srv.url}/auth/v1/user`, { headers: { apikey: srv.config.publishableKey, authorization: `Bearer ${tok}` } })
-      return `${r.status} ${await r.text()}`
-    }
-    for (const [k, tok] of Object.entries(tokens)) {
-      const r = await joinWith(page, srv, mode, tok)
-      console.log(name, k, JSON.stringify(r), '| /user:', await userAnswer(tok))
+    for (const [name, token] of Object.entries(tokens)) {
+      const [gw, raw, userAnswer] = FORGED[name]
+      const want = mode === 'gateway' ? gw : raw
+      const r = await joinWith(page, srv, apikey, token)
+      const http = await httpAnswers(srv, token)
+      const hs = mode === 'raw' ? await handshake(srv, token) : '—'
+      const first = r.statuses.find((s) => s.code && s.code !== 'connect_failed')
+      const row = { mode, name, handshake: hs, join: first?.message ?? r.statuses[0]?.status, code: first?.code ?? r.statuses[0]?.status, refusal: r.refusal, user: http.user, rest: http.rest, calls: r.calls }
+      table.push(row)
+      const what = JSON.stringify(row)
+      assert.equal(http.user, userAnswer, what)
+      if (want === 'SUBSCRIBED') {
+        assert.equal(r.statuses[0]?.status, 'SUBSCRIBED', what)
+        continue
+      }
+      // Never SUBSCRIBED, never a bare timeout: the cause on the channel and in diagnose().
+      assert.ok(!r.statuses.some((s) => s.status === 'SUBSCRIBED' || s.status === 'TIMED_OUT'), what)
+      assert.equal(first?.code, want, what)
+      assert.equal(r.refusal?.code, want, what)
+      assert.ok(r.calls <= 3, `accessToken() asked ${r.calls} times: ${what}`)
+      assert.notEqual(http.rest.split(' ')[0], '200', what)
+      if (mode === 'raw' && name !== 'expired') {
+        // The browser saw close 1006; the reason is GoTrue's answer about the same token.
+        assert.match(hs, /^40[13] \{"error":/, what)
+        assert.equal(r.refusal.authCode, userAnswer.split(' ')[1], what)
+        assert.equal(r.refusal.message, http.userMessage, what)
+      }
+      // A user or session gone is confirmed by the auth server; a bad token is Realtime's word.
+      if (mode === 'gateway') assert.equal(r.refusal.authCode, want.endsWith('_not_found') ? want : null, what)
     }
   }
   await page.close()
+})
+
+test('a refused token pushed to a joined channel (access_token) closes it with the cause', async (t) => {
+  const page = await f.openApp()
+  const user = await realUser(t, f.gateway)
+  const tokens = forge(f.gateway, user)
+  for (const [name, want, reason] of [
+    ['unknown_session', 'session_not_found', 'Session from session_id claim in JWT does not exist'],
+    ['missing_role', 'invalid_jwt', 'Fields `role` and `exp` are required in JWT'],
+  ]) {
+    const r = await page.evaluate(
+      async ({ url, key, good, bad }) => {
+        let current = good
+        const c = window.authwire.createClient(url, key, { accessToken: async () => current })
+        const statuses = []
+        const system = []
+        const ch = c.channel(`push-${Math.random().toString(36).slice(2)}`)
+        ch.on('system', {}, (p) => system.push(p))
+        ch.subscribe((status, err) => statuses.push({ status, code: err?.code ?? null }))
+        await window.waitFor(() => statuses.some((s) => s.status === 'SUBSCRIBED'), { what: 'SUBSCRIBED' })
+        current = bad
+        c.realtime.setAuth()
+        await window.waitFor(() => statuses.some((s) => s.status === 'CLOSED'), { timeoutMs: 8000, what: 'CLOSED' })
+        const d = JSON.parse(JSON.stringify(c.diagnose()))
+        c.destroy()
+        return { statuses, system, refusal: d.realtime.refusal }
+      },
+      { url: f.gateway.url, key: f.gateway.config.publishableKey, good: user.access_token, bad: tokens[name] },
+    )
+    const what = JSON.stringify(r)
+    table.push({ mode: 'gateway', name: `${name} (access_token push)`, handshake: '—', join: r.system.find((p) => p.status === 'error')?.message, code: r.statuses.at(-1).code, refusal: r.refusal, user: '', rest: '', calls: '' })
+    assert.deepEqual(r.statuses.map((s) => s.status), ['SUBSCRIBED', 'CLOSED'], what)
+    assert.equal(r.statuses.at(-1).code, want, what)
+    assert.equal(r.system.find((p) => p.status === 'error')?.message, reason, what)
+    assert.equal(r.refusal?.code, want, what)
+  }
+  await page.close()
+})
+
+test("an accessToken() that keeps returning an expired token is asked with backoff and the page stays responsive", async () => {
+  const page = await f.openApp()
+  const expired = hs256(f.gateway.config.jwtSecret, { alg: 'HS256', typ: 'JWT' }, { sub: randomUUID(), role: 'authenticated', exp: now() - 60 })
+  const r = await page.evaluate(
+    async ({ url, key, expired }) => {
+      const asked = []
+      const t0 = performance.now()
+      const c = window.authwire.createClient(url, key, { accessToken: async () => (asked.push(Math.round(performance.now() - t0)), expired) })
+      const statuses = []
+      c.channel('expired-forever').subscribe((status, err) => statuses.push({ status, code: err?.code ?? null }))
+      // A timer that must keep firing: a microtask loop would starve it.
+      let ticks = 0
+      const tick = setInterval(() => ticks++, 100)
+      await new Promise((ok) => setTimeout(ok, 9_500))
+      clearInterval(tick)
+      const d = JSON.parse(JSON.stringify(c.diagnose()))
+      const seen = [...statuses]
+      c.destroy()
+      return { asked, statuses: seen, ticks, refusal: d.realtime.refusal }
+    },
+    { url: f.gateway.url, key: f.gateway.config.publishableKey, expired },
+  )
+  const what = JSON.stringify(r)
+  // Asked at 0, 1, 3 and 8 s (then 18, 48 s and once a minute: the unit test covers the minute).
+  assert.equal(r.asked.length, 4, what)
+  assert.ok(r.ticks >= 60, `the page's timers ran (${r.ticks} of ~95): ${what}`)
+  assert.deepEqual(r.statuses, [{ status: 'CHANNEL_ERROR', code: 'token_expired' }], what)
+  assert.equal(r.refusal?.code, 'token_expired', what)
+  await page.close()
+})
+
+test('the second report: real users from the admin API; deleted, banned or signed out elsewhere, each named, in both modes', async (t) => {
+  const page = await f.openApp()
+  for (const [mode, srv, apikey] of [['gateway', f.gateway, 'project'], ['raw', f.raw, 'session']]) {
+    for (const [name, want] of [
+      ['deleted before subscribe', 'user_not_found'],
+      ['banned', 'user_banned'],
+      ['signed out elsewhere', 'session_not_found'],
+      ['deleted while subscribed', 'user_not_found'],
+    ]) {
+      const user = await realUser(t, srv)
+      const before = name === 'deleted while subscribed' ? null : name
+      const act = async (what) => {
+        if (what === 'deleted before subscribe' || what === 'deleted while subscribed') {
+          const r = await service(srv, `/auth/v1/admin/users/${user.id}`, { method: 'DELETE', headers: admin(srv) })
+          assert.equal(r.status, 200, r.text)
+        } else if (what === 'banned') {
+          const r = await service(srv, `/auth/v1/admin/users/${user.id}`, { method: 'PUT', headers: admin(srv), body: JSON.stringify({ ban_duration: '24h' }) })
+          assert.equal(r.status, 200, r.text)
+        } else {
+          const r = await fetch(`${srv.url}/auth/v1/logout?scope=global`, { method: 'POST', headers: { apikey: srv.config.publishableKey, authorization: `Bearer ${user.access_token}` } })
+          assert.equal(r.status, 204)
+        }
+      }
+      await page.evaluate(
+        ({ url, key, session, apikey }) => {
+          window.logs = []
+          window.c = window.authwire.createClient(url, key, { auth: { persistSession: false }, realtime: { apikey, logger: (k, m) => window.logs.push(`${k} ${m}`) } })
+          window.statuses = []
+          return window.c.auth.setSession(session)
+        },
+        { url: srv.url, key: srv.config.publishableKey, apikey, session: { access_token: user.access_token, refresh_token: user.refresh_token } },
+      )
+      if (before) await act(before)
+      const subscribed = page.evaluate(
+        async ({ apikey }) => {
+          window.ch = window.c.channel(`user-${Math.random().toString(36).slice(2)}`, { config: { private: true } })
+          window.ch.subscribe((status, err) => window.statuses.push({ status, code: err?.code ?? null }))
+          await window.waitFor(() => window.statuses.length > 0, { timeoutMs: 8000, what: 'a status' })
+          return window.statuses[0].status
+        },
+        { apikey },
+      )
+      if (!before) {
+        assert.equal(await subscribed, 'SUBSCRIBED')
+        await act(name)
+        // The next refresh finds the session gone (a timer would do it before expiry).
+        await page.evaluate(() => window.c.auth.refreshSession())
+      } else await subscribed
+      const r = await page.evaluate(async () => {
+        await window.waitFor(() => window.c.auth.signOutReason()?.reason === 'session_revoked', { timeoutMs: 8000, what: 'the session to end' }).catch(() => {})
+        const d = JSON.parse(JSON.stringify(window.c.diagnose()))
+        const out = { logs: window.logs.filter((l) => !/heartbeat|phx_reply|push:|receive:/.test(l)).slice(-12), statuses: [...window.statuses], reason: window.c.auth.signOutReason(), refusal: d.realtime.refusal }
+        window.c.destroy()
+        return out
+      })
+      const what = `${mode} ${name}: ${JSON.stringify(r)}`
+      table.push({ mode, name, handshake: '', join: r.refusal?.message, code: r.statuses.find((s) => s.code && s.code !== 'connect_failed')?.code, refusal: r.refusal, user: '', rest: '', calls: '' })
+      assert.deepEqual(r.reason, { reason: 'session_revoked', code: want }, what)
+      assert.equal(r.refusal?.code, want, what)
+      if (before) {
+        assert.ok(!r.statuses.some((s) => s.status === 'SUBSCRIBED'), what)
+        assert.equal(r.statuses.find((s) => s.code && s.code !== 'connect_failed')?.code, want, what)
+      }
+    }
+  }
+  await page.close()
+})
+
+test('the refusal table (for the README)', () => {
+  const cell = (x) => String(x ?? '').replaceAll('|', '\\|').slice(0, 110)
+  const lines = ['| mode | case | handshake (raw) | server reason | SDK code | diagnose().refusal |', '|---|---|---|---|---|---|']
+  for (const r of table) lines.push(`| ${r.mode} | ${r.name} | ${cell(r.handshake)} | ${cell(r.join)} | \`${r.code}\` | ${r.refusal ? `\`${r.refusal.code}\`${r.refusal.authCode ? ` (auth: \`${r.refusal.authCode}\`)` : ''}` : '—'} |`)
+  console.log(lines.join('\n'))
+  assert.ok(table.length >= 30)
 })
