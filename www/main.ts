@@ -12,7 +12,7 @@ import { BandView, type Band } from './band.js'
 import { connect, type ApikeyMode, type Backend, type SdkName } from './sdk.js'
 import { ChannelBook, Timeline, renderStatus, wireLine } from './status.js'
 import { tapWebSocket } from './wiretap.js'
-import { authErrorWords } from './words.js'
+import { authErrorWords, channelErrorWords } from './words.js'
 
 const params = new URLSearchParams(location.search)
 const sdk: SdkName = params.get('sdk') === 'supabase-js' ? 'supabase-js' : 'authwire'
@@ -73,6 +73,14 @@ class App {
     window.setInterval(() => this.status(), 1000)
   }
 
+  /** Why the session ended, in words, when it was not the user's own sign-out. */
+  private signedOutNote(): string {
+    const r = this.backend.sdk === 'authwire' ? this.backend.auth.signOutReason() : null
+    if (r?.reason === 'session_revoked' && r.code) return `Signed out: ${channelErrorWords(r.code)}`
+    if (r?.reason === 'refresh_failed') return `Signed out: the session could not be refreshed${r.code ? ` (${r.code})` : ''}.`
+    return ''
+  }
+
   private status(): void {
     renderStatus(this.backend, this.book, { lastReason: this.lastReason, heartbeat: this.heartbeat })
   }
@@ -86,7 +94,7 @@ class App {
     this.view = null
     byId('band').replaceChildren()
     if (old) await old.stop()
-    this.authView.show(session)
+    this.authView.show(session, session ? '' : this.signedOutNote())
     if (!session || this.userId !== id) return
     const { data, error } = await this.backend.rest.from('bands').select('id,name').order('name')
     if (this.userId !== id) return

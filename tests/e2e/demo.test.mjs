@@ -401,30 +401,51 @@ test('the page says what went wrong: wrong password, rate limited, server down, 
   await page.getByRole('button', { name: 'Sign out' }).click()
   await page.locator('#signed-out').waitFor()
 
-  // A member whom an admin bans (strict sessions refuse banned users' tokens), after a reload:
-  // in gateway mode the joins are refused with GoTrue's text as the reason, and the page says
-  // it in words. Raw mode (apikey 'session', handshake refused, the browser sees only 1006) is
-  // not here yet: authwire does not yet ask GoTrue why (issue 11); today the channel reads
-  // "transport failure (connect_failed)".
-  for (const [name, query] of [['gateway', '']]) {
-    const srv = f[name]
-    const hdr = { authorization: `Bearer ${srv.config.serviceRoleKey}` }
-    const member = { email: email('banned'), password: 'password123' }
-    const created = await service(srv, '/auth/v1/admin/users', { method: 'POST', headers: hdr, body: JSON.stringify({ ...member, email_confirm: true }) })
-    assert.equal(created.status, 200, created.text)
-    t.after(() => service(srv, `/auth/v1/admin/users/${created.json.id}`, { method: 'DELETE', headers: hdr }))
-    const { page: p } = await person(t, srv, { query })
-    await signIn(p, member.email, member.password)
-    await bandReady(p)
-    const ban = await service(srv, `/auth/v1/admin/users/${created.json.id}`, { method: 'PUT', headers: hdr, body: JSON.stringify({ ban_duration: '24h' }) })
-    assert.equal(ban.status, 200, ban.text)
-    await p.reload()
-    const why = await until(p, () => document.querySelector('#st-channels li[data-status=CHANNEL_ERROR] .why')?.textContent, null, `${name}: a refused band channel`)
-    assert.equal(why, 'The server refused your token: this account is banned.', name)
-    const refusal = await p.evaluate(() => window.demo.client.diagnose().realtime.refusal)
-    const panelReason = await p.locator('#st-reason').innerText()
-    assert.match(panelReason, /"Unauthorized: User is banned"/)
-    t.diagnostic(`${name}: channel says "${why}"; diagnose().realtime.refusal ${JSON.stringify(refusal)}; last server reason "${panelReason}"`)
+  // A member whom an admin bans (strict sessions refuse banned users' tokens), after a reload,
+  // in both socket modes: gateway mode, where the join is refused with GoTrue's text, and raw
+  // mode (apikey 'session'), where the handshake is refused and the browser sees only 1006, so
+  // authwire asks GoTrue (GET /user) about the token. Either way the session is over and the
+  // page says why in words.
+  for (const [name, query] of [['gateway', ''], ['raw', '&apikey=session']]) {
+    await refusedOnReload(t, name, query, 'ban', 'The server refused your token: this account is banned.', 'user_banned')
+  }
+})
+
+/**
+ * A member created through the admin API signs in on the demo page; an admin then bans or
+ * deletes them, and after a reload the page says why the session ended, in words, with the
+ * code in `diagnose()` and `signOutReason()`.
+ */
+async function refusedOnReload(t, name, query, action, words, code) {
+  const srv = f[name]
+  const hdr = { authorization: `Bearer ${srv.config.serviceRoleKey}` }
+  const member = { email: email(action), password: 'password123' }
+  const created = await service(srv, '/auth/v1/admin/users', { method: 'POST', headers: hdr, body: JSON.stringify({ ...member, email_confirm: true }) })
+  assert.equal(created.status, 200, created.text)
+  const user = `/auth/v1/admin/users/${created.json.id}`
+  t.after(() => service(srv, user, { method: 'DELETE', headers: hdr }))
+  const { page: p } = await person(t, srv, { query })
+  await signIn(p, member.email, member.password)
+  await bandReady(p)
+  const r0 = action === 'ban'
+    ? await service(srv, user, { method: 'PUT', headers: hdr, body: JSON.stringify({ ban_duration: '24h' }) })
+    : await service(srv, user, { method: 'DELETE', headers: hdr })
+  assert.equal(r0.status, 200, r0.text)
+  await p.reload()
+  const note = await until(p, () => (!document.querySelector('#signed-out').hidden && document.querySelector('#auth-note').textContent) || null, null, `${name}: the signed-out note`)
+  assert.equal(note, `Signed out: ${words}`, name)
+  const r = await p.evaluate(() => ({ refusal: window.demo.client.diagnose().realtime.refusal, reason: window.demo.client.auth.signOutReason() }))
+  assert.equal(r.refusal?.code, code, name)
+  assert.deepEqual(r.reason, { reason: 'session_revoked', code }, name)
+  const panelReason = await p.locator('#st-reason').innerText()
+  t.diagnostic(`${name} ${action}: page says "${note}"; diagnose().realtime.refusal ${JSON.stringify(r.refusal)}; last reason "${panelReason}"`)
+}
+
+// ── 7 ────────────────────────────────────────────────────────────────────────────────────
+
+test('7 (the second report): a member created through the admin API, deleted by an admin: refused with its reason on screen, in both modes', async (t) => {
+  for (const [name, query] of [['gateway', ''], ['raw', '&apikey=session']]) {
+    await refusedOnReload(t, name, query, 'delete', 'The server refused your token: its user does not exist (deleted, or a token forged for nobody).', 'user_not_found')
   }
 })
 
