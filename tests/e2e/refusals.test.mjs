@@ -338,3 +338,36 @@ test('the refusal table (for the README)', () => {
   console.log(lines.join('\n'))
   assert.ok(table.length >= 30)
 })
+
+test('setSession() with a forged, expired or refused token settles with a typed error, no session', async (t) => {
+  const page = await f.openApp()
+  const user = await realUser(t, f.gateway)
+  const tokens = forge(f.gateway, user)
+  const r = await page.evaluate(
+    async ({ url, key, tokens, refresh }) => {
+      const out = {}
+      for (const [name, access_token] of Object.entries(tokens)) {
+        const c = window.authwire.createClient(url, key, { auth: { persistSession: false } })
+        const t0 = performance.now()
+        const { data, error } = await window.within(c.auth.setSession({ access_token, refresh_token: name === 'expired' ? 'zzzzzzzzzzzz' : refresh }), { timeoutMs: 12_000, what: name })
+        out[name] = { code: error?.code ?? null, session: !!data.session, ms: Math.round(performance.now() - t0), reason: c.auth.signOutReason() }
+        c.destroy()
+      }
+      return out
+    },
+    { url: f.gateway.url, key: f.gateway.config.publishableKey, tokens, refresh: user.refresh_token },
+  )
+  const what = JSON.stringify(r)
+  for (const name of ['unknown_user', 'unknown_session']) assert.equal(r[name].code, name.replace('unknown_', '') + '_not_found', what)
+  for (const name of ['bad_signature', 'wrong_key', 'alg_none', 'alg_confusion', 'unknown_kid', 'missing_role', 'nbf_future']) assert.equal(r[name].code, 'bad_jwt', `${name}: ${what}`)
+  // An expired token (and, as auth-js, one without `exp`) is refreshed first: an unknown
+  // refresh token is refused; the user's real one gives a fresh session from the server.
+  assert.equal(r.expired.code, 'refresh_token_not_found', what)
+  assert.deepEqual([r.missing_exp.code, r.missing_exp.session], [null, true], what)
+  for (const [name, v] of Object.entries(r)) {
+    if (!['wrong_aud', 'missing_exp'].includes(name)) assert.equal(v.session, false, `${name}: ${what}`)
+    assert.ok(v.ms < 10_000, `${name} settled within the request timeout: ${what}`)
+  }
+  console.log('setSession', what)
+  await page.close()
+})
