@@ -11,7 +11,7 @@ export type RealtimeChannelSendResponse = 'ok' | 'timed out' | 'error';
 export type RealtimeErrorCode =
   | 'unauthorized' | 'token_expired' | 'invalid_jwt' | 'rate_limited'
   | 'channel_closed' | 'channel_error' | 'connect_failed' | 'socket_closed' | 'heartbeat_timeout' | 'binding_mismatch'
-  | 'signed_out' | 'apikey_not_jwt' | 'user_not_found' | 'session_not_found' | 'user_banned' | 'bad_jwt' | 'unknown'
+  | 'signed_out' | 'apikey_not_jwt' | 'user_not_found' | 'session_not_found' | 'user_banned' | 'unknown'
   | 'unknown_channel' | 'already_subscribed' | 'binding_after_subscribe' | 'invalid_filter'
   | 'replay_on_public_channel' | 'topic_too_long' | 'empty_topic' | 'destroyed' | 'payload_not_json'
   | 'unknown_listener_type' | 'payload_required' | 'payload_too_large' | 'http_error' | 'http_timeout' | (string & {});

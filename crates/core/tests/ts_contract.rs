@@ -56,7 +56,7 @@ fn table_rows() -> Vec<(&'static [&'static str], &'static str)> {
         ),
         (
             ChannelError::REFUSED_CODES,
-            "`RealtimeError`: the socket was refused and the auth server explained why (passed through)",
+            "`RealtimeError`: the token's user or session is gone: a strict server's reason at the join or channel close, or the auth server's answer (`GET /user`) about the token of a refused handshake (GoTrue's codes, passed through; its `bad_jwt` is `invalid_jwt`, an expired token `token_expired`)",
         ),
         (ConfigError::CODES, "`AuthwireError`: `createClient` refused the configuration"),
         (ChannelOpError::CODES, "`RealtimeError` thrown by a channel call refused before anything was sent"),

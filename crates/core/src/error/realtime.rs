@@ -60,8 +60,9 @@ pub enum ChannelError {
     /// The socket cannot connect: `realtime.apikey` is `'session'`, there is no session, and
     /// the project key is not a JWT (guarantee G7).
     ApikeyNotJwt,
-    /// The socket was refused before it opened and the auth server explained why
-    /// (`user_not_found`, `session_not_found`, `user_banned`, `bad_jwt`).
+    /// The token's user or session is gone (`user_not_found`, `session_not_found`,
+    /// `user_banned`): a strict server's reason at the join or channel close, or the auth
+    /// server's answer about the token of a refused handshake.
     Refused {
         /// GoTrue's error code.
         code: String,
@@ -90,7 +91,7 @@ impl ChannelError {
     /// The codes a [`ChannelError::Refused`] carries: the auth server's own (passed through,
     /// so others can appear), or `unknown` when its answer had none.
     pub const REFUSED_CODES: &'static [&'static str] =
-        &["user_not_found", "session_not_found", "user_banned", "bad_jwt", "unknown"];
+        &["user_not_found", "session_not_found", "user_banned", "unknown"];
 
     /// A stable code.
     pub fn code(&self) -> &str {
