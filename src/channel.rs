@@ -162,7 +162,7 @@ impl RealtimeChannel {
                     Ok(r) => Some(Listen::Postgres(r.index)),
                 }
             }
-            "system" => Some(Listen::System),
+            "system" => Some(Listen::System(event() == "gap")),
             _ => {
                 let mut m = String::from("unknown_listener_type: ");
                 m.push_str(kind);

@@ -46,8 +46,9 @@ pub(crate) enum Listen {
     Presence(String),
     /// `postgres_changes` for this local binding.
     Postgres(u32),
-    /// `system`.
-    System,
+    /// `system`: every `system` message (as realtime-js), or with `{ event: 'gap' }` (`true`)
+    /// only authwire's gap events.
+    System(bool),
 }
 
 /// The JS side of a channel: its object, subscribe callback and listeners.
@@ -446,7 +447,8 @@ fn dispatch(shared: &Shared, e: AppEvent) {
             }
         }
         AppEvent::System { channel, payload, code } => {
-            let fns = listeners(shared, channel, |l| *l == Listen::System);
+            let gap = code == Some("gap");
+            let fns = listeners(shared, channel, |l| matches!(l, Listen::System(gap_only) if gap || !*gap_only));
             if fns.length() > 0 {
                 host::deliver_system(&fns, &payload, code);
             }

@@ -322,7 +322,7 @@ export interface AuthwireDiagnosis {
     lastClose: { code: number; reason: string } | null;
     /** The last refusal of the token: the Realtime server's reason (join, channel close), or the auth server's answer about the token of a refused handshake (`authCode`: GoTrue's code). */
     refusal: { code: string; message: string; authCode: string | null } | null;
-    channels: { topic: string; state: RealtimeChannelState; private: boolean; effectiveRole: string | null; recovering: boolean; bufferedPushes: number }[];
+    channels: { topic: string; state: RealtimeChannelState; private: boolean; effectiveRole: string | null; recovering: boolean; bufferedPushes: number; lastGap: { from: number; to: number; reason: RealtimeGapReason } | null }[];
   };
 }
 /**
@@ -444,7 +444,11 @@ export type RealtimePostgresChangesPayload<T extends { [key: string]: any }> = R
 /** authwire's earlier name. */
 export type PostgresChangesPayload<T extends { [key: string]: any } = { [key: string]: any }> = RealtimePostgresChangesPayload<T>;
 /** A `system` message as the server sent it; authwire adds `code: 'invalid_filter'` to the server's `postgres_changes` error about a filter authwire's validation refused too. */
-export interface RealtimeSystemPayload { extension: 'system' | 'postgres_changes' | (string & {}); status: 'ok' | 'error' | (string & {}); message: string; channel?: string; code?: 'invalid_filter' }
+export interface RealtimeSystemPayload { extension: 'system' | 'postgres_changes' | (string & {}); status: 'ok' | 'error' | (string & {}); message: string; channel?: string; code?: 'invalid_filter' | 'gap' }
+/** (authwire) Why what was sent while a channel was not joined is not replayed. */
+export type RealtimeGapReason = 'public_channel' | 'postgres_changes' | 'not_replayed';
+/** (authwire) A time a channel was not joined after it had been: after the rejoin's `SUBSCRIBED`, before any live message. `from`/`to`: ms since the epoch. */
+export interface RealtimeGapPayload extends RealtimeSystemPayload { event: 'gap'; code: 'gap'; from: number; to: number; reason: RealtimeGapReason }
 export type SystemPayload = RealtimeSystemPayload;
 /** What realtime-js's `postgresChangesFilter()` builder is: anything with `build()`. */
 export interface PostgresChangesFilterBuilder { build(): string }
@@ -508,6 +512,9 @@ export interface RealtimeChannel {
   /** Untyped: `payload` is whatever was sent (an `ArrayBuffer` for binary user data). */
   on(type: 'broadcast', filter: { event: string }, cb: (payload: { type: 'broadcast'; event: string; meta?: { replayed?: boolean; id: string }; [key: string]: any }) => void): RealtimeChannel;
   on<T extends Row>(type: 'broadcast', filter: { event: string }, cb: (payload: BroadcastPayload<T>) => void): RealtimeChannel;
+  /** (authwire) Only gap events: the channel was not joined from `from` to `to`, and what was sent meanwhile will not arrive (refetch). */
+  on(type: 'system', filter: { event: 'gap' }, cb: (payload: RealtimeGapPayload) => void): RealtimeChannel;
+  /** Every `system` message, as realtime-js (authwire's gap events included). */
   on(type: 'system', filter: {}, cb: (payload: RealtimeSystemPayload) => void): RealtimeChannel;
 }
 /** supabase-js's name for `client.realtime`'s type (a type only). */

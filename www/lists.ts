@@ -1,7 +1,9 @@
 // The band's four lists. Each is one RLS table read and written through PostgREST (sharing the
 // SDK's session) and kept live by one private channel per table (`band:<id>:<table>`), whose
-// INSERT/UPDATE/DELETE events patch the list; a (re)subscribe refetches, so nothing missed
-// while disconnected stays missing.
+// INSERT/UPDATE/DELETE events patch the list; the first subscribe fetches, and authwire's gap
+// event (the channel was not joined for a while: changes made meanwhile will not arrive)
+// refetches, so nothing missed while disconnected stays missing (with supabase-js, which says
+// nothing, every re-subscribe refetches).
 import type { PostgresChangesPayload, RealtimeChannel } from '../pkg-web/authwire.js'
 import { h } from './dom.js'
 import type { Backend } from './sdk.js'
@@ -50,13 +52,20 @@ export class TableList {
     this.element = h('section', { class: 'card', data: { table: spec.table } }, h('h2', {}, spec.label, ' ', this.count), this.list, this.addForm(), this.error)
   }
 
-  /** Subscribes the table's channel; every SUBSCRIBED (first or after a rejoin) refetches. */
+  /** Subscribes the table's channel: fetched on the first SUBSCRIBED, refetched on a gap. */
   start(book: ChannelBook): void {
     const t = this.spec.table
+    const gaps = this.backend.sdk === 'authwire'
     this.channel = this.backend
       .channel(this.name, { config: { private: true } })
       .on<Row>('postgres_changes', { event: '*', schema: 'public', table: t, filter: `band_id=eq.${this.bandId}` }, (p) => this.apply(p))
-    book.subscribe(this.name, this.spec.label, this.channel, (s) => s === 'SUBSCRIBED' && void this.refetch())
+    if (gaps) this.channel.on('system', { event: 'gap' }, () => void this.refetch())
+    let fetched = false
+    book.subscribe(this.name, this.spec.label, this.channel, (s) => {
+      if (s !== 'SUBSCRIBED' || (fetched && gaps)) return
+      fetched = true
+      void this.refetch()
+    })
   }
 
   async stop(book: ChannelBook): Promise<void> {

@@ -216,6 +216,16 @@ impl Client {
                 .opt_str("effectiveRole", info.effective_role.as_deref())
                 .bool("recovering", info.recovering)
                 .u64("bufferedPushes", info.buffered as u64);
+            match &info.last_gap {
+                Some(g) => {
+                    let mut gw = ObjectWriter::new();
+                    gw.u64("from", g.from.as_millis()).u64("to", g.to.as_millis()).str("reason", g.reason);
+                    w.raw("lastGap", &gw.finish());
+                }
+                None => {
+                    w.raw("lastGap", "null");
+                }
+            }
             chans.push_str(&w.finish());
         }
         chans.push(']');

@@ -227,8 +227,12 @@ pub enum PushError {
     },
     /// The channel left or was closed before the push completed.
     ChannelClosed,
-    /// The per-channel push buffer was full; this (oldest) push was dropped.
-    BufferOverflow,
+    /// The channel's send queue was full (`RealtimeConfig::push_buffer_limit` pushes waiting
+    /// to be sent): this push was refused and nothing queued was dropped.
+    QueueFull,
+    /// The user signed out or another signed in before this push was sent: the old user's
+    /// pushes are discarded, never sent with the next user's token (G5).
+    SignedOut,
     /// The HTTP broadcast endpoint answered with a non-2xx status.
     Http {
         /// The status (0 for a network failure).
@@ -241,14 +245,15 @@ pub enum PushError {
 impl PushError {
     /// Every code, in declaration order (reported to the `realtime.logger` as `push`).
     pub const CODES: &'static [&'static str] =
-        &["push_rejected", "channel_closed", "push_buffer_overflow", "http_error", "destroyed"];
+        &["push_rejected", "channel_closed", "queue_full", "signed_out", "http_error", "destroyed"];
 
     /// A stable code.
     pub fn code(&self) -> &'static str {
         match self {
             PushError::Rejected { .. } => "push_rejected",
             PushError::ChannelClosed => "channel_closed",
-            PushError::BufferOverflow => "push_buffer_overflow",
+            PushError::QueueFull => "queue_full",
+            PushError::SignedOut => "signed_out",
             PushError::Http { .. } => "http_error",
             PushError::Destroyed => "destroyed",
         }

@@ -137,7 +137,8 @@ fn push_error_codes_list_every_variant() {
     let all = [
         PushError::Rejected { reason: String::new() },
         PushError::ChannelClosed,
-        PushError::BufferOverflow,
+        PushError::QueueFull,
+        PushError::SignedOut,
         PushError::Http { status: 0 },
         PushError::Destroyed,
     ];
@@ -146,7 +147,8 @@ fn push_error_codes_list_every_variant() {
         match e {
             PushError::Rejected { .. }
             | PushError::ChannelClosed
-            | PushError::BufferOverflow
+            | PushError::QueueFull
+            | PushError::SignedOut
             | PushError::Http { .. }
             | PushError::Destroyed => {}
         }

@@ -18,7 +18,7 @@ use super::bindings::Bindings;
 use super::presence::Presence;
 use crate::error::ChannelOpError;
 use crate::io::Ticket;
-use crate::time::Millis;
+use crate::time::{Millis, UnixTime};
 
 /// Channel lifecycle states (realtime-js names, protocol reference §4.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +119,25 @@ pub(crate) struct Channel {
     effective_role: Option<String>,
     /// It closed (left, or closed by the server): out of the registry, never joins again.
     ended: bool,
+    /// When it stopped being joined, if it was (a rejoin then reports a [`Gap`]).
+    lost_at: Option<UnixTime>,
+    /// The last gap reported, for `diagnose()`.
+    last_gap: Option<Gap>,
+}
+
+/// A time the channel was not joined after it had been, and what the server will not send
+/// again of it: the app gets it as a `system` event `gap` after the rejoin, before any live
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// When the channel stopped being joined.
+    pub from: UnixTime,
+    /// When it was joined again.
+    pub to: UnixTime,
+    /// Why what was sent in between is not replayed: `public_channel` (the server replays
+    /// only private channels), `postgres_changes` (changes are never replayed), or
+    /// `not_replayed` (a private channel's broadcasts; authwire does not ask for a replay yet).
+    pub reason: &'static str,
 }
 
 impl Channel {
@@ -141,6 +160,8 @@ impl Channel {
             buffer: VecDeque::new(),
             inflight: Vec::new(),
             last_system_error: None,
+            lost_at: None,
+            last_gap: None,
             next_seq: 0,
             effective_role: None,
             ended: false,
@@ -268,19 +289,56 @@ impl Channel {
         self.last_system_error = None;
     }
 
-    /// The server accepted the join: joining → joined; the rejoin backoff starts over.
-    pub(crate) fn mark_joined(&mut self) {
+    /// The server accepted the join at `at`: joining → joined; the rejoin backoff starts
+    /// over. Returns the gap since it was last joined, if it had been.
+    pub(crate) fn mark_joined(&mut self, at: UnixTime) -> Option<Gap> {
         self.state = ChannelState::Joined;
         self.rejoin_attempt = 0;
+        let from = self.lost_at.take()?;
+        let reason = if !self.config.private {
+            "public_channel"
+        } else if !self.bindings.is_empty() {
+            "postgres_changes"
+        } else {
+            "not_replayed"
+        };
+        let gap = Gap { from, to: at, reason };
+        self.last_gap = Some(gap.clone());
+        Some(gap)
+    }
+
+    /// The last gap reported.
+    pub(crate) fn last_gap(&self) -> Option<&Gap> {
+        self.last_gap.as_ref()
+    }
+
+    /// Notes when a joined channel stops being joined (the first moment counts).
+    fn note_lost(&mut self, at: UnixTime) {
+        if self.state == ChannelState::Joined && self.lost_at.is_none() {
+            self.lost_at = Some(at);
+        }
     }
 
     /// The join failed or the joined channel broke: → errored. The server side holds no
-    /// token any more and in-flight pushes are dropped (a rejoin starts afresh).
-    pub(crate) fn mark_errored(&mut self) {
+    /// token any more; pushes in flight will get no reply (their tickets are returned to
+    /// settle `channel_closed`: whether the server saw them is unknown).
+    pub(crate) fn mark_errored(&mut self, at: UnixTime) -> Vec<Ticket> {
+        self.note_lost(at);
         self.state = ChannelState::Errored;
         self.join_sent = false;
         self.token_gen = None;
-        self.inflight.clear();
+        self.take_inflight()
+    }
+
+    /// The pushes in flight, forgotten: their tickets.
+    fn take_inflight(&mut self) -> Vec<Ticket> {
+        self.inflight.drain(..).filter_map(|f| f.ticket).collect()
+    }
+
+    /// The buffered (unsent) pushes, dropped: their tickets (G5: the old user's pushes are
+    /// never sent with the next user's token).
+    pub(crate) fn drop_buffered(&mut self) -> Vec<Ticket> {
+        self.buffer.drain(..).filter_map(|q| q.ticket).collect()
     }
 
     /// The attempt number for the next rejoin delay (and counts it).
@@ -313,28 +371,30 @@ impl Channel {
     }
 
     /// Join again with a fresh join (new ref, payload built at send): → joining, the server
-    /// side's token forgotten, in-flight pushes dropped (G5 user switch and sign-out).
-    pub(crate) fn restart_join(&mut self) {
+    /// side's token forgotten (G5 user switch and sign-out); returns the tickets of the pushes
+    /// in flight, which will get no reply.
+    pub(crate) fn restart_join(&mut self) -> Vec<Ticket> {
         self.state = ChannelState::Joining;
         self.join_sent = false;
         self.token_gen = None;
-        self.inflight.clear();
+        self.take_inflight()
     }
 
     /// G6: the server ended the channel because its token expired. → joining, waiting for a
     /// token newer than the one the server judged (or than `current` if none was recorded);
-    /// returns that generation.
-    pub(crate) fn await_fresh_token(&mut self, current: u64) -> u64 {
+    /// returns that generation and the tickets of the pushes in flight (no reply will come).
+    pub(crate) fn await_fresh_token(&mut self, current: u64, at: UnixTime) -> (u64, Vec<Ticket>) {
+        self.note_lost(at);
         // Wait for a token newer than the one the server judged, not than the current one: if
         // another channel's expiry already got us a fresh token, rejoin with it at once.
         let held = self.token_gen.unwrap_or(current);
         self.state = ChannelState::Joining;
         self.join_sent = false;
         self.token_gen = None;
-        self.inflight.clear();
+        let lost = self.take_inflight();
         self.recovering_from = Some(held);
         self.rejoin_attempt = 0;
-        held
+        (held, lost)
     }
 
     /// An `access_token` push carrying the token of `generation` went out (G3).
@@ -365,8 +425,8 @@ impl Channel {
 
     // ---- Pushes ------------------------------------------------------------------------
 
-    /// Buffers a push; returns its sequence number and, beyond `limit`, the oldest push,
-    /// dropped to make room.
+    /// Buffers a push; returns its sequence number, or `None` when `limit` pushes wait
+    /// already (the new one is refused: nothing queued is dropped).
     pub(crate) fn enqueue(
         &mut self,
         kind: PushKind,
@@ -374,12 +434,14 @@ impl Channel {
         payload: Payload,
         ticket: Option<Ticket>,
         limit: usize,
-    ) -> (u64, Option<Queued>) {
+    ) -> Option<u64> {
+        if self.buffer.len() >= limit {
+            return None;
+        }
         self.next_seq += 1;
         let seq = self.next_seq;
         self.buffer.push_back(Queued { seq, ticket, kind, event, payload });
-        let dropped = if self.buffer.len() > limit { self.buffer.pop_front() } else { None };
-        (seq, dropped)
+        Some(seq)
     }
 
     /// The next buffered push to send, if the channel is joined.
@@ -388,6 +450,11 @@ impl Channel {
             return None;
         }
         self.buffer.pop_front()
+    }
+
+    /// The sequence numbers of the pushes it holds (buffered or in flight).
+    pub(crate) fn push_seqs(&self) -> Vec<u64> {
+        self.buffer.iter().map(|q| q.seq).chain(self.inflight.iter().map(|f| f.seq)).collect()
     }
 
     /// A push went out with ref `msg_ref` and waits for its reply.

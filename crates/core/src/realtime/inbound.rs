@@ -72,10 +72,10 @@ impl Realtime {
         }
         match Event::parse(&f.event) {
             Event::Reply => self.on_reply(id, &f, now, view, out),
-            Event::Close => self.on_close(id, view, out),
+            Event::Close => self.on_close(id, now, view, out),
             Event::Error if matches!(ch.state(), ChannelState::Joined | ChannelState::Joining) && ch.join_sent() => {
                 let crash = ChannelError::Server { reason: String::new() };
-                self.set_errored(id, SubscribeStatus::ChannelError, Some(crash), out);
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(crash), now, out);
                 self.schedule_rejoin(id, now);
             }
             Event::System => {
@@ -155,14 +155,14 @@ impl Realtime {
     /// `phx_close`: a close after a token-expired `system` error recovers (G6); any other ends
     /// the channel (`CLOSED` with no error, as realtime-js; the `system` message that came
     /// before it says why).
-    fn on_close(&mut self, id: ChannelId, view: &TokenView<'_>, out: &mut Outbox) {
+    fn on_close(&mut self, id: ChannelId, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
         let Some(ch) = self.channels.get(&id) else { return };
         if !ch.wanted() {
             return;
         }
         let error = ch.last_system_error().map(String::from).map(ChannelError::from_system_message);
         if let Some(err @ ChannelError::TokenExpired { .. }) = error {
-            self.recover(id, err, view, out);
+            self.recover(id, err, now, view, out);
             return;
         }
         // Any other server close is terminal for this channel instance (§4.6, §10.4). A token

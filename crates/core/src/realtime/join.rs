@@ -10,11 +10,12 @@
 //! later frames carry the old `join_ref` and are dropped as stale.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use authwire_wire::frame::{Frame, Payload};
 use authwire_wire::realtime::{self as rt, access_token_payload, join_payload, Event};
 
-use super::channel::ChannelState;
+use super::channel::{Channel, ChannelState, Gap};
 use super::socket::Sock;
 use super::timers::Timer;
 use super::{Realtime, Signal};
@@ -127,7 +128,7 @@ impl Realtime {
             let Some(ch) = self.channels.get_mut(&id) else { return };
             if !ch.bindings.apply_reply(&echo) {
                 // realtime-js leaves first (`CLOSED`), then reports the mismatch.
-                ch.mark_joined();
+                ch.mark_joined(now.wall);
                 self.unsubscribe(id, None, now, out);
                 out.event(AppEvent::ChannelStatus {
                     channel: id,
@@ -136,8 +137,12 @@ impl Realtime {
                 });
                 return;
             }
-            ch.mark_joined();
+            let gap = ch.mark_joined(now.wall);
             out.event(AppEvent::ChannelStatus { channel: id, status: SubscribeStatus::Subscribed, error: None });
+            if let Some(gap) = gap {
+                // Before anything live of the new join reaches the app.
+                out.event(AppEvent::System { channel: id, payload: gap_payload(&gap), code: Some("gap") });
+            }
             // G3 for a join that was in flight while the token changed.
             self.push_token_if_stale(id, view, out);
             self.flush(id, view, out);
@@ -147,9 +152,9 @@ impl Realtime {
                 self.signals.push(Signal::TokenRefused { error: err.clone() });
             }
             if matches!(err, ChannelError::TokenExpired { .. }) {
-                self.recover(id, err, view, out);
+                self.recover(id, err, now, view, out);
             } else {
-                self.set_errored(id, SubscribeStatus::ChannelError, Some(err), out);
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(err), now, out);
                 self.schedule_rejoin(id, now);
             }
         }
@@ -166,7 +171,7 @@ impl Realtime {
             self.leave_silently(id, out);
         }
         // realtime-js reports `TIMED_OUT` with no error.
-        self.set_errored(id, SubscribeStatus::TimedOut, None, out);
+        self.set_errored(id, SubscribeStatus::TimedOut, None, now, out);
         self.schedule_rejoin(id, now);
     }
 
@@ -198,11 +203,13 @@ impl Realtime {
         id: ChannelId,
         status: SubscribeStatus,
         error: Option<ChannelError>,
+        now: Now,
         out: &mut Outbox,
     ) {
         let Some(ch) = self.channels.get_mut(&id) else { return };
-        ch.mark_errored();
+        let lost = ch.mark_errored(now.wall);
         self.timers.stop(Timer::Join(id));
+        self.settle_pushes(id, lost, PushError::ChannelClosed, out);
         out.event(AppEvent::ChannelStatus { channel: id, status, error });
     }
 
@@ -284,11 +291,27 @@ impl Realtime {
                         // must not wait for it (G5).
                         self.leave_silently(id, out);
                     }
-                    self.restart_join(id, now);
+                    // The old user's unsent pushes are not the next user's to send (G5).
+                    let queued = self.channels.get_mut(&id).map(Channel::drop_buffered).unwrap_or_default();
+                    self.settle_pushes(id, queued, PushError::SignedOut, out);
+                    self.restart_join(id, now, out);
                 }
             }
         }
         self.resume(now, view, out);
+    }
+
+    /// Pushes that will never be answered or sent: their timers stopped, their tickets
+    /// resolved `error` with `why`.
+    pub(super) fn settle_pushes(&mut self, id: ChannelId, tickets: Vec<Ticket>, why: PushError, out: &mut Outbox) {
+        for t in tickets {
+            out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Error(why.clone()) });
+        }
+        if let Some(ch) = self.channels.get(&id) {
+            // The timers of pushes no longer held would fire into nothing.
+            let held = ch.push_seqs();
+            self.timers.stop_where(|t| matches!(t, Timer::Push(c, seq) if *c == id && !held.contains(seq)));
+        }
     }
 
     /// Sends `phx_leave` without waiting for the reply.
@@ -312,22 +335,45 @@ impl Realtime {
     }
 
     /// Marks a wanted channel to join again with a fresh join (new ref, payload built at send).
-    fn restart_join(&mut self, id: ChannelId, now: Now) {
+    fn restart_join(&mut self, id: ChannelId, now: Now, out: &mut Outbox) {
         let Some(ch) = self.channels.get_mut(&id) else { return };
-        ch.restart_join();
+        let lost = ch.restart_join();
         let t = ch.timeout_ms();
+        self.settle_pushes(id, lost, PushError::ChannelClosed, out);
         self.timers.stop(Timer::Rejoin(id));
         self.timers.set(Timer::Join(id), now.mono.add(t));
     }
 
     /// G6: the server ended the channel because its token expired. Report `RECOVERING`, ask
     /// the client for a fresh token, and rejoin once it is there.
-    pub(super) fn recover(&mut self, id: ChannelId, err: ChannelError, view: &TokenView<'_>, out: &mut Outbox) {
+    pub(super) fn recover(
+        &mut self,
+        id: ChannelId,
+        err: ChannelError,
+        now: Now,
+        view: &TokenView<'_>,
+        out: &mut Outbox,
+    ) {
         let Some(ch) = self.channels.get_mut(&id) else { return };
-        let held = ch.await_fresh_token(view.generation);
+        let (held, lost) = ch.await_fresh_token(view.generation, now.wall);
+        self.settle_pushes(id, lost, PushError::ChannelClosed, out);
         self.timers.stop(Timer::Join(id));
         self.timers.stop(Timer::Rejoin(id));
         out.event(AppEvent::ChannelStatus { channel: id, status: SubscribeStatus::Recovering, error: Some(err) });
         self.signals.push(Signal::TokenExpired { generation: held });
     }
+}
+
+/// The `system` payload of a gap: `{ event: 'gap', from, to, reason }` (ms since the epoch)
+/// in the shape of the server's `system` messages.
+fn gap_payload(gap: &Gap) -> String {
+    let mut w = authwire_wire::json::ObjectWriter::new();
+    w.str("event", "gap")
+        .u64("from", gap.from.as_millis())
+        .u64("to", gap.to.as_millis())
+        .str("reason", gap.reason)
+        .str("extension", "system")
+        .str("status", "ok")
+        .str("message", "the channel was not joined for a while; what was sent meanwhile is not replayed");
+    w.finish()
 }

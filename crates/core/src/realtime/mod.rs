@@ -63,6 +63,7 @@ use authwire_wire::frame::Vsn;
 use authwire_wire::realtime::{self as rt, JoinConfig, PgChange, TOPIC_PREFIX};
 
 use self::bindings::Registered;
+pub use self::channel::Gap;
 use self::channel::{Channel, ChannelState};
 pub use self::http::HttpChannel;
 use self::http::HttpSends;
@@ -225,6 +226,8 @@ pub struct ChannelInfo {
     pub recovering: bool,
     /// Pushes waiting to be sent.
     pub buffered: usize,
+    /// The last gap reported.
+    pub last_gap: Option<Gap>,
 }
 
 /// The socket and its channels.
@@ -417,6 +420,7 @@ impl Realtime {
             effective_role: c.effective_role().map(String::from),
             recovering: c.recovering(),
             buffered: c.buffered(),
+            last_gap: c.last_gap().cloned(),
         })
     }
 

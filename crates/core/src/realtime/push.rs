@@ -163,13 +163,13 @@ impl Realtime {
             return;
         }
         let t = timeout_ms.unwrap_or(ch.timeout_ms());
-        let (seq, dropped) = ch.enqueue(kind, event, payload, ticket, limit);
-        if let Some(old) = dropped {
-            self.timers.stop(Timer::Push(id, old.seq));
-            if let Some(t) = old.ticket {
-                out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Error(PushError::BufferOverflow) });
+        let Some(seq) = ch.enqueue(kind, event, payload, ticket, limit) else {
+            // Full: this push is refused at once, typed; the queued ones keep their place.
+            if let Some(t) = ticket {
+                out.event(AppEvent::PushDone { ticket: t, outcome: PushOutcome::Error(PushError::QueueFull) });
             }
-        }
+            return;
+        };
         // The timeout starts now, buffered or not (§4.7).
         self.timers.set(Timer::Push(id, seq), now.mono.add(t));
         self.flush(id, view, out);

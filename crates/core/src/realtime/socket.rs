@@ -287,7 +287,7 @@ impl Realtime {
                 _ => false,
             };
             if report {
-                self.set_errored(id, SubscribeStatus::ChannelError, Some(error.clone()), out);
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(error.clone()), now, out);
             }
         }
         if reconnect && self.wants_socket() {

@@ -622,3 +622,111 @@ fn payloads_over_the_limit_are_refused_before_anything_is_sent() {
     assert_eq!(e.unwrap_err().code(), "payload_too_large");
     assert!(http_of(&r.take_others()).is_none());
 }
+
+// ---- Nothing lost silently (issue 14): the send queue and gap signals ----------------------
+
+fn outcome(r: &Rig, t: u64) -> Option<PushOutcome> {
+    r.events.iter().find_map(|e| match e {
+        AppEvent::PushDone { ticket, outcome } if *ticket == Ticket(t) => Some(outcome.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_full_send_queue_refuses_the_new_push_and_keeps_the_queued_ones() {
+    let mut r = Rig::new(RealtimeConfig { push_buffer_limit: 2, ..cfg() });
+    r.ready = false;
+    let ch = r.subscribe("room");
+    for t in 1..=3 {
+        let data = UserData::Json(alloc::format!("{{\"n\":{t}}}"));
+        r.call(|rt, now, v, out| rt.send_broadcast(ch, "e", data, Ticket(t), now, v, &HTTP, out)).unwrap();
+    }
+    use crate::error::PushError;
+    assert_eq!(outcome(&r, 3), Some(PushOutcome::Error(PushError::QueueFull)), "refused at once, typed");
+    assert_eq!((outcome(&r, 1), outcome(&r, 2)), (None, None), "the queued ones wait");
+    r.ready = true;
+    r.call(|rt, now, v, out| rt.resume(now, v, out));
+    let sent: Vec<_> = r
+        .sent
+        .iter()
+        .filter(|f| f.event == "broadcast")
+        .map(|f| match &f.payload {
+            Payload::Json(p) => p.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert!(sent[0].contains("\"n\":1") && sent[1].contains("\"n\":2"), "in order: {sent:?}");
+    assert_eq!((outcome(&r, 1), outcome(&r, 2)), (Some(PushOutcome::Ok), Some(PushOutcome::Ok)));
+}
+
+#[test]
+fn pushes_in_flight_when_the_socket_drops_settle_at_once_as_channel_closed() {
+    use crate::error::PushError;
+    let mut r = Rig::new(cfg());
+    let ch = r.subscribe("room");
+    // The model server does not answer presence pushes: the track stays in flight.
+    r.call(|rt, now, v, out| rt.track(ch, "{\"a\":1}", Ticket(7), now, v, out)).unwrap();
+    assert_eq!(outcome(&r, 7), None);
+    r.server_close(1006, "");
+    assert_eq!(outcome(&r, 7), Some(PushOutcome::Error(PushError::ChannelClosed)), "not left to hang");
+    // Its timer was stopped with it: nothing fires later for it.
+    r.advance(20_000);
+    let n = r.events.iter().filter(|e| matches!(e, AppEvent::PushDone { ticket: Ticket(7), .. })).count();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn the_old_users_queued_pushes_are_discarded_on_sign_out_never_sent_with_the_next_token() {
+    use crate::error::PushError;
+    use crate::token::TokenChange;
+    let mut r = Rig::new(cfg());
+    r.ready = false;
+    let ch = r.subscribe("room");
+    r.call(|rt, now, v, out| rt.send_broadcast(ch, "e", UserData::Json("{}".into()), Ticket(1), now, v, &HTTP, out))
+        .unwrap();
+    r.call(|rt, now, v, out| rt.token_changed(TokenChange::SignedOut, now, v, out));
+    assert_eq!(outcome(&r, 1), Some(PushOutcome::Error(PushError::SignedOut)));
+    r.ready = true;
+    r.call(|rt, now, v, out| rt.resume(now, v, out));
+    assert_eq!(r.sent_events(), ["phx_join"], "the public channel rejoins; the old push is not sent");
+}
+
+#[test]
+fn a_rejoin_after_a_lost_socket_reports_the_gap_before_any_live_message() {
+    let mut r = Rig::new(cfg());
+    let ch = r.subscribe("room");
+    r.advance(1_000);
+    r.server_close(1006, "");
+    // Reconnect (full jitter under 1 s) and rejoin.
+    r.advance(5_000);
+    assert_eq!(r.names(ch), ["SUBSCRIBED", "CHANNEL_ERROR", "SUBSCRIBED"]);
+    r.push("realtime:room", "broadcast", r#"{"type":"broadcast","event":"e","payload":{}}"#);
+    r.pump();
+    let order: Vec<&str> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::ChannelStatus { status, .. } => Some(status.as_str()),
+            AppEvent::System { code: Some("gap"), .. } => Some("gap"),
+            AppEvent::Broadcast { .. } => Some("broadcast"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, ["SUBSCRIBED", "CHANNEL_ERROR", "SUBSCRIBED", "gap", "broadcast"]);
+    let gap = r.rt.channel_info(ch).unwrap().last_gap.unwrap();
+    assert_eq!((gap.from.as_millis(), gap.reason), (T0 + 1_000, "public_channel"));
+    assert!(gap.to.as_millis() > T0 + 1_000 && gap.to.as_millis() <= T0 + 6_000, "{gap:?}");
+    let payload = r
+        .events
+        .iter()
+        .find_map(|e| match e {
+            AppEvent::System { payload, code: Some("gap"), .. } => Some(payload.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(payload.starts_with(&alloc::format!("{{\"event\":\"gap\",\"from\":{},", T0 + 1_000)), "{payload}");
+    // A first join is no gap.
+    let other = r.subscribe("other");
+    assert!(r.rt.channel_info(other).unwrap().last_gap.is_none());
+}
