@@ -199,10 +199,25 @@ test('200 × create → subscribe → destroy leaves the JS heap and the wasm me
         window.trustGone ??= 0
         window.trustMade ??= 0
         window.trustRegistry ??= new FinalizationRegistry(() => window.trustGone++)
+        // Counts the sockets the browser has not reported closed: a cycle waits for its own,
+        // so the figure is what stays behind, not how many clients a slow machine kept
+        // closing at once (wasm memory never shrinks: it records the peak).
+        if (!window.trustSockets) {
+          window.trustSockets = { open: 0 }
+          const Native = window.WebSocket
+          window.WebSocket = class extends Native {
+            constructor(...a) {
+              super(...a)
+              window.trustSockets.open++
+              this.addEventListener('close', () => window.trustSockets.open--)
+            }
+          }
+        }
         for (let i = 0; i < n; i++) {
           const c = window.authwire.createClient(url, key)
           await window.subscribe(c.channel('leak-room').on('broadcast', { event: '*' }, () => {}))
           c.destroy()
+          await window.waitFor(() => window.trustSockets.open === 0, { timeoutMs: 5000, what: 'the socket closed' })
           window.trustRegistry.register(c, i)
           window.trustMade++
         }
