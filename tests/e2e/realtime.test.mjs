@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { resolve } from 'node:path'
 import { fixture } from '../support/fixture.mjs'
-import { commitBarrier, BARRIER_EVENT } from '../support/dev.mjs'
+import { commitBarrier, fault, BARRIER_EVENT } from '../support/dev.mjs'
 
 const root = resolve(import.meta.dirname, '..', '..')
 let page
@@ -171,4 +171,45 @@ test("the V1 serializer works too, and third-party tokens come from accessToken(
   assert.ok(r.calls >= 1)
   assert.equal(r.authError, 'not_supported')
   assert.equal(r.mode, 'third_party')
+})
+
+test('a dropped socket: the rejoin reports one gap event with its window before any live message; gap-only listeners get nothing else', async () => {
+  const r0 = await page.evaluate(async ({ url, key }) => {
+    const a = window.authwire.createClient(url, key, { auth: { persistSession: false } })
+    const b = window.authwire.createClient(url, key, { auth: { persistSession: false } })
+    const seen = []
+    const ch = a
+      .channel('gappy')
+      .on('system', { event: 'gap' }, (p) => seen.push(['gap', p.event, p.reason, p.from, p.to]))
+      .on('system', {}, (p) => seen.push(['system', p.event ?? p.message]))
+      .on('broadcast', { event: 'live' }, (m) => seen.push(['broadcast', m.payload.n]))
+    ch.subscribe((s) => seen.push([s]))
+    await window.waitFor(() => seen.some((x) => x[0] === 'SUBSCRIBED'), { what: 'SUBSCRIBED' })
+    const sender = await window.subscribe(b.channel('gappy'))
+    window.gap = { a, b, seen, ch, sender, droppedAt: Date.now() }
+    return seen.length
+  }, args())
+  assert.equal(r0, 1)
+  const dropped = await fault(f.server, { realtime: { dropSockets: {} } })
+  assert.equal(dropped.status, 200, dropped.text)
+  const r = await page.evaluate(async () => {
+    const { a, b, seen, sender, droppedAt } = window.gap
+    await window.waitFor(() => seen.filter((x) => x[0] === 'SUBSCRIBED').length === 2, { timeoutMs: 10_000, what: () => `the rejoin, saw ${JSON.stringify(seen)}` })
+    // b was dropped too: wait for its rejoin, then send live.
+    await window.waitFor(() => sender.state === 'joined', { timeoutMs: 10_000, what: 'the sender rejoined' })
+    await sender.send({ type: 'broadcast', event: 'live', payload: { n: 1 } })
+    await window.waitFor(() => seen.some((x) => x[0] === 'broadcast'), { what: 'the live broadcast' })
+    const d = JSON.parse(JSON.stringify(a.diagnose()))
+    a.destroy()
+    b.destroy()
+    return { seen, droppedAt, lastGap: d.realtime.channels.find((c) => c.topic === 'realtime:gappy')?.lastGap }
+  })
+  const what = JSON.stringify(r)
+  const kinds = r.seen.map((x) => x[0])
+  // SUBSCRIBED, the drop, SUBSCRIBED, the gap (to both system listeners), then live.
+  assert.deepEqual(kinds.filter((k) => k !== 'CHANNEL_ERROR' && k !== 'CLOSED'), ['SUBSCRIBED', 'SUBSCRIBED', 'gap', 'system', 'broadcast'], what)
+  const gap = r.seen.find((x) => x[0] === 'gap')
+  assert.deepEqual(gap.slice(1, 3), ['gap', 'public_channel'], what)
+  assert.ok(gap[3] <= gap[4] && gap[3] >= r.droppedAt - 5_000 && gap[4] <= Date.now(), what)
+  assert.deepEqual(r.lastGap, { from: gap[3], to: gap[4], reason: 'public_channel' }, what)
 })
