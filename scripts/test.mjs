@@ -150,6 +150,24 @@ await suite('dropin: supabase-js vs authwire in Chromium', async () => {
   return { ok: r.code === 0 && fail === 0 && pass > 0, note: `${pass} passed, ${fail} failed, ${todo} todo (authwire gaps)` }
 })
 
+// `npm run test:remote`'s scenarios (tests/remote/) on a local authwire-dev with the demo's
+// schema, so the harness a user points at a real project cannot rot.
+await suite('remote: test:remote scenarios against a local authwire-dev', async () => {
+  const server = await startDevserver({ args: ['--seed', 'none', '--sql', 'www/schema.sql'] })
+  try {
+    const extraEnv = {
+      AUTHWIRE_REMOTE_URL: server.url,
+      AUTHWIRE_REMOTE_ANON_KEY: server.config.publishableKey,
+      AUTHWIRE_REMOTE_SERVICE_KEY: server.config.secretKey,
+    }
+    const r = await run('node', ['--test', '--test-reporter=tap', 'tests/remote/remote.test.mjs'], { extraEnv })
+    const { pass, fail } = nodePassed(r.out)
+    return { ok: r.code === 0 && fail === 0 && pass >= 5, note: `${pass} passed, ${fail} failed` }
+  } finally {
+    await server.stop()
+  }
+})
+
 // The official supabase-js 2.119 (Node, `ws` transport) and raw Phoenix frames against real
 // authwire-dev servers (gateway, raw, short-TTL, lifecycle). --test-force-exit: realtime-js's
 // disconnect() leaves a 10 s timer behind in every file.
