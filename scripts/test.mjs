@@ -150,6 +150,21 @@ await suite('dropin: supabase-js vs authwire in Chromium', async () => {
   return { ok: r.code === 0 && fail === 0 && pass > 0, note: `${pass} passed, ${fail} failed, ${todo} todo (authwire gaps)` }
 })
 
+// The short form of `npm run fuzz` for the client and simulation targets, where cargo-fuzz and
+// nightly are installed (setup.sh installs neither: a fresh machine skips this and says so).
+await suite('fuzz: client_inputs and sim_schedule, 2,000 runs each (where cargo-fuzz is installed)', async () => {
+  const has = await run('cargo', ['fuzz', '--version'], { echo: false })
+  const nightly = await run('rustup', ['toolchain', 'list'], { echo: false })
+  if (has.code !== 0 || !/^nightly/m.test(nightly.out)) return { ok: true, note: 'skipped: no cargo-fuzz / nightly (npm run fuzz installs cargo-fuzz)' }
+  let runs = 0
+  for (const t of ['client_inputs', 'sim_schedule']) {
+    const r = await run('bash', ['-c', `cd fuzz && mkdir -p corpus/${t} && cargo +nightly fuzz run -O -a ${t} corpus/${t} -- -runs=2000 -max_len=4096`], { echo: false })
+    if (r.code !== 0) return { ok: false, note: `${t} failed: ${r.out.split('\n').filter((l) => /panicked|ERROR|SUMMARY/.test(l)).slice(0, 3).join(' | ')}` }
+    runs += Number(r.out.match(/Done (\d+) runs/)?.[1] ?? 0)
+  }
+  return { ok: runs >= 4000, note: `${runs} runs, no crash` }
+})
+
 // `npm run test:remote`'s scenarios (tests/remote/) on a local authwire-dev with the demo's
 // schema, so the harness a user points at a real project cannot rot.
 await suite('remote: test:remote scenarios against a local authwire-dev', async () => {

@@ -90,7 +90,8 @@ async function joinWith(page, srv, mode, token, { waitMs = 8000 } = {}) {
         realtime: { apikey: mode },
       })
       const statuses = []
-      const ch = c.channel(`refusal-${Math.random().toString(36).slice(2)}`)
+      // A presence listener: an accepted join is then answered with presence_state too.
+      const ch = c.channel(`refusal-${Math.random().toString(36).slice(2)}`).on('presence', { event: 'sync' }, () => {})
       ch.subscribe((status, err) => statuses.push({ status, code: err?.code ?? null, message: err?.message ?? null }))
       try {
         await window.waitFor(() => statuses.some((s) => s.status !== 'SUBSCRIBED' && s.code && s.code !== 'connect_failed' && s.code !== 'socket_closed') || statuses.some((s) => s.status === 'SUBSCRIBED'), { timeoutMs: waitMs, what: 'a status' })
@@ -100,7 +101,7 @@ async function joinWith(page, srv, mode, token, { waitMs = 8000 } = {}) {
         await window.waitFor(() => c.diagnose().realtime.refusal?.authCode, { timeoutMs: 3000, what: 'the auth server' }).catch(() => {})
       }
       const d = JSON.parse(JSON.stringify(c.diagnose()))
-      const out = { statuses, refusal: d.realtime.refusal, calls, state: ch.state }
+      const out = { statuses, refusal: d.realtime.refusal, calls, state: ch.state, topic: ch.topic }
       c.destroy()
       return out
     },
@@ -161,6 +162,8 @@ test('forged tokens: each refused with the server\'s reason and its own code, at
   for (const [mode, srv, apikey] of [['gateway', f.gateway, 'project'], ['raw', f.raw, 'session']]) {
     const user = await realUser(t, srv)
     const tokens = forge(srv, user)
+    const from = (await service(srv, '/_dev/events?kind=ws_refused')).json.next
+    const refusedTopics = []
     for (const [name, token] of Object.entries(tokens)) {
       const [gw, raw, userAnswer] = FORGED[name]
       const want = mode === 'gateway' ? gw : raw
@@ -176,6 +179,7 @@ test('forged tokens: each refused with the server\'s reason and its own code, at
         assert.equal(r.statuses[0]?.status, 'SUBSCRIBED', what)
         continue
       }
+      refusedTopics.push(r.topic)
       // Never SUBSCRIBED, never a bare timeout: the cause on the channel and in diagnose().
       assert.ok(!r.statuses.some((s) => s.status === 'SUBSCRIBED' || s.status === 'TIMED_OUT'), what)
       assert.equal(first?.code, want, what)
@@ -191,6 +195,13 @@ test('forged tokens: each refused with the server\'s reason and its own code, at
       // A user or session gone is confirmed by the auth server; a bad token is Realtime's word.
       if (mode === 'gateway') assert.equal(r.refusal.authCode, want.endsWith('_not_found') ? want : null, what)
     }
+    // No data first: by the server's own record, a refused topic got nothing but the refusal
+    // (a join the server accepted would have been answered with presence_state at least).
+    const rec = (await service(srv, `/_dev/events?after=${from}&kind=frame_out`)).json.events
+    const data = rec.filter((e) => refusedTopics.includes(e.topic) && !['phx_reply', 'phx_close', 'system'].includes(e.event))
+    assert.deepEqual(data, [], `${mode}: frames sent on refused topics`)
+    const accepted = rec.filter((e) => e.event === 'presence_state').length
+    assert.ok(accepted >= 2, `${mode}: the accepted tokens' joins got presence_state (${accepted}), so the record would show data`)
   }
   await page.close()
 })

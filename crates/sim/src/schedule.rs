@@ -61,6 +61,7 @@ pub const STALL_STEPS: u32 = 10_000;
 
 /// `signOut({ scope })`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Scope {
     /// This session only.
     Local,
@@ -82,6 +83,7 @@ impl Scope {
 
 /// How the next refresh grants fail (answered before the model sees them: nothing rotates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Fail {
     /// 500 (retryable).
     Http500,
@@ -115,6 +117,7 @@ impl Fail {
 /// One step of a schedule. Tab and channel numbers are taken modulo what exists; a command
 /// for a tab whose page is gone (or asleep) is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Step {
     /// `signInWithPassword` as user `user`.
     SignIn {
