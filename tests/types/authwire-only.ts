@@ -121,3 +121,18 @@ const reason = supabase.auth.signOutReason()
 if (reason?.reason === 'refresh_failed') console.log(reason.code)
 const d = supabase.diagnose()
 console.log(d.realtime.connectionState, d.auth.ready, ch.effectiveRole())
+
+// Gap events (issue 14) and the refusal in diagnose() (issue 11).
+ch.on('system', { event: 'gap' }, (g) => {
+  const span: number = g.to - g.from
+  const why: 'public_channel' | 'postgres_changes' | 'not_replayed' = g.reason
+  // @ts-expect-error a gap's reason is one of three
+  const wrong: 'replay_limit' = g.reason
+  void span
+  void why
+  void wrong
+})
+const gap = d.realtime.channels[0]?.lastGap
+if (gap) console.log(gap.from, gap.reason)
+const refusal = d.realtime.refusal
+if (refusal) console.log(refusal.code, refusal.authCode ?? 'from the realtime server')
