@@ -647,6 +647,12 @@ impl Sim {
         usize::from(t) % self.cfg.tabs
     }
 
+    /// The user signed in on `tab` now (`none` without a session), put in pushes as `by`.
+    fn author(&self, tab: ClientIdx) -> String {
+        let c = &self.world.clients[tab].client;
+        c.auth().session().and_then(|s| s.user_id.clone()).unwrap_or_else(|| String::from("none"))
+    }
+
     fn cmd<R>(&mut self, tab: ClientIdx, f: impl FnOnce(&mut Client, Now) -> R) -> Option<R> {
         if !self.usable(tab) {
             return None;
@@ -864,13 +870,17 @@ impl Sim {
             Step::Broadcast { tab, chan } => {
                 let t = self.tab(tab);
                 if let Some(a) = self.app_chan(t, chan % 3) {
-                    self.cmd(t, |c, n| c.send_broadcast(a.id, "msg", UserData::Json(String::from(r#"{"n":1}"#)), n));
+                    // `by`: who made it, for the checkers (G5 e).
+                    let by = self.author(t);
+                    let data = UserData::Json(format!(r#"{{"n":1,"by":"{by}"}}"#));
+                    self.cmd(t, |c, n| c.send_broadcast(a.id, "msg", data, n));
                 }
             }
             Step::Track { tab, chan } => {
                 let t = self.tab(tab);
                 if let Some(a) = self.app_chan(t, chan % 3) {
-                    self.cmd(t, |c, n| c.track(a.id, r#"{"online":true}"#, n));
+                    let state = format!(r#"{{"online":true,"by":"{}"}}"#, self.author(t));
+                    self.cmd(t, |c, n| c.track(a.id, &state, n));
                 }
             }
             Step::RefreshNow { tab } => {
