@@ -114,8 +114,8 @@ fn push_author(p: &Payload) -> Option<String> {
             String::from(inner)
         }
         Payload::UserBroadcast(ub) => match &ub.data {
-            authwire_wire::frame::UserData::Json(j) => j.clone(),
-            authwire_wire::frame::UserData::Binary(_) => return None,
+            frame::UserData::Json(j) => j.clone(),
+            frame::UserData::Binary(_) => return None,
         },
         _ => return None,
     };
