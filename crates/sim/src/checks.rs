@@ -104,7 +104,6 @@ use authwire_wire::url::decode_component;
 /// longer outstanding.
 pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
 
-/// The tab's current token (see the module docs).
 /// The `by` field the schedule puts in its broadcast and presence payloads: the user signed
 /// in when the push was made (`none` without a session).
 fn push_author(p: &Payload) -> Option<String> {
@@ -119,9 +118,10 @@ fn push_author(p: &Payload) -> Option<String> {
         },
         _ => return None,
     };
-    json::field(&text, "by").ok().flatten().and_then(json::str_of).map(String::from)
+    json::field(&text, "by").ok().flatten().and_then(json::str_of)
 }
 
+/// The tab's current token (see the module docs).
 pub fn current_token(c: &Client) -> Option<&str> {
     match c.auth().session() {
         Some(s) => Some(s.access_token.as_str()),
