@@ -152,7 +152,7 @@ await suite('dropin: supabase-js vs authwire in Chromium', async () => {
 
 // The short form of `npm run fuzz` for the client and simulation targets, where cargo-fuzz and
 // nightly are installed (setup.sh installs neither: a fresh machine skips this and says so).
-await suite('fuzz: client_inputs and sim_schedule, 2,000 runs each (where cargo-fuzz is installed)', async () => {
+await suite('fuzz: client_inputs + sim_schedule, 2,000 runs each', async () => {
   const has = await run('cargo', ['fuzz', '--version'], { echo: false })
   const nightly = await run('rustup', ['toolchain', 'list'], { echo: false })
   if (has.code !== 0 || !/^nightly/m.test(nightly.out)) return { ok: true, note: 'skipped: no cargo-fuzz / nightly (npm run fuzz installs cargo-fuzz)' }
@@ -167,7 +167,7 @@ await suite('fuzz: client_inputs and sim_schedule, 2,000 runs each (where cargo-
 
 // `npm run test:remote`'s scenarios (tests/remote/) on a local authwire-dev with the demo's
 // schema, so the harness a user points at a real project cannot rot.
-await suite('remote: test:remote scenarios against a local authwire-dev', async () => {
+await suite('remote: test:remote against a local authwire-dev', async () => {
   const server = await startDevserver({ args: ['--seed', 'none', '--sql', 'www/schema.sql'] })
   try {
     const extraEnv = {
