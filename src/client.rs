@@ -145,7 +145,9 @@ pub struct AuthwireClient {
 fn channel_options(opts: &JsValue) -> ChannelOptions {
     let b = |path: &str| host::opt_bool(opts, path).unwrap_or(false);
     let replay = host::opt_any(opts, "config.broadcast.replay");
-    let replay = (!replay.is_undefined()).then(|| authwire_wire::realtime::Replay {
+    // `replay: false` (authwire): no replay on rejoin either.
+    let replay_on_rejoin = replay.as_bool() != Some(false);
+    let replay = (replay.is_object()).then(|| authwire_wire::realtime::Replay {
         since: host::opt_num(&replay, "since").unwrap_or(0.0).max(0.0) as u64,
         limit: host::opt_num(&replay, "limit").map(|l| l.clamp(0.0, f64::from(u32::MAX)) as u32),
     });
@@ -156,6 +158,7 @@ fn channel_options(opts: &JsValue) -> ChannelOptions {
         broadcast_self: b("config.broadcast.self"),
         broadcast_ack: b("config.broadcast.ack"),
         replay,
+        replay_on_rejoin,
         presence_key: key,
         presence_enabled: b("config.presence.enabled"),
         private: b("config.private"),

@@ -414,7 +414,8 @@ export interface RealtimeClientOptions {
 }
 export interface RealtimeChannelOptions {
   config?: {
-    broadcast?: { self?: boolean; ack?: boolean; replay?: { since: number; limit?: number }; /** Ignored. */ replication_ready?: boolean };
+    /** `replay`: realtime-js's, for every join; authwire also replays what a private channel missed when it rejoins after losing its join (deduplicated by `meta.id`; a gap event says what could not be); `false` turns that off. */
+    broadcast?: { self?: boolean; ack?: boolean; replay?: { since: number; limit?: number } | false; /** Ignored. */ replication_ready?: boolean };
     presence?: { key?: string; enabled?: boolean };
     private?: boolean;
     /** Ignored: the join never waits for the postgres_changes subscription; a filter the server refuses arrives as a `system` error after `SUBSCRIBED`. */
@@ -446,7 +447,7 @@ export type PostgresChangesPayload<T extends { [key: string]: any } = { [key: st
 /** A `system` message as the server sent it; authwire adds `code: 'invalid_filter'` to the server's `postgres_changes` error about a filter authwire's validation refused too. */
 export interface RealtimeSystemPayload { extension: 'system' | 'postgres_changes' | (string & {}); status: 'ok' | 'error' | (string & {}); message: string; channel?: string; code?: 'invalid_filter' | 'gap' }
 /** (authwire) Why what was sent while a channel was not joined is not replayed. */
-export type RealtimeGapReason = 'public_channel' | 'postgres_changes' | 'not_replayed';
+export type RealtimeGapReason = 'public_channel' | 'postgres_changes' | 'replay_limit' | 'replay_error' | 'not_replayed';
 /** (authwire) A time a channel was not joined after it had been: after the rejoin's `SUBSCRIBED`, before any live message. `from`/`to`: ms since the epoch. */
 export interface RealtimeGapPayload extends RealtimeSystemPayload { event: 'gap'; code: 'gap'; from: number; to: number; reason: RealtimeGapReason }
 export type SystemPayload = RealtimeSystemPayload;

@@ -123,7 +123,29 @@ pub(crate) struct Channel {
     lost_at: Option<UnixTime>,
     /// The last gap reported, for `diagnose()`.
     last_gap: Option<Gap>,
+    /// Ask for a replay when rejoining after a loss (private channels).
+    pub(super) replay_on_rejoin: bool,
+    /// The current join asked the server to replay (authwire's or the app's `replay`).
+    replay_asked: bool,
+    /// The last replay the server refused (`UnableToReplayMessages`): the next join goes
+    /// without, and its gap says `replay_error`.
+    replay_failed: bool,
+    /// While a replay is arriving: how many replayed messages so far, and the gap to report
+    /// if the server's limit is reached (more may have been missed).
+    replaying: Option<(u32, Gap)>,
+    /// `meta.id`s of recent broadcasts delivered, so a replayed message and its live copy are
+    /// delivered once.
+    seen_ids: VecDeque<String>,
 }
+
+/// The most messages the server replays per join (`@hard_limit 25`, §6.2): this many means
+/// more may have been missed.
+pub(crate) const REPLAY_LIMIT: u32 = 25;
+/// `meta.id`s kept per channel for de-duplication (ten replays' worth).
+const SEEN_IDS: usize = 256;
+/// The replay asks from this long before the channel was lost: the server's clock and ours
+/// differ, and de-duplication drops what was delivered already.
+const REPLAY_SLACK_MS: u64 = 5_000;
 
 /// A time the channel was not joined after it had been, and what the server will not send
 /// again of it: the app gets it as a `system` event `gap` after the rejoin, before any live
@@ -134,9 +156,10 @@ pub struct Gap {
     pub from: UnixTime,
     /// When it was joined again.
     pub to: UnixTime,
-    /// Why what was sent in between is not replayed: `public_channel` (the server replays
-    /// only private channels), `postgres_changes` (changes are never replayed), or
-    /// `not_replayed` (a private channel's broadcasts; authwire does not ask for a replay yet).
+    /// Why what was sent in between may be missing: `public_channel` (the server replays
+    /// only private channels), `postgres_changes` (changes are never replayed),
+    /// `replay_limit` (the replay reached the server's 25 messages), `replay_error` (the
+    /// server could not replay), `not_replayed` (replay on rejoin turned off).
     pub reason: &'static str,
 }
 
@@ -162,6 +185,11 @@ impl Channel {
             last_system_error: None,
             lost_at: None,
             last_gap: None,
+            replay_on_rejoin: false,
+            replay_asked: false,
+            replay_failed: false,
+            replaying: None,
+            seen_ids: VecDeque::new(),
             next_seq: 0,
             effective_role: None,
             ended: false,
@@ -294,17 +322,73 @@ impl Channel {
     pub(crate) fn mark_joined(&mut self, at: UnixTime) -> Option<Gap> {
         self.state = ChannelState::Joined;
         self.rejoin_attempt = 0;
+        let asked = core::mem::take(&mut self.replay_asked);
         let from = self.lost_at.take()?;
         let reason = if !self.config.private {
             "public_channel"
         } else if !self.bindings.is_empty() {
             "postgres_changes"
+        } else if core::mem::take(&mut self.replay_failed) {
+            "replay_error"
+        } else if asked {
+            // The replay follows the reply: a gap only if the server's limit is reached.
+            self.replaying = Some((0, Gap { from, to: at, reason: "replay_limit" }));
+            return None;
         } else {
             "not_replayed"
         };
         let gap = Gap { from, to: at, reason };
         self.last_gap = Some(gap.clone());
         Some(gap)
+    }
+
+    /// The `replay` for the next join: the app's, or (a private channel rejoining after a
+    /// loss, unless the last replay failed) from a little before the loss.
+    pub(crate) fn join_replay(&mut self) -> Option<authwire_wire::realtime::Replay> {
+        let replay = self.config.replay.clone().or_else(|| {
+            let auto = self.replay_on_rejoin && self.config.private && self.bindings.is_empty() && !self.replay_failed;
+            let since = self.lost_at.filter(|_| auto)?.as_millis().saturating_sub(REPLAY_SLACK_MS);
+            Some(authwire_wire::realtime::Replay { since, limit: None })
+        });
+        self.replay_asked = replay.is_some();
+        replay
+    }
+
+    /// The join failed: if the server could not replay, the next join goes without.
+    pub(crate) fn join_refused(&mut self, reason: &str) {
+        if self.replay_asked && reason.starts_with("UnableToReplayMessages") && self.config.replay.is_none() {
+            self.replay_failed = true;
+        }
+        self.replay_asked = false;
+    }
+
+    /// A broadcast arrived: `false` if it was delivered already (its `meta.id` seen). Counts
+    /// a replay; returns the gap to report when the replay reached the server's limit.
+    pub(crate) fn take_broadcast(&mut self, id: Option<&str>, replayed: bool) -> (bool, Option<Gap>) {
+        if let Some(id) = id {
+            if self.seen_ids.iter().any(|s| s == id) {
+                return (false, None);
+            }
+            if self.seen_ids.len() == SEEN_IDS {
+                self.seen_ids.pop_front();
+            }
+            self.seen_ids.push_back(String::from(id));
+        }
+        let mut gap = None;
+        match (&mut self.replaying, replayed) {
+            (Some((n, g)), true) => {
+                *n += 1;
+                if *n >= REPLAY_LIMIT {
+                    gap = Some(g.clone());
+                    self.last_gap = gap.clone();
+                    self.replaying = None;
+                }
+            }
+            // The first live message: the replay is over, under the limit.
+            (Some(_), false) => self.replaying = None,
+            (None, _) => {}
+        }
+        (true, gap)
     }
 
     /// The last gap reported.

@@ -96,6 +96,7 @@ impl Realtime {
         let Some(ch) = self.channels.get_mut(&id) else { return };
         let mut cfg = ch.config.clone();
         cfg.postgres_changes = ch.bindings.specs();
+        cfg.replay = ch.join_replay();
         let payload = join_payload(&cfg, view.token);
         ch.join_went_out(r.clone(), view.generation, view.role);
         let t = ch.timeout_ms();
@@ -147,7 +148,11 @@ impl Realtime {
             self.push_token_if_stale(id, view, out);
             self.flush(id, view, out);
         } else {
-            let err = ChannelError::from_join_reason(reply.reason());
+            let reason = reply.reason();
+            if let Some(ch) = self.channels.get_mut(&id) {
+                ch.join_refused(&reason);
+            }
+            let err = ChannelError::from_join_reason(reason);
             if matches!(err, ChannelError::Refused { .. } | ChannelError::InvalidJwt { .. }) {
                 self.signals.push(Signal::TokenRefused { error: err.clone() });
             }
@@ -366,7 +371,7 @@ impl Realtime {
 
 /// The `system` payload of a gap: `{ event: 'gap', from, to, reason }` (ms since the epoch)
 /// in the shape of the server's `system` messages.
-fn gap_payload(gap: &Gap) -> String {
+pub(super) fn gap_payload(gap: &Gap) -> String {
     let mut w = authwire_wire::json::ObjectWriter::new();
     w.str("event", "gap")
         .u64("from", gap.from.as_millis())

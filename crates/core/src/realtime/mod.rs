@@ -203,6 +203,10 @@ pub struct ChannelOptions {
     pub broadcast_ack: bool,
     /// `broadcast.replay` (private channels only).
     pub replay: Option<rt::Replay>,
+    /// A private channel that rejoins after losing its join asks the server to replay what
+    /// it missed (`broadcast.replay` from when it was lost). Default true (`ChannelOptions`
+    /// has it off; `Realtime::channel` callers set it: JS `replay: false` turns it off).
+    pub replay_on_rejoin: bool,
     /// `presence.key`.
     pub presence_key: Option<String>,
     /// `presence.enabled`.
@@ -347,7 +351,9 @@ impl Realtime {
         };
         self.next_channel += 1;
         let id = ChannelId(self.next_channel);
-        self.channels.insert(id, Channel::new(topic, config, self.cfg.timeout_ms));
+        let mut ch = Channel::new(topic, config, self.cfg.timeout_ms);
+        ch.replay_on_rejoin = opts.replay_on_rejoin;
+        self.channels.insert(id, ch);
         self.timers.stop(Timer::IdleDisconnect);
         Ok(id)
     }

@@ -730,3 +730,95 @@ fn a_rejoin_after_a_lost_socket_reports_the_gap_before_any_live_message() {
     let other = r.subscribe("other");
     assert!(r.rt.channel_info(other).unwrap().last_gap.is_none());
 }
+
+fn private_opts() -> ChannelOptions {
+    ChannelOptions { private: true, replay_on_rejoin: true, ..ChannelOptions::default() }
+}
+
+/// The `config.broadcast.replay` of each join sent on `topic`.
+fn replays(r: &Rig, topic: &str) -> Vec<Option<String>> {
+    r.sent
+        .iter()
+        .filter(|f| f.event == "phx_join" && f.topic == topic)
+        .map(|f| match &f.payload {
+            Payload::Json(p) => authwire_wire::json::field(p, "config")
+                .ok()
+                .flatten()
+                .and_then(|c| authwire_wire::json::field(c, "broadcast").ok().flatten())
+                .and_then(|b| authwire_wire::json::field(b, "replay").ok().flatten())
+                .map(String::from),
+            _ => None,
+        })
+        .collect()
+}
+
+fn replayed(id: &str, n: u32) -> String {
+    alloc::format!(r#"{{"type":"broadcast","event":"e","payload":{{"n":{n}}},"meta":{{"replayed":true,"id":"{id}"}}}}"#)
+}
+
+#[test]
+fn a_private_channel_rejoining_after_a_loss_replays_what_it_missed_once_and_reports_no_gap() {
+    let mut r = Rig::new(cfg());
+    let ch = r.rt.channel("band", private_opts()).unwrap();
+    r.call(|rt, now, v, out| rt.subscribe(ch, None, now, v, out)).unwrap();
+    // Live before the loss, with an id (a database broadcast).
+    r.push("realtime:band", "broadcast", r#"{"type":"broadcast","event":"e","payload":{"n":0},"meta":{"id":"m0"}}"#);
+    r.advance(10_000);
+    r.server_close(1006, "");
+    r.advance(5_000);
+    let asked = replays(&r, "realtime:band");
+    assert_eq!(asked[0], None, "a first join asks for nothing");
+    assert_eq!(asked[1].as_deref(), Some(alloc::format!(r#"{{"since":{}}}"#, T0 + 10_000 - 5_000).as_str()));
+    // The server replays m0 (seen live already) and m1; then m1's live copy and a new one.
+    r.push("realtime:band", "broadcast", &replayed("m0", 0));
+    r.push("realtime:band", "broadcast", &replayed("m1", 1));
+    r.push("realtime:band", "broadcast", r#"{"type":"broadcast","event":"e","payload":{"n":1},"meta":{"id":"m1"}}"#);
+    r.push("realtime:band", "broadcast", r#"{"type":"broadcast","event":"e","payload":{"n":2}}"#);
+    r.pump();
+    let got: Vec<String> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::Broadcast { payload, .. } => {
+                authwire_wire::json::field(payload, "payload").ok().flatten().map(String::from)
+            }
+            AppEvent::System { code: Some("gap"), .. } => Some(String::from("gap")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, [r#"{"n":0}"#, r#"{"n":1}"#, r#"{"n":2}"#], "each once, in order, no gap");
+}
+
+#[test]
+fn a_replay_that_reaches_the_servers_limit_is_a_gap_and_opting_out_asks_for_none() {
+    let mut r = Rig::new(cfg());
+    let ch = r.rt.channel("band", private_opts()).unwrap();
+    r.call(|rt, now, v, out| rt.subscribe(ch, None, now, v, out)).unwrap();
+    r.server_close(1006, "");
+    r.advance(5_000);
+    for n in 0..25 {
+        r.push("realtime:band", "broadcast", &replayed(&alloc::format!("m{n}"), n));
+    }
+    r.push("realtime:band", "broadcast", r#"{"type":"broadcast","event":"e","payload":{"live":true}}"#);
+    r.pump();
+    let kinds: Vec<&str> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::Broadcast { .. } => Some("b"),
+            AppEvent::System { code: Some("gap"), .. } => Some("gap"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds.len(), 27);
+    assert_eq!(&kinds[24..], ["b", "gap", "b"], "the gap after the 25th replayed, before the live one");
+    assert_eq!(r.rt.channel_info(ch).unwrap().last_gap.unwrap().reason, "replay_limit");
+    // Opted out: no replay asked, and the rejoin is a `not_replayed` gap.
+    let mut r = Rig::new(cfg());
+    let ch = r.rt.channel("band", ChannelOptions { replay_on_rejoin: false, ..private_opts() }).unwrap();
+    r.call(|rt, now, v, out| rt.subscribe(ch, None, now, v, out)).unwrap();
+    r.server_close(1006, "");
+    r.advance(5_000);
+    assert_eq!(replays(&r, "realtime:band"), [None, None]);
+    assert_eq!(r.rt.channel_info(ch).unwrap().last_gap.unwrap().reason, "not_replayed");
+}
