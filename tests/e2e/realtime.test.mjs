@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { resolve } from 'node:path'
 import { fixture } from '../support/fixture.mjs'
-import { commitBarrier, fault, BARRIER_EVENT } from '../support/dev.mjs'
+import { commitBarrier, fault, psql, BARRIER_EVENT } from '../support/dev.mjs'
 
 const root = resolve(import.meta.dirname, '..', '..')
 let page
@@ -212,4 +212,38 @@ test('a dropped socket: the rejoin reports one gap event with its window before 
   assert.deepEqual(gap.slice(1, 3), ['gap', 'public_channel'], what)
   assert.ok(gap[3] <= gap[4] && gap[3] >= r.droppedAt - 5_000 && gap[4] <= Date.now(), what)
   assert.deepEqual(r.lastGap, { from: gap[3], to: gap[4], reason: 'public_channel' }, what)
+})
+
+test('a private channel that rejoins replays what it missed (a database broadcast stored meanwhile), once, with no gap', async () => {
+  const BAND = 'ba4d0000-0000-4000-8000-000000000001'
+  await page.evaluate(async ({ url, key, band }) => {
+    const c = window.authwire.createClient(url, key, { auth: { persistSession: false } })
+    const { error } = await c.auth.signInWithPassword({ email: 'alice@example.com', password: 'password123' })
+    if (error) throw new Error(error.message)
+    const seen = []
+    const ch = c
+      .channel(`band:${band}`, { config: { private: true } })
+      .on('broadcast', { event: '*' }, (m) => seen.push(['broadcast', m.event, m.payload.n, m.meta?.replayed ?? false]))
+      .on('system', { event: 'gap' }, (g) => seen.push(['gap', g.reason]))
+    ch.subscribe((s, e) => seen.push([s, e?.code ?? null]))
+    await window.waitFor(() => seen.some((x) => x[0] === 'SUBSCRIBED'), { what: 'SUBSCRIBED' })
+    window.replay = { c, seen }
+  }, { ...args(), band: BAND })
+  // The next two joins of the band channel are refused, so it stays away for seconds; the
+  // socket is dropped; meanwhile the database stores a broadcast for the band.
+  const armed = await fault(f.server, { realtime: { refuseJoins: { topic: `band:${BAND}`, count: 2, reason: 'Unauthorized: not now' } } })
+  assert.equal(armed.status, 200, armed.text)
+  const dropped = await fault(f.server, { realtime: { dropSockets: {} } })
+  assert.equal(dropped.status, 200, dropped.text)
+  await psql(f.server, `insert into realtime.messages (topic, extension, event, private, payload) values ('band:${BAND}', 'broadcast', 'missed', true, '{"n": 7}')`)
+  const r = await page.evaluate(async () => {
+    const { c, seen } = window.replay
+    await window.waitFor(() => seen.some((x) => x[0] === 'broadcast'), { timeoutMs: 15_000, what: () => `the replayed message, saw ${JSON.stringify(seen)}` })
+    c.destroy()
+    return seen
+  })
+  const what = JSON.stringify(r)
+  assert.deepEqual(r.filter((x) => x[0] === 'broadcast'), [['broadcast', 'missed', 7, true]], what)
+  assert.ok(!r.some((x) => x[0] === 'gap'), `nothing lost, no gap: ${what}`)
+  assert.equal(r.filter((x) => x[0] === 'SUBSCRIBED').length, 2, what)
 })
