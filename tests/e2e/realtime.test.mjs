@@ -235,7 +235,7 @@ test('a private channel that rejoins replays what it missed (a database broadcas
   assert.equal(armed.status, 200, armed.text)
   const dropped = await fault(f.server, { realtime: { dropSockets: {} } })
   assert.equal(dropped.status, 200, dropped.text)
-  await psql(f.server, `insert into realtime.messages (topic, extension, event, private, payload) values ('band:${BAND}', 'broadcast', 'missed', true, '{"n": 7}')`)
+  await psql(f.server, `select realtime.send('{"n": 7}'::jsonb, 'missed', 'band:${BAND}', true)`)
   const r = await page.evaluate(async () => {
     const { c, seen } = window.replay
     await window.waitFor(() => seen.some((x) => x[0] === 'broadcast'), { timeoutMs: 15_000, what: () => `the replayed message, saw ${JSON.stringify(seen)}` })

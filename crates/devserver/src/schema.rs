@@ -21,6 +21,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("builtin/0004_realtime", include_str!("../sql/0004_realtime.sql")),
     ("builtin/0005_dev", include_str!("../sql/0005_dev.sql")),
     ("builtin/0006_auth_amr", include_str!("../sql/0006_auth_amr.sql")),
+    ("builtin/0007_realtime_send", include_str!("../sql/0007_realtime_send.sql")),
 ];
 
 const SEED_DEMO: (&str, &str) = ("seed/demo", include_str!("../sql/seed_demo.sql"));

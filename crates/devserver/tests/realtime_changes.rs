@@ -338,6 +338,55 @@ async fn database_broadcasts() {
 }
 
 #[tokio::test]
+async fn realtime_send_and_broadcast_changes() {
+    let c = CHANGES.shared().await;
+    let mut ws = connect(c.server.addr(), &c.anon, Vsn::V1).await.unwrap();
+    ws.join_ok("realtime:dbsend", join_payload(json!({}), None)).await;
+    // realtime.send(payload, event, topic, private): stored, and delivered with its id.
+    c.db.batch_execute("select realtime.send('{\"n\": 1}'::jsonb, 'sent', 'dbsend', false)").await.unwrap();
+    let p = payload(&ws.event("realtime:dbsend", "broadcast").await);
+    assert_eq!((p["event"].as_str(), p["payload"].clone()), (Some("sent"), json!({ "n": 1 })));
+    let id = p["meta"]["id"].as_str().expect("meta.id").to_owned();
+    let stored: bool = c
+        .db
+        .query_one("select exists (select 1 from realtime.messages where id::text = $1 and event = 'sent')", &[&id])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(stored);
+    // A trigger with realtime.broadcast_changes (Supabase's recipe; a private topic, so the
+    // public channel above gets nothing and a private subscriber would).
+    c.db.batch_execute(
+        "create table if not exists public.bc_notes (id int primary key, body text);
+         create or replace function public.bc_notes_changes() returns trigger security definer language plpgsql as $$
+         begin
+           perform realtime.broadcast_changes('dbsend', tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
+           return null;
+         end $$;
+         drop trigger if exists bc_notes_changes on public.bc_notes;
+         create trigger bc_notes_changes after insert or update or delete on public.bc_notes
+           for each row execute function public.bc_notes_changes();
+         insert into public.bc_notes values (1, 'hello');",
+    )
+    .await
+    .unwrap();
+    let row = c
+        .db
+        .query_one(
+            "select event, private, payload::text from realtime.messages where topic = 'dbsend' and event = 'INSERT'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (event, private, body): (String, bool, String) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((event.as_str(), private), ("INSERT", true));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "old_record": null, "record": { "id": 1, "body": "hello" }, "operation": "INSERT", "table": "bc_notes", "schema": "public" })
+    );
+}
+
+#[tokio::test]
 async fn pause_and_resume() {
     // Exclusive: the pause holds the feed of the whole server.
     let c = CHANGES.exclusive().await;
