@@ -370,9 +370,8 @@ async fn realtime_send_and_broadcast_changes() {
     )
     .await
     .unwrap();
-    let row = c
-        .db
-        .query_one(
+    let row =
+        c.db.query_one(
             "select event, private, payload::text from realtime.messages where topic = 'dbsend' and event = 'INSERT'",
             &[],
         )
