@@ -55,10 +55,8 @@ impl Client {
     /// channels were told). A user or session that is gone is the auth server's to say: it is
     /// asked about the same token, and the session ends if it agrees.
     pub(super) fn on_token_refused(&mut self, error: ChannelError, now: Now) {
-        let code = String::from(error.code());
-        self.out.log(Level::Warn, concat(&["the realtime server refused the token: ", &code]));
-        let message = error.message().into_owned();
-        self.refusal = Some(Refusal { code, message, auth_code: None, handshake: false });
+        self.out.log(Level::Warn, concat(&["the realtime server refused the token: ", error.code()]));
+        self.record_refusal(&error, None, false, false);
         if matches!(error, ChannelError::Refused { .. }) {
             let v = self.view(now);
             if let Some(token) = v.token.filter(|t| *t != self.cfg.key) {
@@ -111,7 +109,25 @@ impl Client {
                 Some(tp) => tp.wanted = true,
                 None => self.auth.force_refresh(now, &mut self.out),
             }
-        } else if d.handshake {
+        }
+        // After a refused handshake the channels know nothing yet (a join refusal they do).
+        let tell = d.handshake && !matches!(error, ChannelError::TokenExpired { .. });
+        self.record_refusal(&error, Some(auth_code.clone()), d.handshake, tell);
+        if ChannelError::SESSION_GONE.contains(&auth_code.as_str()) {
+            self.auth.revoked(&d.token, &auth_code, &mut self.out);
+        }
+    }
+
+    /// Records `error` as the last refusal (`diagnose()`); with `tell`, every channel that is
+    /// not closed gets it too (`CHANNEL_ERROR`), for a refusal the channels could not see.
+    pub(super) fn record_refusal(
+        &mut self,
+        error: &ChannelError,
+        auth_code: Option<String>,
+        handshake: bool,
+        tell: bool,
+    ) {
+        if tell {
             for id in self.realtime.channel_ids() {
                 if self.realtime.channel_info(id).is_some_and(|i| i.state != ChannelState::Closed) {
                     self.out.event(AppEvent::ChannelStatus {
@@ -122,11 +138,8 @@ impl Client {
                 }
             }
         }
-        if ChannelError::SESSION_GONE.contains(&auth_code.as_str()) {
-            self.auth.revoked(&d.token, &auth_code, &mut self.out);
-        }
         let (code, message) = (String::from(error.code()), error.message().into_owned());
-        self.refusal = Some(Refusal { code, message, auth_code: Some(auth_code), handshake: d.handshake });
+        self.refusal = Some(Refusal { code, message, auth_code, handshake });
     }
 
     /// `client.diagnose()`: the auth and socket state as JSON, tokens redacted.

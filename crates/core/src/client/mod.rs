@@ -48,10 +48,7 @@ use alloc::vec::Vec;
 use crate::auth::{Auth, AuthConfig, SignOutReason};
 use crate::config::{ApikeyMode, ClientConfig};
 use crate::error::{AuthError, ChannelError, ChannelOpError, PushError};
-use crate::io::{
-    concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, PushOutcome, SubscribeStatus, Ticket,
-};
-use crate::realtime::channel::ChannelState;
+use crate::io::{concat, AppEvent, ChannelId, Input, Level, ListenerId, Outbox, Output, PushOutcome, Ticket};
 use crate::realtime::{ChannelInfo, ConnectionState, Realtime, Signal, TokenChange, TokenView};
 use crate::time::{Instant, Now};
 
@@ -293,18 +290,7 @@ impl Client {
         if unusable && tp.unusable == 1 && tp.tok.expires_within(now, 0) {
             let reason = String::from("accessToken() returned an expired token");
             self.out.log(Level::Warn, concat(&[&reason, "; asking again with backoff"]));
-            let error = ChannelError::TokenExpired { reason };
-            for id in self.realtime.channel_ids() {
-                if self.realtime.channel_info(id).is_some_and(|i| i.state != ChannelState::Closed) {
-                    self.out.event(AppEvent::ChannelStatus {
-                        channel: id,
-                        status: SubscribeStatus::ChannelError,
-                        error: Some(error.clone()),
-                    });
-                }
-            }
-            let (code, message) = (String::from(error.code()), error.message().into_owned());
-            self.refusal = Some(Refusal { code, message, auth_code: None, handshake: false });
+            self.record_refusal(&ChannelError::TokenExpired { reason }, None, false, true);
         }
     }
 
