@@ -102,8 +102,11 @@ impl ThirdParty {
         self.fetching = false;
         self.fetched = true;
         let change = self.tok.replace(token);
-        let unusable = self.tok.expires_within(now, 30) || (self.wanted && change.is_none());
-        self.wanted = false;
+        let refused_again = self.wanted && change.is_none();
+        let unusable = self.tok.expires_within(now, 30) || refused_again;
+        // The same token back: a server still wants another, asked for after the delay (so a
+        // retry time never passes without an ask, which would leave a deadline in the past).
+        self.wanted = refused_again;
         if unusable {
             let delay = ACCESS_TOKEN_RETRY_MS[(self.unusable as usize).min(ACCESS_TOKEN_RETRY_MS.len() - 1)];
             self.unusable += 1;
@@ -152,4 +155,44 @@ pub(super) fn view<'a>(
         ApikeyMode::Session => token.or(anon_key),
     };
     TokenView { ready, token, generation, role, socket_key }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(exp: u64) -> String {
+        let claims = alloc::format!(r#"{{"sub":"u","role":"authenticated","exp":{exp}}}"#);
+        alloc::format!("e30.{}.sig", jwt::b64url_encode(claims.as_bytes()))
+    }
+
+    #[test]
+    fn a_retry_deadline_never_passes_without_an_ask_being_due() {
+        const T0: u64 = 1_800_000_000_000;
+        let at = |ms: u64| Now::new(ms, T0 + ms);
+        // A token the server called expired although ours says it is fine, returned again and
+        // again: asked with backoff, and whenever the deadline has passed an ask is due.
+        let fine = jwt(T0 / 1000 + 3_600);
+        let mut tp = ThirdParty::default();
+        tp.fetching = true;
+        tp.answer(Some(fine.clone()), at(0));
+        let mut now = 0;
+        let mut asks = alloc::vec::Vec::new();
+        for _ in 0..8 {
+            tp.wanted = true; // the server refused it (Signal::TokenExpired)
+            assert!(tp.ask_due(at(now)));
+            asks.push(now);
+            tp.fetching = true;
+            tp.answer(Some(fine.clone()), at(now));
+            let t = tp.deadline().expect("a retry is scheduled").as_millis();
+            assert!(!tp.ask_due(at(t - 1)), "not before the delay");
+            assert!(tp.ask_due(at(t)), "due when the deadline passes");
+            now = t;
+        }
+        assert_eq!(asks, [0, 1_000, 3_000, 8_000, 18_000, 48_000, 108_000, 168_000]);
+        // A new token ends it: no deadline, nothing due.
+        tp.fetching = true;
+        tp.answer(Some(jwt(T0 / 1000 + 7_200)), at(now));
+        assert_eq!((tp.deadline(), tp.ask_due(at(now + 100_000))), (None, false));
+    }
 }
