@@ -1,50 +1,95 @@
 #!/usr/bin/env node
-// `npm run bench`: authwire against supabase-js in the same run, same browser, same devserver.
-// Prints medians and the ratio authwire / supabase-js for each measure (lower is better).
+// `npm run bench`: the raw-WebSocket floor, supabase-js 2.119.1 and authwire side by side in one
+// headless-Chromium run against one authwire-dev. Medians with min–max over the rounds; ratios
+// are what count (absolute times are noisy on a shared 2-core machine).
+//
+//   node scripts/bench.mjs [--quick] [--rounds N] [--out DIR] [--no-profile] [--only ID-PREFIX]
+//
+// Writes <out>/bench/results.json and the generated part of <out>/BENCHMARKS.md (between the
+// `bench:begin`/`bench:end` markers; the prose around them is kept). `--quick` (run by
+// `npm test` so the harness cannot rot) uses one round of tiny sizes and writes to a temp dir
+// unless --out says otherwise. No measure here is asserted against a time.
 import { build } from 'esbuild'
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, copyFileSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { cpus, totalmem, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { startDevserver } from '../tests/support/devserver.mjs'
 import { serveStatic } from '../tests/support/static.mjs'
 import { launchBrowser } from '../tests/support/browser.mjs'
 
 const root = resolve(import.meta.dirname, '..')
 process.chdir(root)
-if (!existsSync('pkg-web/authwire_bg.wasm')) {
+const args = process.argv.slice(2)
+const flag = (name) => args.includes(name)
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined)
+const QUICK = flag('--quick')
+const ROUNDS = Number(option('--rounds') ?? (QUICK ? 1 : 5))
+const OUT = resolve(option('--out') ?? (QUICK ? mkdtempSync(join(tmpdir(), 'authwire-bench-')) : root))
+const ONLY = option('--only') // run only the measures whose id starts with this (and the profile when 'profile')
+const PROFILE = !flag('--no-profile') && (!ONLY || ONLY === 'profile')
+// Sizes: messages per flood (100 B / 1 KB frames), channels for the memory measure.
+const N_SMALL = QUICK ? 300 : 20_000
+const N_LARGE = QUICK ? 200 : 10_000
+const MEM_CHANNELS = QUICK ? 20 : 1_000
+const MANY_CHANNELS = QUICK ? 10 : 100
+
+if (!existsSync('pkg-web/authwire_bg.wasm') || !existsSync('pkg/inline.js')) {
   if (spawnSync('bash', ['scripts/build.sh'], { stdio: 'inherit' }).status !== 0) process.exit(1)
 }
-if (!existsSync('target/debug/authwire-dev') && !existsSync('target/release/authwire-dev')) {
-  spawnSync('cargo', ['build', '--release', '-p', 'authwire-devserver'], { stdio: 'inherit' })
+// The full run floods from a release devserver (a debug one writes ~7,000 frames/s, less than
+// the browser reads); the quick run takes whichever is built.
+const DEV_BIN = QUICK ? undefined : 'target/release/authwire-dev'
+if (QUICK && !existsSync('target/debug/authwire-dev') && !existsSync('target/release/authwire-dev')) {
+  if (spawnSync('cargo', ['build', '--quiet', '-p', 'authwire-devserver', '--bin', 'authwire-dev'], { stdio: 'inherit' }).status !== 0) process.exit(1)
 }
+if (DEV_BIN) {
+  console.log('cargo build --release -p authwire-devserver …')
+  if (spawnSync('cargo', ['build', '--release', '--quiet', '-p', 'authwire-devserver', '--bin', 'authwire-dev'], { stdio: 'inherit' }).status !== 0) process.exit(1)
+  process.env.AUTHWIRE_DEV_BIN = resolve(DEV_BIN)
+}
+
+// The pages. Identifiers stay unminified so CPU profiles name the glue's functions.
 mkdirSync('dist-bench', { recursive: true })
 await build({
-  entryPoints: ['bench/page/main.ts'],
+  entryPoints: ['bench/page/main.ts', 'bench/page/cold-authwire.ts', 'bench/page/cold-supabase.ts'],
   bundle: true,
-  minify: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   format: 'esm',
   target: 'es2022',
   outdir: 'dist-bench',
   loader: { '.wasm': 'file' },
+  // 'authwire' is the npm package's default entry, as an app imports it.
+  alias: { authwire: './pkg/inline.js' },
   logLevel: 'error',
   logOverride: { 'duplicate-object-key': 'silent' },
 })
-copyFileSync('bench/page/index.html', 'dist-bench/index.html')
+for (const f of ['index.html', 'cold-authwire.html', 'cold-supabase.html']) copyFileSync(`bench/page/${f}`, `dist-bench/${f}`)
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000)
-const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 50)
-
-const server = await startDevserver({ args: ['--limits', 'off'] })
+const server = await startDevserver({ args: ['--limits', 'off', '--seed', 'demo', '--sql', 'www/schema.sql'] })
 const site = await serveStatic(['dist-bench'])
 const browser = await launchBrowser({ extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] })
+const { url } = server
+const key = server.config.anonKey
+const service = server.config.serviceRoleKey
+const BAND = 'ba4d0000-0000-4000-8000-000000000001' // www/schema.sql: alice's band
+const SUBJECTS = ['floor', 'supabase-js', 'authwire']
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+async function dev(path, body) {
+  const r = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { apikey: service, authorization: `Bearer ${service}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`)
+  return r.json()
+}
 
-async function page() {
+async function page(path = 'index.html') {
   const p = await browser.newPage()
-  await p.goto(`${site.url}/index.html`)
-  await p.evaluate(() => window.benchReady)
+  await p.goto(`${site.url}/${path}`)
+  if (path === 'index.html') await p.evaluate(() => window.benchReady)
   return p
 }
 
@@ -52,27 +97,174 @@ async function page() {
 const HELPERS = () => {
   window.make = (sdk, url, key) =>
     sdk === 'authwire'
-      ? window.authwire.createClient(url, key, { auth: { persistSession: false }, realtime: { worker: false } })
+      ? window.authwire.createClient(url, key, { auth: { persistSession: false } })
       : window.supabase.createClient(url, key, { auth: { persistSession: false } })
   window.sub = (ch) => new Promise((ok, fail) => ch.subscribe((s, e) => (s === 'SUBSCRIBED' ? ok() : s !== 'RECOVERING' && s !== 'CLOSED' ? fail(new Error(`${s} ${e?.message}`)) : 0)))
 }
 
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1], samples: xs }
+}
 const results = []
-async function measure(name, unit, fn) {
-  const per = {}
-  for (const sdk of ['authwire', 'supabase-js']) {
-    const xs = []
-    for (let i = 0; i < ROUNDS; i++) xs.push(await fn(sdk, i))
-    per[sdk] = median(xs)
+/** Runs `fn(subject, round)` ROUNDS times per subject, interleaved so drift hits all alike. */
+async function measure(id, name, unit, subjects, fn) {
+  if (ONLY && !id.startsWith(ONLY)) return
+  const xs = Object.fromEntries(subjects.map((s) => [s, []]))
+  const extra = Object.fromEntries(subjects.map((s) => [s, []]))
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const s of subjects) {
+      const r = await fn(s, i)
+      xs[s].push(typeof r === 'number' ? r : r.value)
+      if (typeof r === 'object') extra[s].push(r)
+    }
   }
-  results.push({ name, unit, a: per.authwire, s: per['supabase-js'] })
-  console.log(`${name}: authwire ${per.authwire.toFixed(2)} ${unit}, supabase-js ${per['supabase-js'].toFixed(2)} ${unit}`)
+  const per = Object.fromEntries(subjects.map((s) => [s, stats(xs[s])]))
+  for (const s of subjects) {
+    if (extra[s].length && 'rate' in extra[s][0]) per[s].rate = stats(extra[s].map((r) => r.rate))
+  }
+  results.push({ id, name, unit, subjects: per })
+  console.log(`${name}: ${subjects.map((s) => `${s} ${per[s].median.toFixed(2)}`).join(', ')} ${unit}`)
 }
 
-const { url } = server
-const key = server.config.anonKey
+// --- inbound: main-thread script time per broadcast -------------------------------------
+const enc = new TextEncoder()
+/** One V2 JSON text broadcast frame of `bytes` bytes on `topic`. */
+function textFrame(topic, bytes) {
+  const shell = (fill) => JSON.stringify([null, null, `realtime:${topic}`, 'broadcast', { type: 'broadcast', event: 'm', payload: { k: 1, text: fill } }])
+  return shell('x'.repeat(Math.max(0, bytes - shell('').length)))
+}
+/** One kind-4 binary user broadcast (JSON encoding) of `bytes` bytes on `topic`. */
+function binaryFrame(topic, bytes) {
+  const t = enc.encode(`realtime:${topic}`)
+  const head = 5 + t.length + 1
+  const shell = (fill) => JSON.stringify({ k: 1, text: fill })
+  const payload = enc.encode(shell('x'.repeat(Math.max(0, bytes - head - shell('').length))))
+  const out = new Uint8Array(head + payload.length)
+  out.set([4, t.length, 1, 0, 1])
+  out.set(t, 5)
+  out[5 + t.length] = 'm'.charCodeAt(0)
+  out.set(payload, head)
+  return Buffer.from(out).toString('base64')
+}
 
-await measure('createClient → SUBSCRIBED (public channel)', 'ms', async (sdk, i) => {
+async function scriptSeconds(cdp) {
+  const { metrics } = await cdp.send('Performance.getMetrics')
+  return metrics.find((m) => m.name === 'ScriptDuration').value
+}
+
+/** Joins `topics` with `subject`, floods `floodTopic` with `n` copies of one frame. */
+async function inbound(subject, { n, topics, floodTopic, frame, binary }, profile) {
+  const p = await page()
+  const cdp = await browser.context.newCDPSession(p)
+  await cdp.send('Performance.enable')
+  await p.evaluate(HELPERS)
+  await p.evaluate(
+    async ({ subject, url, key, topics }) => {
+      window.got = 0
+      window.want = Infinity
+      const cb = () => {
+        if (++window.got === 1) window.t0 = performance.now()
+        if (window.got === window.want) {
+          window.t1 = performance.now()
+          window.finish()
+        }
+      }
+      if (subject === 'floor') {
+        window.conn = window.connectFloor(url, key, topics, cb)
+        await window.conn.ready
+        return
+      }
+      window.conn = window.make(subject, url, key)
+      await Promise.all(topics.map((t) => window.sub(window.conn.channel(t).on('broadcast', { event: 'm' }, cb))))
+    },
+    { subject, url, key, topics },
+  )
+  await p.evaluate((n) => {
+    window.want = n
+    window.got = 0
+    window.done = new Promise((ok) => (window.finish = ok))
+  }, n)
+  if (profile) {
+    await cdp.send('Profiler.enable')
+    await cdp.send('Profiler.setSamplingInterval', { interval: 50 })
+    await cdp.send('Profiler.start')
+  }
+  const before = await scriptSeconds(cdp)
+  const sent = await dev('/_dev/faults', { realtime: { sendFrames: binary ? { binary: [frame], repeat: n } : { frames: [frame], repeat: n } } })
+  if (sent.applied.realtime.framesSent !== n) throw new Error(`flood reached ${sent.applied.realtime.framesSent} frames, not ${n} (one socket expected)`)
+  const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error(`${subject}: flood not delivered in 120 s`)), 120_000))
+  await Promise.race([p.evaluate(() => window.done), timeout])
+  const after = await scriptSeconds(cdp)
+  const prof = profile ? (await cdp.send('Profiler.stop')).profile : undefined
+  const { t0, t1, got } = await p.evaluate(() => ({ t0: window.t0, t1: window.t1, got: window.got }))
+  if (got !== n) throw new Error(`${subject}: ${got} of ${n} delivered`)
+  await p.close()
+  return { value: ((after - before) * 1e6) / n, rate: ((n - 1) * 1000) / Math.max(t1 - t0, 0.001), profile: prof }
+}
+
+const INBOUND = [
+  { id: 'inbound-text-100', name: 'main-thread script µs per inbound broadcast, V2 JSON text, 100 B', n: N_SMALL, make: textFrame, bytes: 100 },
+  { id: 'inbound-text-1k', name: 'same, JSON text, 1 KB', n: N_LARGE, make: textFrame, bytes: 1024 },
+  { id: 'inbound-binary-100', name: 'same, binary kind 4, 100 B', n: N_SMALL, make: binaryFrame, bytes: 100, binary: true },
+  { id: 'inbound-binary-1k', name: 'same, binary kind 4, 1 KB', n: N_LARGE, make: binaryFrame, bytes: 1024, binary: true },
+  { id: 'inbound-text-100-many', name: `same, JSON text, 100 B, ${MANY_CHANNELS} joined channels`, n: N_SMALL, make: textFrame, bytes: 100, many: true },
+]
+let round = 0
+for (const m of INBOUND) {
+  await measure(m.id, m.name, 'µs', SUBJECTS, (subject) => {
+    const tag = `b${round++}`
+    const topics = m.many ? Array.from({ length: MANY_CHANNELS }, (_, k) => `${tag}-${k}`) : [`${tag}-0`]
+    const floodTopic = topics[Math.floor(topics.length / 2)]
+    return inbound(subject, { n: m.n, topics, floodTopic, frame: m.make(floodTopic, m.bytes), binary: m.binary })
+  })
+}
+
+// --- where authwire's inbound time goes: a CPU profile of one flood -----------------------
+/** Self time by function over a CDP profile, idle excluded; wasm functions grouped apart. */
+function breakdown(profile) {
+  const dt = new Map()
+  for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i + 1] ?? 0))
+  const byName = new Map()
+  const byKind = new Map()
+  let total = 0
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0
+    const { functionName, url } = node.callFrame
+    if (!us || functionName === '(idle)') continue
+    const wasm = url.startsWith('wasm://') || /^\$?wasm-function|^\$/.test(functionName)
+    const kind = wasm ? 'wasm' : functionName.startsWith('(') ? functionName : url ? 'JS' : 'browser built-ins (JSON.parse, TextDecoder, events, …)'
+    const name = `${functionName || '(anonymous)'}${wasm ? ' [wasm]' : url ? '' : ' [built-in]'}`
+    byName.set(name, (byName.get(name) ?? 0) + us)
+    byKind.set(kind, (byKind.get(kind) ?? 0) + us)
+    total += us
+  }
+  const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => ({ name, share: us / total }))
+  return { totalMs: total / 1000, kinds: top(byKind, 10), functions: top(byName, 15) }
+}
+const profiles = {}
+if (PROFILE) {
+  for (const subject of ['authwire', 'supabase-js', 'floor']) {
+    const tag = `p-${subject}`
+    const r = await inbound(subject, { n: N_SMALL, topics: [tag], floodTopic: tag, frame: textFrame(tag, 100) }, true)
+    profiles[subject] = breakdown(r.profile)
+  }
+  console.log('profile of authwire, 100 B text:', profiles.authwire.kinds.map((k) => `${k.name} ${(k.share * 100).toFixed(0)}%`).join(', '))
+}
+
+// --- cold page: script load → client ready; sign-in → four private RLS channels -----------
+const coldQuery = (signin) =>
+  `url=${encodeURIComponent(url)}&key=${encodeURIComponent(key)}` + (signin ? `&signin=${BAND}&email=alice%40example.com&password=password123` : '')
+async function cold(subject, signin) {
+  const p = await page(`cold-${subject === 'authwire' ? 'authwire' : 'supabase'}.html?${coldQuery(signin)}`)
+  const r = await p.evaluate(() => window.result)
+  await p.close()
+  return signin ? r.subscribed : r.ready
+}
+await measure('cold-ready', 'script load → createClient ready (ms from navigation; authwire: wasm inflated + instantiated)', 'ms', ['supabase-js', 'authwire'], (s) => cold(s, false))
+await measure('cold-signin-4-private', 'cold page → signed in, four private RLS channels SUBSCRIBED', 'ms', ['supabase-js', 'authwire'], (s) => cold(s, true))
+
+await measure('create-subscribe', 'createClient → SUBSCRIBED (public channel, warm page)', 'ms', ['supabase-js', 'authwire'], async (sdk, i) => {
   const p = await page()
   await p.evaluate(HELPERS)
   const ms = await p.evaluate(
@@ -88,34 +280,7 @@ await measure('createClient → SUBSCRIBED (public channel)', 'ms', async (sdk, 
   return ms
 })
 
-await measure(`receive ${MESSAGES} broadcasts (sender: authwire, same page)`, 'ms', async (sdk, i) => {
-  const p = await page()
-  await p.evaluate(HELPERS)
-  const ms = await p.evaluate(
-    async ({ sdk, url, key, i, n }) => {
-      const rx = window.make(sdk, url, key)
-      const tx = window.make('authwire', url, key)
-      let got = 0
-      let done
-      const all = new Promise((ok) => (done = ok))
-      const ch = rx.channel(`flood-${sdk}-${i}`).on('broadcast', { event: 'm' }, () => {
-        if (++got === n) done()
-      })
-      await window.sub(ch)
-      const out = tx.channel(`flood-${sdk}-${i}`)
-      await window.sub(out)
-      const t0 = performance.now()
-      for (let k = 0; k < n; k++) out.send({ type: 'broadcast', event: 'm', payload: { k, text: 'hello world' } })
-      await all
-      return performance.now() - t0
-    },
-    { sdk, url, key, i, n: MESSAGES },
-  )
-  await p.close()
-  return ms
-})
-
-await measure(`JS heap for ${CHANNELS} subscribed channels`, 'KB', async (sdk) => {
+await measure('memory', `JS heap + wasm memory growth for ${MEM_CHANNELS} joined channels`, 'KB', ['supabase-js', 'authwire'], async (sdk) => {
   const p = await page()
   await p.evaluate(HELPERS)
   const kb = await p.evaluate(
@@ -131,17 +296,86 @@ await measure(`JS heap for ${CHANNELS} subscribed channels`, 'KB', async (sdk) =
       globalThis.gc?.()
       return (heap() + wasm() - before) / 1024
     },
-    { sdk, url, key, n: CHANNELS },
+    { sdk, url, key, n: MEM_CHANNELS },
   )
   await p.close()
   return kb
 })
 
+const chromium = browser.context.browser()?.version() ?? execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version']).toString().trim()
 await browser.close()
 await site.close()
 await server.stop()
 
-console.log('\nmeasure                                                     authwire   supabase-js   ratio')
-for (const r of results) {
-  console.log(`${r.name.padEnd(58)}${r.a.toFixed(1).padStart(9)}${r.s.toFixed(1).padStart(14)}${(r.a / r.s).toFixed(2).padStart(8)}  (${r.unit}, median of ${ROUNDS})`)
+// --- bytes: the shipped package (scripts/size.mjs) and the wasm's biggest items (twiggy) ----
+const size = spawnSync('node', ['scripts/size.mjs', '--json'], { encoding: 'utf8' })
+const sizes = size.status === 0 ? JSON.parse(size.stdout) : null
+let twiggy = null
+const rawWasm = 'target/wasm32-unknown-unknown/release/authwire.wasm'
+if (existsSync(rawWasm) && spawnSync('twiggy', ['--version']).status === 0) {
+  // The wasm before wasm-bindgen and wasm-opt: the shipped one makes twiggy 0.7.0 panic, and
+  // this one still has function names.
+  const t = spawnSync('twiggy', ['top', '-n', '20', '-f', 'json', rawWasm], { encoding: 'utf8' })
+  if (t.status === 0) twiggy = JSON.parse(t.stdout)
 }
+
+// --- write ----------------------------------------------------------------------------------
+const pkgVersion = (p) => JSON.parse(readFileSync(p, 'utf8')).version
+const report = {
+  date: new Date().toISOString(),
+  quick: QUICK,
+  rounds: ROUNDS,
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+  versions: { authwire: pkgVersion('pkg/package.json'), 'supabase-js': pkgVersion('node_modules/@supabase/supabase-js/package.json'), chromium, node: process.version },
+  sizes: { messagesSmall: N_SMALL, messagesLarge: N_LARGE, memChannels: MEM_CHANNELS, manyChannels: MANY_CHANNELS },
+  measures: results,
+  profiles,
+  bundle: sizes,
+  twiggyTop: twiggy,
+}
+mkdirSync(join(OUT, 'bench'), { recursive: true })
+writeFileSync(join(OUT, 'bench/results.json'), JSON.stringify(report, null, 2) + '\n')
+
+const f = (x, d = 2) => (x === undefined ? '—' : x.toFixed(d))
+const range = (s, d) => `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})`
+const lines = []
+lines.push(`Measured ${report.date.slice(0, 10)} by \`npm run bench\`: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB; Chromium ${chromium}, Node ${process.version}; authwire ${report.versions.authwire}, supabase-js ${report.versions['supabase-js']}. Medians of ${ROUNDS} rounds (min–max).`, '')
+lines.push(`### Inbound broadcasts (${N_SMALL.toLocaleString('en')} × 100 B / ${N_LARGE.toLocaleString('en')} × 1 KB frames per round)`, '')
+lines.push('| measure | raw floor | supabase-js | authwire | supabase-js / floor | authwire / floor | authwire rate / floor rate |', '|---|---|---|---|---|---|---|')
+for (const r of results.filter((r) => r.id.startsWith('inbound'))) {
+  const s = r.subjects
+  lines.push(`| ${r.name} | ${range(s.floor)} | ${range(s['supabase-js'])} | ${range(s.authwire)} | ${f(s['supabase-js'].median / s.floor.median)}× | ${f(s.authwire.median / s.floor.median)}× | ${f(s.authwire.rate.median / s.floor.rate.median)}× (${Math.round(s.authwire.rate.median).toLocaleString('en')} vs ${Math.round(s.floor.rate.median).toLocaleString('en')}/s) |`)
+}
+lines.push('', '### Start-up, memory', '')
+lines.push('| measure | supabase-js | authwire | authwire / supabase-js |', '|---|---|---|---|')
+for (const r of results.filter((r) => !r.id.startsWith('inbound'))) {
+  const s = r.subjects
+  lines.push(`| ${r.name} (${r.unit}) | ${range(s['supabase-js'], 1)} | ${range(s.authwire, 1)} | ${f(s.authwire.median / s['supabase-js'].median)}× |`)
+}
+if (sizes) {
+  lines.push('', '### Bytes an app ships (gzip -9; `node scripts/size.mjs`)', '')
+  lines.push('| what | gzip B | / supabase RealtimeClient + AuthClient |', '|---|---|---|')
+  for (const [name, b] of Object.entries(sizes.gzip)) lines.push(`| ${name} | ${b.toLocaleString('en')} | ${f(b / sizes.gzip['supabase RealtimeClient + AuthClient (min)'])}× |`)
+}
+if (PROFILE) {
+  lines.push('', '### Where the inbound time goes (CPU profile of one 100 B text flood, self time, idle excluded)', '')
+  for (const [subject, p] of Object.entries(profiles)) {
+    lines.push(`**${subject}** (${f(p.totalMs, 1)} ms sampled): ${p.kinds.map((k) => `${k.name} ${(k.share * 100).toFixed(1)} %`).join(' · ')}`, '')
+    lines.push('| function | self share |', '|---|---|')
+    for (const fn of p.functions.slice(0, subject === 'authwire' ? 15 : 6)) lines.push(`| \`${fn.name.replace(/\|/g, '\\|')}\` | ${(fn.share * 100).toFixed(1)} % |`)
+    lines.push('')
+  }
+}
+if (twiggy) {
+  lines.push('### The wasm\'s biggest items (`twiggy top -n 20`, before wasm-bindgen/wasm-opt)', '')
+  lines.push('| item | bytes | share |', '|---|---|---|')
+  for (const it of twiggy.items ?? twiggy) lines.push(`| \`${String(it.name).slice(0, 90).replace(/\|/g, '\\|')}\` | ${(it.shallow_size ?? 0).toLocaleString('en')} | ${f(it.shallow_size_percent ?? 0)} % |`)
+}
+const generated = lines.join('\n').trimEnd()
+const mdPath = join(OUT, 'BENCHMARKS.md')
+const BEGIN = '<!-- bench:begin (generated by npm run bench; edit outside the markers) -->'
+const END = '<!-- bench:end -->'
+const prior = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`
+const [head, rest] = prior.includes(BEGIN) ? prior.split(BEGIN) : [prior + '\n', END]
+writeFileSync(mdPath, `${head}${BEGIN}\n${generated}\n${rest.slice(rest.indexOf(END))}`)
+console.log(`\nwrote ${join(OUT, 'bench/results.json')} and ${mdPath}`)

@@ -50,14 +50,23 @@ const inline = sizes(await bundle(entry('inline.js'), root))
 const theirs = sizes(
   await bundle("export { RealtimeClient } from '@supabase/realtime-js'; export { AuthClient } from '@supabase/auth-js'", root),
 )
+const ROWS = {
+  'authwire default entry (JS, wasm inlined)': inline,
+  'authwire url entry: .wasm': wasm,
+  'authwire url entry: JS glue (minified)': glue,
+  'authwire url entry total': url,
+  'supabase RealtimeClient + AuthClient (min)': theirs,
+}
+if (process.argv.includes('--json')) {
+  // For scripts/bench.mjs: bytes per row and encoding.
+  const pick = (k) => Object.fromEntries(Object.entries(ROWS).map(([n, s]) => [n, s[k]]))
+  console.log(JSON.stringify({ raw: pick('raw'), gzip: pick('gzip'), brotli: pick('brotli') }))
+  process.exit(0)
+}
 const kb = (n) => (n / 1024).toFixed(1).padStart(7)
 const row = (name, s) => console.log(`${name.padEnd(44)}${kb(s.raw)}${kb(s.gzip)}${kb(s.brotli)}`)
 console.log(`${''.padEnd(44)}${'raw KB'.padStart(7)}${'gzip'.padStart(7)}${'brotli'.padStart(7)}`)
-row('authwire default entry (JS, wasm inlined)', inline)
-row('authwire url entry: .wasm', wasm)
-row('authwire url entry: JS glue (minified)', glue)
-row('authwire url entry total', url)
-row('supabase RealtimeClient + AuthClient (min)', theirs)
+for (const [name, s] of Object.entries(ROWS)) row(name, s)
 const ratio = (ours, k) => (ours[k] / theirs[k]).toFixed(2)
 for (const [name, ours] of [['default entry', inline], ['url entry', url]]) {
   console.log(`ratio authwire ${name} / supabase: raw ${ratio(ours, 'raw')}, gzip ${ratio(ours, 'gzip')}, brotli ${ratio(ours, 'brotli')} (budget: gzip ≤ 0.80)`)

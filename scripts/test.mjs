@@ -3,7 +3,8 @@
 // tests than it should (a browser suite under the wrong runner "passes" with zero tests).
 // Prints a timing table at the end; exits non-zero if anything failed.
 import { spawn } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { resolve, join } from 'node:path'
 import { startDevserver } from '../tests/support/devserver.mjs'
 
@@ -117,10 +118,11 @@ await suite('types: tsc --noEmit', async () => {
   const a = await run('tsc', ['--noEmit', '-p', 'www'])
   const b = await run('tsc', ['--noEmit', '-p', 'tests'])
   const c = await run('tsc', ['--noEmit', '-p', 'tests/e2e/page'])
+  const e = await run('tsc', ['--noEmit', '-p', 'bench/page'])
   // The drop-in corpus (tests/types/dropin) once more with 'authwire' resolved to supabase-js:
   // the snippets compile against both, so they are supabase-js app code.
   const d = await run('tsc', ['--noEmit', '-p', 'tests/tsconfig.supabase.json'])
-  return { ok: a.code === 0 && b.code === 0 && c.code === 0 && d.code === 0 }
+  return { ok: a.code === 0 && b.code === 0 && c.code === 0 && d.code === 0 && e.code === 0 }
 })
 
 await suite('e2e: release bundle in Chromium (Playwright)', async () => {
@@ -163,6 +165,19 @@ await suite('fuzz: client_inputs + sim_schedule, 2,000 runs each', async () => {
     runs += Number(r.out.match(/Done (\d+) runs/)?.[1] ?? 0)
   }
   return { ok: runs >= 4000, note: `${runs} runs, no crash` }
+})
+
+// `npm run bench` once at a tiny size (one round, a few hundred messages), into a temp dir, so
+// the harness cannot rot. Its numbers are not asserted: only that every measure produced one.
+await suite('bench: npm run bench --quick (harness only, no timed assertion)', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'authwire-bench-'))
+  const r = await run('node', ['scripts/bench.mjs', '--quick', '--out', out], { echo: false })
+  if (r.code !== 0) return { ok: false, note: r.out.split('\n').slice(-5).join(' | ') }
+  const report = JSON.parse(readFileSync(join(out, 'bench/results.json'), 'utf8'))
+  const values = report.measures.flatMap((m) => Object.values(m.subjects).map((s) => s.median))
+  const ok = report.measures.length >= 9 && values.every((v) => Number.isFinite(v) && v > 0)
+  rmSync(out, { recursive: true, force: true })
+  return { ok, note: `${report.measures.length} measures, ${values.length} medians` }
 })
 
 // `npm run test:remote`'s scenarios (tests/remote/) on a local authwire-dev with the demo's

@@ -1,13 +1,15 @@
-// Benchmark page: authwire (release build) and supabase-js side by side, driven by
-// scripts/bench.mjs through Playwright.
+// Benchmark page: the raw-WebSocket floor, authwire (release build) and supabase-js side by
+// side, driven by scripts/bench.mjs through Playwright.
 import init, * as authwire from '../../pkg-web/authwire.js'
 import wasmUrl from '../../pkg-web/authwire_bg.wasm'
 import * as supabase from '@supabase/supabase-js'
+import { connectFloor } from './floor'
 
 declare global {
   interface Window {
     authwire: typeof authwire
     supabase: typeof supabase
+    connectFloor: typeof connectFloor
     benchReady: Promise<void>
     wasmMemory?: WebAssembly.Memory
   }
@@ -15,6 +17,7 @@ declare global {
 
 window.authwire = authwire
 window.supabase = supabase
+window.connectFloor = connectFloor
 window.benchReady = init({ module_or_path: wasmUrl }).then((w) => {
   window.wasmMemory = (w as unknown as { memory: WebAssembly.Memory }).memory
 })

@@ -8,7 +8,7 @@
 //!     "refuseJoins":  { "reason": "Unauthorized: go away", "count": 1, "topic": "room1" },
 //!     "expireTokens": { "userId": "…" },
 //!     "sendFrames":   { "userId": "…", "frames": ["[null,null,\"realtime:room1\",\"system\",{}]"],
-//!                       "binary": ["BA4GAAF…"] },
+//!                       "binary": ["BA4GAAF…"], "repeat": 1 },
 //!     "pauseChanges": true
 //! } }
 //! ```
@@ -19,7 +19,10 @@
 //! - `expireTokens`: runs the token check now on every channel (or those of `userId`) as if
 //!   the token had expired: `system` "Token has expired N seconds ago", then `phx_close`.
 //! - `sendFrames`: sends each text frame verbatim (and each base64 `binary` frame) to every
-//!   socket (or those of `userId`).
+//!   socket (or those of `userId`), `repeat` times (default 1, at most 1,000,000): the
+//!   benchmarks' flood, one pre-encoded frame written back to back without per-frame work,
+//!   so the server is never what limits the rate. Repeated frames are not recorded in
+//!   `/_dev/events`.
 //!
 //! Standing faults, kept until cleared (a key set to `null`, or `DELETE /_dev/faults`):
 //! - `delayReplies`: `phx_reply` frames answering `event` (any when absent) on sub-topic
@@ -91,7 +94,13 @@ pub(crate) struct SendFrames {
     pub(crate) frames: Vec<String>,
     #[serde(default)]
     pub(crate) binary: Vec<String>,
+    /// How many times the frames are sent (default 1).
+    #[serde(default)]
+    pub(crate) repeat: Option<u32>,
 }
+
+/// The most `sendFrames.repeat` may ask for.
+pub(crate) const MAX_REPEAT: u32 = 1_000_000;
 
 /// What a reply fault does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -214,13 +214,21 @@ impl Realtime {
                     .map_err(|e| format!("realtime.sendFrames.binary: not base64: {e}"))?;
                 msgs.push(authwire_wire::frame::WireMsg::Binary(bytes));
             }
+            let repeat = f.repeat.unwrap_or(1);
+            if !(1..=faults::MAX_REPEAT).contains(&repeat) {
+                return Err(format!("realtime.sendFrames.repeat must be 1..={}", faults::MAX_REPEAT));
+            }
             let targets = self.sockets_of(f.user_id.as_deref());
             for s in &targets {
                 for m in &msgs {
-                    s.push(socket::Outbound::Raw(m.clone()));
+                    s.push(if repeat == 1 {
+                        socket::Outbound::Raw(m.clone())
+                    } else {
+                        socket::Outbound::Flood(m.clone(), repeat)
+                    });
                 }
             }
-            out.insert("framesSent".into(), (targets.len() * msgs.len()).into());
+            out.insert("framesSent".into(), (targets.len() * msgs.len() * repeat as usize).into());
         }
         Ok(serde_json::Value::Object(out))
     }

@@ -52,6 +52,8 @@ pub(crate) enum Outbound {
     Fan { chan: ChanId, msg: Arc<FanMsg> },
     /// A raw WebSocket message (fault injection).
     Raw(WireMsg),
+    /// A raw message sent this many times back to back (the benchmarks' flood).
+    Flood(WireMsg, u32),
     /// Run the token check of every channel now, treating the token as expired (fault
     /// injection `expireTokens`); `sub` limits it to channels of that user.
     ExpireNow { sub: Option<String> },
@@ -412,6 +414,26 @@ impl Session {
         self.send_wire(msg).await;
     }
 
+    /// Writes `msg` `n` times, flushing once: no decoding, recording or per-frame flush, so
+    /// the reader, not this server, sets the rate.
+    async fn flood(&mut self, msg: WireMsg, n: u32) {
+        use futures_util::sink::SinkExt;
+        let m = match msg {
+            WireMsg::Text(t) => Message::Text(t.into()),
+            WireMsg::Binary(b) => Message::Binary(b.into()),
+        };
+        for _ in 0..n {
+            if self.ws.feed(m.clone()).await.is_err() {
+                self.ended = true;
+                return;
+            }
+        }
+        if self.ws.flush().await.is_err() {
+            self.ended = true;
+        }
+        self.rt().stats.frames_out.fetch_add(u64::from(n), Ordering::Relaxed);
+    }
+
     async fn send_wire(&mut self, msg: WireMsg) {
         let m = match msg {
             WireMsg::Text(t) => Message::Text(t.into()),
@@ -477,6 +499,7 @@ impl Session {
         match out {
             Outbound::Fan { chan, msg } => self.deliver(chan, &msg).await,
             Outbound::Raw(m) => self.send_raw(m).await,
+            Outbound::Flood(m, n) => self.flood(m, n).await,
             Outbound::ExpireNow { sub } => {
                 let topics: Vec<String> = self
                     .channels
