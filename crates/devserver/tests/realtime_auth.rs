@@ -488,6 +488,22 @@ async fn faults() {
     let frame = r#"[null,null,"realtime:f1","system",{"custom":true}]"#;
     post(json!({ "realtime": { "sendFrames": { "frames": [frame] } } })).await;
     assert_eq!(payload(&ws.event("realtime:f1", "system").await), json!({ "custom": true }));
+    // sendFrames.repeat: the benchmarks' flood, every copy delivered in order; 0 is refused.
+    let flood = |n: u32| {
+        format!(r#"[null,null,"realtime:f1","broadcast",{{"type":"broadcast","event":"m","payload":{{"n":{n}}}}}]"#)
+    };
+    let r = post(json!({ "realtime": { "sendFrames": { "frames": [flood(7)], "repeat": 50 } } })).await;
+    assert_eq!(r["applied"]["realtime"]["framesSent"], 50);
+    for _ in 0..50 {
+        assert_eq!(payload(&ws.event("realtime:f1", "broadcast").await)["payload"], json!({ "n": 7 }));
+    }
+    ws.heartbeat_barrier().await;
+    let bad = c
+        .service("POST", "/_dev/faults")
+        .json(json!({ "realtime": { "sendFrames": { "frames": [flood(0)], "repeat": 0 } } }))
+        .send()
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
     // dropReplies / delayReplies on heartbeats.
     post(json!({ "realtime": { "dropReplies": { "count": 1, "event": "heartbeat" } } })).await;
     let r = ws.push(None, "phoenix", "heartbeat", json!({})).await;

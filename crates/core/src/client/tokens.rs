@@ -173,8 +173,7 @@ mod tests {
         // A token the server called expired although ours says it is fine, returned again and
         // again: asked with backoff, and whenever the deadline has passed an ask is due.
         let fine = jwt(T0 / 1000 + 3_600);
-        let mut tp = ThirdParty::default();
-        tp.fetching = true;
+        let mut tp = ThirdParty { fetching: true, ..ThirdParty::default() };
         tp.answer(Some(fine.clone()), at(0));
         let mut now = 0;
         let mut asks = alloc::vec::Vec::new();
