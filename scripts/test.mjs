@@ -169,7 +169,7 @@ await suite('fuzz: client_inputs + sim_schedule, 2,000 runs each', async () => {
 
 // `npm run bench` once at a tiny size (one round, a few hundred messages), into a temp dir, so
 // the harness cannot rot. Its numbers are not asserted: only that every measure produced one.
-await suite('bench: npm run bench --quick (harness only, no timed assertion)', async () => {
+await suite('bench: --quick harness run (no timed assertion)', async () => {
   const out = mkdtempSync(join(tmpdir(), 'authwire-bench-'))
   const r = await run('node', ['scripts/bench.mjs', '--quick', '--out', out], { echo: false })
   if (r.code !== 0) return { ok: false, note: r.out.split('\n').slice(-5).join(' | ') }
