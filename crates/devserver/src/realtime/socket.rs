@@ -418,10 +418,7 @@ impl Session {
     /// the reader, not this server, sets the rate.
     async fn flood(&mut self, msg: WireMsg, n: u32) {
         use futures_util::sink::SinkExt;
-        let m = match msg {
-            WireMsg::Text(t) => Message::Text(t.into()),
-            WireMsg::Binary(b) => Message::Binary(b.into()),
-        };
+        let m = ws_message(msg);
         for _ in 0..n {
             if self.ws.feed(m.clone()).await.is_err() {
                 self.ended = true;
@@ -435,11 +432,7 @@ impl Session {
     }
 
     async fn send_wire(&mut self, msg: WireMsg) {
-        let m = match msg {
-            WireMsg::Text(t) => Message::Text(t.into()),
-            WireMsg::Binary(b) => Message::Binary(b.into()),
-        };
-        if self.ws.send(m).await.is_err() {
+        if self.ws.send(ws_message(msg)).await.is_err() {
             self.ended = true;
         } else {
             self.rt().stats.frames_out.fetch_add(1, Ordering::Relaxed);
@@ -556,4 +549,12 @@ pub(crate) fn user_broadcast_json(ub: &UserBroadcast, data: &str) -> String {
         w.raw("meta", &ub.metadata);
     }
     w.finish()
+}
+
+/// A wire message as axum sends it.
+fn ws_message(msg: WireMsg) -> Message {
+    match msg {
+        WireMsg::Text(t) => Message::Text(t.into()),
+        WireMsg::Binary(b) => Message::Binary(b.into()),
+    }
 }
