@@ -153,8 +153,8 @@ async function scriptSeconds(cdp) {
   return metrics.find((m) => m.name === 'ScriptDuration').value
 }
 
-/** Joins `topics` with `subject`, floods `floodTopic` with `n` copies of one frame. */
-async function inbound(subject, { n, topics, floodTopic, frame, binary }, profile) {
+/** Joins `topics` with `subject`, then floods the socket with `n` copies of `frame`. */
+async function inbound(subject, { n, topics, frame, binary }, profile) {
   const p = await page()
   const cdp = await browser.context.newCDPSession(p)
   await cdp.send('Performance.enable')
@@ -216,7 +216,7 @@ for (const m of INBOUND) {
     const tag = `b${round++}`
     const topics = m.many ? Array.from({ length: MANY_CHANNELS }, (_, k) => `${tag}-${k}`) : [`${tag}-0`]
     const floodTopic = topics[Math.floor(topics.length / 2)]
-    return inbound(subject, { n: m.n, topics, floodTopic, frame: m.make(floodTopic, m.bytes), binary: m.binary })
+    return inbound(subject, { n: m.n, topics, frame: m.make(floodTopic, m.bytes), binary: m.binary })
   })
 }
 
@@ -246,7 +246,7 @@ const profiles = {}
 if (PROFILE) {
   for (const subject of ['authwire', 'supabase-js', 'floor']) {
     const tag = `p-${subject}`
-    const r = await inbound(subject, { n: N_SMALL, topics: [tag], floodTopic: tag, frame: textFrame(tag, 100) }, true)
+    const r = await inbound(subject, { n: N_SMALL, topics: [tag], frame: textFrame(tag, 100) }, true)
     profiles[subject] = breakdown(r.profile)
   }
   console.log('profile of authwire, 100 B text:', profiles.authwire.kinds.map((k) => `${k.name} ${(k.share * 100).toFixed(0)}%`).join(', '))

@@ -43,22 +43,21 @@ glue = glue.replace(DEFAULT_URL, "throw new Error('authwire: call init() of the 
 if (glue.includes('import.meta')) fail('the glue still reads import.meta')
 writeFileSync(join(out, 'authwire.js'), glue)
 
-// The error classes live in the glue snippet (Rust cannot export a JS class): both entries
+// The error classes live in the errors snippet (Rust cannot export a JS class): both entries
 // re-export them, so `import { AuthApiError } from 'authwire'` works as with supabase-js. Every
 // exported class but the internal Host is public.
-const snippetDirs = readdirSync(join(from, 'snippets')).filter((d) => existsSync(join(from, 'snippets', d, 'js', 'glue.js')))
-if (snippetDirs.length !== 1) fail(`expected one snippet directory with js/glue.js, found ${snippetDirs.length}`)
-const gluePath = `./snippets/${snippetDirs[0]}/js/glue.js`
-const classes = [...readFileSync(join(from, 'snippets', snippetDirs[0], 'js', 'glue.js'), 'utf8').matchAll(/^export class (\w+)/gm)]
-  .map((m) => m[1])
-  .filter((c) => c !== 'Host')
-if (!classes.includes('AuthApiError')) fail('the glue exports no AuthApiError class')
+const snippetDirs = readdirSync(join(from, 'snippets')).filter((d) => existsSync(join(from, 'snippets', d, 'js', 'errors.js')))
+if (snippetDirs.length !== 1) fail(`expected one snippet directory with js/errors.js, found ${snippetDirs.length}`)
+const errorsPath = `./snippets/${snippetDirs[0]}/js/errors.js`
+const errorsSrc = readFileSync(join(from, 'snippets', snippetDirs[0], 'js', 'errors.js'), 'utf8')
+const classes = [...errorsSrc.matchAll(/^export class (\w+)/gm)].map((m) => m[1])
+if (!classes.includes('AuthApiError')) fail('js/errors.js exports no AuthApiError class')
 // …and so do the auth-js guards (\`isAuthApiError\`, …; \`isAuthError\` comes from the wasm).
-const guards = [...readFileSync(join(from, 'snippets', snippetDirs[0], 'js', 'glue.js'), 'utf8').matchAll(/^export const (isAuth\w+Error) =/gm)].map((m) => m[1])
-if (!guards.includes('isAuthApiError')) fail('the glue exports no isAuthApiError guard')
+const guards = [...errorsSrc.matchAll(/^export const (isAuth\w+Error) =/gm)].map((m) => m[1])
+if (!guards.includes('isAuthApiError')) fail('js/errors.js exports no isAuthApiError guard')
 // realtime-js's constants and filter builder are plain JS beside the glue (js/realtime.js).
 cpSync(join(root, 'js', 'realtime.js'), join(out, 'realtime.js'))
-const errorExports = `export { ${[...classes, ...guards].join(', ')} } from '${gluePath}'\nexport * from './realtime.js'`
+const errorExports = `export { ${[...classes, ...guards].join(', ')} } from '${errorsPath}'\nexport * from './realtime.js'`
 
 const wasm = readFileSync(join(from, 'authwire_bg.wasm'))
 writeFileSync(

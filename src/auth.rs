@@ -4,7 +4,7 @@
 //! `auth.mfa === auth.mfa`. What authwire does not do (SSO, Web3, passkeys, identity linking,
 //! MFA enrolment, the admin API, OAuth-server grants) resolves with a typed `not_supported`
 //! error: no method of supabase-js's `auth` is missing. Also the `isAuth…Error` guards, whose
-//! tests live in `js/glue.js` next to the error classes.
+//! tests live in `js/errors.js` next to the error classes.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use crate::driver::{self, Shared};
 use crate::host;
 
-#[wasm_bindgen(module = "/js/glue.js")]
+#[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
     #[wasm_bindgen(js_name = isAuthApiError)]
     fn glue_is_api(e: &JsValue) -> bool;

@@ -1,6 +1,6 @@
 //! The bridge to `js/glue.js`, the JavaScript half of the shell, in both directions: the
 //! imports the driver calls (the `Host` object that runs side work, the delivery functions,
-//! the error classes, option readers) and [`HostEvents`], the exported object through which
+//! option readers; the error classes of `js/errors.js`) and [`HostEvents`], the exported object through which
 //! the host reports every result, one named method per kind of report.
 
 use alloc::rc::Weak;
@@ -71,23 +71,6 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub(crate) fn abort(this: &Host, id: f64);
 
-    /// `AuthwireError` (a refused configuration).
-    type AuthwireError;
-    #[wasm_bindgen(constructor)]
-    fn new(code: &str, message: &str) -> AuthwireError;
-    /// An auth error of auth-js's class `name` (`extra`: the weak password's reasons or the
-    /// URL error's details, as JSON).
-    #[wasm_bindgen(js_name = authErrorOf)]
-    fn auth_error_of(name: &str, code: &str, message: &str, status: Option<u16>, extra: Option<String>) -> JsValue;
-    /// `RealtimeError`.
-    type RealtimeError;
-    #[wasm_bindgen(constructor)]
-    // `cause`: JSON text, realtime-js's `Error` `cause`.
-    fn new(code: &str, message: &str, cause: Option<&str>) -> RealtimeError;
-
-    /// `isAuthError(e)`: the marker test, defined next to the class that sets the marker.
-    #[wasm_bindgen(js_name = isAuthError)]
-    pub(crate) fn is_auth_error(e: &JsValue) -> bool;
     #[wasm_bindgen(js_name = authResult)]
     pub(crate) fn auth_result(data: &str, error: &JsValue) -> JsValue;
     /// `fetch` with `apikey` and the bearer token when `input` is on the project's origin
@@ -173,6 +156,28 @@ extern "C" {
     /// `len` bytes of `crypto.getRandomValues`, or `None` when the runtime has none.
     #[wasm_bindgen(js_name = randomBytes)]
     pub(crate) fn random_bytes(len: u32) -> Option<Uint8Array>;
+}
+
+/// The error classes (`js/errors.js`), made in Rust, thrown or returned to the app.
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    /// `AuthwireError` (a refused configuration).
+    type AuthwireError;
+    #[wasm_bindgen(constructor)]
+    fn new(code: &str, message: &str) -> AuthwireError;
+    /// An auth error of auth-js's class `name` (`extra`: the weak password's reasons or the
+    /// URL error's details, as JSON).
+    #[wasm_bindgen(js_name = authErrorOf)]
+    fn auth_error_of(name: &str, code: &str, message: &str, status: Option<u16>, extra: Option<String>) -> JsValue;
+    /// `RealtimeError`.
+    type RealtimeError;
+    #[wasm_bindgen(constructor)]
+    // `cause`: JSON text, realtime-js's `Error` `cause`.
+    fn new(code: &str, message: &str, cause: Option<&str>) -> RealtimeError;
+
+    /// `isAuthError(e)`: the marker test, defined next to the class that sets the marker.
+    #[wasm_bindgen(js_name = isAuthError)]
+    pub(crate) fn is_auth_error(e: &JsValue) -> bool;
 }
 
 /// Both clocks now.

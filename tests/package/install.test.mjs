@@ -84,7 +84,7 @@ test('the tarball holds the package files, LICENSE and README, nothing else', ()
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1).replace(/snippets\/[^/]+\//, 'snippets/*/'))
     .sort()
-  const want = ['LICENSE', 'README.md', 'authwire.d.ts', 'authwire.js', 'authwire_bg.wasm', 'inline-wasm.js', 'inline.js', 'package.json', 'realtime.js', 'snippets/*/js/glue.js', 'url.js']
+  const want = ['LICENSE', 'README.md', 'authwire.d.ts', 'authwire.js', 'authwire_bg.wasm', 'inline-wasm.js', 'inline.js', 'package.json', 'realtime.js', 'snippets/*/js/errors.js', 'snippets/*/js/glue.js', 'url.js']
   assert.deepEqual(files, want)
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
   assert.equal(manifest.name, 'authwire')
