@@ -75,7 +75,7 @@ test('max_joins_per_second: over 100/s on average, joins are refused, the socket
     assert.equal(first?.code, 1001, note)
     assert.deepEqual([h.status, h.body], [429, '{"error":"Too many joins per second"}'], note)
     const refused = all.filter((p) => p.status === 'error')
-    assert.ok(refused.length > 0 && all.length - refused.length >= 500, `${all.length} replies, ${refused.length} refused`)
+    assert.ok(refused.length > 0 && all.length - refused.length >= 500, `${all.length} replies, ${refused.length} refused (${[...new Set(refused.map((p) => p.response.reason))].join('; ')}); ${note}`)
     assert.deepEqual(new Set(refused.map((p) => p.response.reason)), new Set(['ClientJoinRateLimitReached: Too many joins per second']))
   } finally {
     for (const s of sockets) s.close()
