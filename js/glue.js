@@ -464,8 +464,9 @@ export class Host {
     this.sockets.set(conn, ws)
     ws.onopen = () => this.ev?.opened(conn)
     ws.onmessage = (e) => {
-      if (typeof e.data === 'string') this.ev?.message(conn, e.data)
-      else this.ev?.binaryMessage(conn, new Uint8Array(e.data))
+      // The clocks go with the frame: reading them from wasm would be two more crossings.
+      if (typeof e.data === 'string') this.ev?.message(conn, e.data, nowMono(), nowWall())
+      else this.ev?.binaryMessage(conn, new Uint8Array(e.data), nowMono(), nowWall())
     }
     ws.onclose = (e) => {
       this.sockets.delete(conn)

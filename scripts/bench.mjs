@@ -3,7 +3,9 @@
 // headless-Chromium run against one authwire-dev. Medians with min–max over the rounds; ratios
 // are what count (absolute times are noisy on a shared 2-core machine).
 //
-//   node scripts/bench.mjs [--quick] [--rounds N] [--out DIR] [--no-profile] [--only ID-PREFIX]
+//   node scripts/bench.mjs [--quick] [--rounds N] [--out DIR] [--no-profile] [--only ID-PREFIX] [--named]
+// --named: authwire runs a wasm that keeps its function names (wasm-bindgen output before
+// wasm-opt, so a bit slower than the shipped one), for profiles that name the Rust functions.
 //
 // Writes <out>/bench/results.json and the generated part of <out>/BENCHMARKS.md (between the
 // `bench:begin`/`bench:end` markers; the prose around them is kept). `--quick` (run by
@@ -25,7 +27,7 @@ const flag = (name) => args.includes(name)
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined)
 const QUICK = flag('--quick')
 const ROUNDS = Number(option('--rounds') ?? (QUICK ? 1 : 5))
-const OUT = resolve(option('--out') ?? (QUICK ? mkdtempSync(join(tmpdir(), 'authwire-bench-')) : root))
+const OUT = resolve(option('--out') ?? (QUICK ? mkdtempSync(join(tmpdir(), 'authwire-bench-')) : flag('--named') ? 'target/bench-named' : root))
 const ONLY = option('--only') // run only the measures whose id starts with this (and the profile when 'profile')
 const PROFILE = !flag('--no-profile') && (!ONLY || ONLY === 'profile')
 // Sizes: messages per flood (100 B / 1 KB frames), channels for the memory measure.
@@ -37,6 +39,17 @@ const MANY_CHANNELS = QUICK ? 10 : 100
 if (!existsSync('pkg-web/authwire_bg.wasm') || !existsSync('pkg/inline.js')) {
   if (spawnSync('bash', ['scripts/build.sh'], { stdio: 'inherit' }).status !== 0) process.exit(1)
 }
+const NAMED = flag('--named')
+const run = (cmd, argv) => spawnSync(cmd, argv, { stdio: 'inherit' }).status === 0 || process.exit(1)
+if (NAMED) {
+  // The release wasm as cargo leaves it keeps a `name` section; wasm-opt (in wasm-pack) drops it.
+  run('cargo', ['build', '--quiet', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'authwire'])
+  const web = 'target/bench-named/pkg-web'
+  run('wasm-bindgen', ['--target', 'web', '--keep-debug', '--out-dir', web, 'target/wasm32-unknown-unknown/release/authwire.wasm'])
+  copyFileSync('pkg-web/package.json', `${web}/package.json`)
+  run('node', ['scripts/package.mjs', 'target/bench-named/pkg', web])
+}
+const PKG = NAMED ? './target/bench-named/pkg' : './pkg'
 // The full run floods from a release devserver (a debug one writes ~7,000 frames/s, less than
 // the browser reads); the quick run takes whichever is built.
 const DEV_BIN = QUICK ? undefined : 'target/release/authwire-dev'
@@ -61,7 +74,7 @@ await build({
   outdir: 'dist-bench',
   loader: { '.wasm': 'file' },
   // 'authwire' is the npm package's default entry, as an app imports it.
-  alias: { authwire: './pkg/inline.js' },
+  alias: { authwire: `${PKG}/inline.js`, 'authwire-web': NAMED ? './target/bench-named/pkg-web' : './pkg-web' },
   logLevel: 'error',
   logOverride: { 'duplicate-object-key': 'silent' },
 })
@@ -221,6 +234,57 @@ for (const m of INBOUND) {
 }
 
 // --- where authwire's inbound time goes: a CPU profile of one flood -----------------------
+/** Function index → name from a wasm's `name` section (the named build keeps one). */
+function wasmNames(path) {
+  const names = new Map()
+  if (!existsSync(path)) return names
+  const d = readFileSync(path)
+  let i = 8
+  const leb = () => {
+    let r = 0
+    for (let s = 0; ; s += 7) {
+      const b = d[i++]
+      r += (b & 0x7f) * 2 ** s
+      if (b < 0x80) return r
+    }
+  }
+  const str = () => {
+    const n = leb()
+    i += n
+    return d.subarray(i - n, i).toString('utf8')
+  }
+  while (i < d.length) {
+    const id = d[i++]
+    const end = leb() + i
+    if (id === 0 && str() === 'name') {
+      while (i < end) {
+        const sub = d[i++]
+        const subEnd = leb() + i
+        if (sub === 1) for (let k = leb(); k > 0; k--) names.set(leb(), unhash(demangle(str())))
+        i = subEnd
+      }
+    }
+    i = end
+  }
+  return names
+}
+/** `_ZN4core3fmt5write17h…E` → `core::fmt::write` (Rust's legacy mangling, hash dropped). */
+function demangle(s) {
+  const m = /^_ZN(.*)E$/.exec(s)
+  if (!m) return s
+  const parts = []
+  for (let r = m[1]; r.length; ) {
+    const n = /^(\d+)/.exec(r)
+    if (!n) break
+    const seg = r.slice(n[1].length, n[1].length + Number(n[1]))
+    r = r.slice(n[1].length + Number(n[1]))
+    if (!/^h[0-9a-f]{16}$/.test(seg)) parts.push(seg.replace(/\$LT\$/g, '<').replace(/\$GT\$/g, '>').replace(/\$u20\$/g, ' ').replace(/\$RF\$/g, '&').replace(/\$C\$/g, ',').replace(/\.\./g, '::'))
+  }
+  return parts.join('::')
+}
+const unhash = (s) => s.replace(/::h[0-9a-f]{16}$/, '')
+const WASM_NAMES = wasmNames(NAMED ? 'target/bench-named/pkg-web/authwire_bg.wasm' : 'pkg-web/authwire_bg.wasm')
+
 /** Self time by function over a CDP profile, idle excluded; wasm functions grouped apart. */
 function breakdown(profile) {
   const dt = new Map()
@@ -234,13 +298,15 @@ function breakdown(profile) {
     if (!us || functionName === '(idle)') continue
     const wasm = url.startsWith('wasm://') || /^\$?wasm-function|^\$/.test(functionName)
     const kind = wasm ? 'wasm' : functionName.startsWith('(') ? functionName : url ? 'JS' : 'browser built-ins (JSON.parse, TextDecoder, events, …)'
-    const name = `${functionName || '(anonymous)'}${wasm ? ' [wasm]' : url ? '' : ' [built-in]'}`
+    const index = /^\$?wasm-function\[(\d+)\]$/.exec(functionName)?.[1]
+    const named = index === undefined ? unhash(functionName) : (WASM_NAMES.get(Number(index)) ?? functionName)
+    const name = `${named || '(anonymous)'}${wasm ? ' [wasm]' : url ? '' : ' [built-in]'}`
     byName.set(name, (byName.get(name) ?? 0) + us)
     byKind.set(kind, (byKind.get(kind) ?? 0) + us)
     total += us
   }
   const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => ({ name, share: us / total }))
-  return { totalMs: total / 1000, kinds: top(byKind, 10), functions: top(byName, 15) }
+  return { totalMs: total / 1000, kinds: top(byKind, 10), functions: top(byName, 25) }
 }
 const profiles = {}
 if (PROFILE) {
@@ -249,6 +315,10 @@ if (PROFILE) {
     const r = await inbound(subject, { n: N_SMALL, topics: [tag], frame: textFrame(tag, 100) }, true)
     profiles[subject] = breakdown(r.profile)
   }
+  // The cost that grows with the channel count.
+  const topics = Array.from({ length: MANY_CHANNELS }, (_, k) => `p-many-${k}`)
+  const r = await inbound('authwire', { n: N_SMALL, topics, frame: textFrame(topics[MANY_CHANNELS / 2], 100) }, true)
+  profiles[`authwire, ${MANY_CHANNELS} channels`] = breakdown(r.profile)
   console.log('profile of authwire, 100 B text:', profiles.authwire.kinds.map((k) => `${k.name} ${(k.share * 100).toFixed(0)}%`).join(', '))
 }
 

@@ -11,8 +11,9 @@ import { gzipSync } from 'node:zlib'
 import { join, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
-const from = join(root, 'pkg-web')
+// `node scripts/package.mjs [OUT [FROM]]`: the bench's named-wasm build packages elsewhere.
 const out = join(root, process.argv[2] ?? 'pkg')
+const from = join(root, process.argv[3] ?? 'pkg-web')
 const fail = (msg) => {
   console.error(`package: ${msg}`)
   process.exit(1)

@@ -94,6 +94,8 @@ pub(crate) struct Inner {
     reconnect_fn: Option<Function>,
     /// The deadline the host timer is armed for.
     armed: Option<u64>,
+    /// The core's `channels_removed()` when `channels` last dropped the ones gone.
+    removed_seen: u64,
 }
 
 impl Drop for Inner {
@@ -141,6 +143,7 @@ pub(crate) fn start(core: Client, setup: Setup) -> Shared {
             access_token_fn,
             reconnect_fn,
             armed: None,
+            removed_seen: 0,
         })
     })
 }
@@ -160,7 +163,12 @@ pub(crate) fn with_core<R>(shared: &Shared, f: impl FnOnce(&mut Client, authwire
 
 /// Feeds one input and runs what follows.
 pub(crate) fn feed(shared: &Shared, input: Input) {
-    with_core(shared, |c, now| c.handle(input, now));
+    feed_at(shared, input, host::now());
+}
+
+/// Feeds one input that arrived at `now` and runs what follows.
+pub(crate) fn feed_at(shared: &Shared, input: Input, now: authwire_core::Now) {
+    shared.borrow_mut().core.handle(input, now);
     drive(shared);
 }
 
@@ -259,6 +267,12 @@ fn settle_destroyed(p: Pending) {
 /// delivered by now).
 fn forget_closed_channels(shared: &Shared) {
     let mut inner = shared.borrow_mut();
+    // Checked after every drive, each message included: only when the core removed some.
+    let removed = inner.core.channels_removed();
+    if removed == inner.removed_seen {
+        return;
+    }
+    inner.removed_seen = removed;
     let gone: Vec<ChannelId> =
         inner.channels.keys().copied().filter(|id| inner.core.channel_info(*id).is_none()).collect();
     for id in gone {
@@ -422,7 +436,12 @@ fn dispatch(shared: &Shared, e: AppEvent) {
             }
         }
         AppEvent::Broadcast { channel, event, payload, binary } => {
-            let event = event.to_lowercase();
+            // Most names are lowercase ASCII already: no copy for those.
+            let event = if event.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                event
+            } else {
+                event.to_lowercase()
+            };
             let fns = listeners(shared, channel, |l| matches!(l, Listen::Broadcast(e) if e == "*" || *e == event));
             if fns.length() > 0 {
                 host::deliver_broadcast(&fns, &payload, binary.as_deref());

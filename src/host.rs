@@ -221,6 +221,12 @@ impl HostEvents {
             driver::feed(&shared, input);
         }
     }
+    /// `feed` with the clocks the JS side read with the event (one crossing less each).
+    fn feed_at(&self, input: Input, mono: f64, wall: f64) {
+        if let Some(shared) = self.shared.upgrade() {
+            driver::feed_at(&shared, input, authwire_core::Now::new(mono as u64, wall as u64));
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -229,14 +235,15 @@ impl HostEvents {
     pub fn opened(&self, conn: u32) {
         self.feed(Input::SocketOpened { conn: ConnId(conn) });
     }
-    /// A text frame arrived on `conn`.
-    pub fn message(&self, conn: u32, text: String) {
-        self.feed(Input::SocketMessage { conn: ConnId(conn), msg: WireMsg::Text(text) });
+    /// A text frame arrived on `conn`; `mono`, `wall`: the clocks (`nowMono()`, `nowWall()`)
+    /// read with it, so the busiest input costs no calls back into JS for them.
+    pub fn message(&self, conn: u32, text: String, mono: f64, wall: f64) {
+        self.feed_at(Input::SocketMessage { conn: ConnId(conn), msg: WireMsg::Text(text) }, mono, wall);
     }
-    /// A binary frame arrived on `conn`.
+    /// A binary frame arrived on `conn` (clocks as for [`HostEvents::message`]).
     #[wasm_bindgen(js_name = binaryMessage)]
-    pub fn binary_message(&self, conn: u32, bytes: Vec<u8>) {
-        self.feed(Input::SocketMessage { conn: ConnId(conn), msg: WireMsg::Binary(bytes) });
+    pub fn binary_message(&self, conn: u32, bytes: Vec<u8>, mono: f64, wall: f64) {
+        self.feed_at(Input::SocketMessage { conn: ConnId(conn), msg: WireMsg::Binary(bytes) }, mono, wall);
     }
     /// `conn` closed, or failed to open (1006).
     pub fn closed(&self, conn: u32, code: u16, reason: String) {

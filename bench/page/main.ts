@@ -1,7 +1,8 @@
 // Benchmark page: the raw-WebSocket floor, authwire (release build) and supabase-js side by
 // side, driven by scripts/bench.mjs through Playwright.
-import init, * as authwire from '../../pkg-web/authwire.js'
-import wasmUrl from '../../pkg-web/authwire_bg.wasm'
+// `authwire-web` is pkg-web/ (or the bench's named build of it, `--named`): scripts/bench.mjs.
+import init, * as authwire from 'authwire-web/authwire.js'
+import wasmUrl from 'authwire-web/authwire_bg.wasm'
 import * as supabase from '@supabase/supabase-js'
 import { connectFloor } from './floor'
 

@@ -387,6 +387,11 @@ impl Client {
         self.realtime.channel_ids()
     }
 
+    /// How many channels were removed so far (a shell's cue to drop its mirror of them).
+    pub fn channels_removed(&self) -> u64 {
+        self.realtime.channels_removed()
+    }
+
     /// A channel's state.
     pub fn channel_info(&self, ch: ChannelId) -> Option<ChannelInfo> {
         self.realtime.channel_info(ch)

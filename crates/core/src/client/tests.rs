@@ -249,6 +249,24 @@ fn remove_all_channels_leaves_each_then_disconnects() {
     assert_eq!(leaves, 2);
     assert_eq!(d.c.connection_state(), ConnectionState::Closed);
     assert!(d.c.channel_ids().is_empty() && d.c.channel_info(idle).is_none());
+    // The shell drops its mirror of removed channels only when this count moves.
+    assert_eq!(d.c.channels_removed(), 3);
+}
+
+#[test]
+fn channels_removed_counts_each_channel_once_when_it_goes() {
+    let mut d = Drive::new(None);
+    let a = d.subscribe("a");
+    let _b = d.subscribe("b");
+    assert_eq!(d.c.channels_removed(), 0);
+    d.c.remove_channel(a, d.now);
+    d.pump();
+    assert_eq!(d.c.channels_removed(), 1);
+    assert!(d.c.channel_info(a).is_none());
+    // Removing it again, or feeding more input, does not count it twice.
+    d.c.remove_channel(a, d.now);
+    d.pump();
+    assert_eq!(d.c.channels_removed(), 1);
 }
 
 #[test]

@@ -272,6 +272,14 @@ impl Channel {
         self.want && self.state == ChannelState::Joining && !self.join_sent && self.recovering_from != Some(generation)
     }
 
+    /// Whether `Realtime::resume` may have work here: a join to send, a token to push or a
+    /// buffered push to flush (each of those checks this and more).
+    pub(crate) fn may_resume(&self, generation: u64) -> bool {
+        self.ready_to_join(generation)
+            || self.holds_stale_token(generation)
+            || (self.state == ChannelState::Joined && !self.buffer.is_empty())
+    }
+
     /// Joined, and its server side holds a token other than `generation` (G3).
     pub(crate) fn holds_stale_token(&self, generation: u64) -> bool {
         self.state == ChannelState::Joined && self.token_gen != Some(generation)

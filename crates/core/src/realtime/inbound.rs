@@ -178,27 +178,32 @@ impl Realtime {
     fn on_broadcast(&mut self, id: ChannelId, payload: Payload, out: &mut Outbox) {
         // `meta.id` (database and HTTP broadcasts with an id) de-duplicates a replayed message
         // and its live copy; `meta.replayed` counts the replay toward the server's limit.
-        let meta = match &payload {
-            Payload::Json(p) => json::field(p, "meta").ok().flatten().map(String::from),
-            Payload::UserBroadcast(ub) if !ub.metadata.is_empty() => Some(ub.metadata.clone()),
-            _ => None,
+        // One pass over a JSON payload's members finds both `event` and `meta`.
+        let (event, meta) = match &payload {
+            Payload::Json(p) => {
+                let members = json::fields(p).unwrap_or_default();
+                let raw = |key: &str| members.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+                (raw("event").and_then(json::str_of).unwrap_or_default(), raw("meta").map(String::from))
+            }
+            Payload::UserBroadcast(ub) if !ub.metadata.is_empty() => (String::new(), Some(ub.metadata.clone())),
+            _ => (String::new(), None),
         };
         let mid = meta.as_deref().and_then(|m| json::field(m, "id").ok().flatten()).and_then(json::str_of);
         let replayed = meta.as_deref().and_then(|m| json::field(m, "replayed").ok().flatten()) == Some("true");
         let Some(ch) = self.channels.get_mut(&id) else { return };
         let (fresh, gap) = ch.take_broadcast(mid.as_deref(), replayed);
         if fresh {
-            self.deliver_broadcast(id, payload, out);
+            self.deliver_broadcast(id, event, payload, out);
         }
         if let Some(gap) = gap {
             out.event(AppEvent::System { channel: id, payload: super::join::gap_payload(&gap), code: Some("gap") });
         }
     }
 
-    fn deliver_broadcast(&mut self, id: ChannelId, payload: Payload, out: &mut Outbox) {
+    /// `event`: a JSON payload's `event` member, read by the caller (kind 4 carries its own).
+    fn deliver_broadcast(&mut self, id: ChannelId, event: String, payload: Payload, out: &mut Outbox) {
         match payload {
             Payload::Json(p) => {
-                let event = json::field(&p, "event").ok().flatten().and_then(json::str_of).unwrap_or_default();
                 out.event(AppEvent::Broadcast { channel: id, event, payload: p, binary: None });
             }
             Payload::UserBroadcast(ub) => {

@@ -64,8 +64,7 @@ impl Realtime {
     /// `disconnect_on_empty_ms`.
     pub fn remove_channel(&mut self, id: ChannelId, ticket: Option<Ticket>, now: Now, out: &mut Outbox) {
         self.unsubscribe(id, ticket, now, out);
-        self.channels.remove(&id);
-        self.clear_channel_timers(id);
+        self.drop_channel(id);
         self.maybe_idle(now);
     }
 
@@ -241,7 +240,19 @@ impl Realtime {
             return;
         }
         self.http_flush(view, out);
-        for id in self.channel_ids() {
+        if !matches!(self.sock, Sock::Open(_)) {
+            // Joins, token pushes and buffered pushes all wait for an open socket.
+            return;
+        }
+        // This runs after every input, each message included: one pass finds the channels
+        // with something to do (in the steady state none), and only those are looked up.
+        let due: Vec<ChannelId> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| !c.ended() && c.may_resume(view.generation))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
             self.try_join(id, now, view, out);
             self.push_token_if_stale(id, view, out);
             self.flush(id, view, out);

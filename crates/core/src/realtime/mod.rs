@@ -248,6 +248,8 @@ pub struct Realtime {
     heartbeat: Option<(String, Instant)>,
     channels: VecMap<ChannelId, Channel>,
     next_channel: u32,
+    /// Channels removed so far (see [`Realtime::channels_removed`]).
+    removed: u64,
     timers: TimerTable<Timer>,
     rng: Rng,
     /// Connect even with no channel (`connect()` was called).
@@ -278,6 +280,7 @@ impl Realtime {
             heartbeat: None,
             channels: VecMap::new(),
             next_channel: 0,
+            removed: 0,
             timers: TimerTable::default(),
             rng: Rng::new(seed),
             manual_connect: false,
@@ -409,12 +412,29 @@ impl Realtime {
     /// Forgets the channels that ended: their frames are stale and their ids unknown from now
     /// on. The client calls this after each step, once their last events are out.
     pub fn forget_ended(&mut self) {
+        // It runs after every input: the usual answer, none ended, costs one pass.
+        if !self.channels.values().any(Channel::ended) {
+            return;
+        }
         for id in self.all_ids() {
             if self.channels.get(&id).is_some_and(Channel::ended) {
-                self.channels.remove(&id);
-                self.clear_channel_timers(id);
+                self.drop_channel(id);
             }
         }
+    }
+
+    /// Removes `id` and its timers.
+    fn drop_channel(&mut self, id: ChannelId) {
+        if self.channels.remove(&id).is_some() {
+            self.removed += 1;
+        }
+        self.clear_channel_timers(id);
+    }
+
+    /// How many channels were removed so far: a shell mirroring the channels looks for the
+    /// ones gone only when this moved (it changes far less often than inputs arrive).
+    pub fn channels_removed(&self) -> u64 {
+        self.removed
     }
 
     /// A channel's public view.
@@ -443,6 +463,7 @@ impl Realtime {
             self.leave_silently(id, out);
             self.finish_close(id, None, out);
         }
+        self.removed += self.channels.len() as u64;
         self.channels.clear();
         self.held_down = true;
         self.manual_connect = false;
