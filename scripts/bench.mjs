@@ -284,6 +284,7 @@ function demangle(s) {
 }
 const unhash = (s) => s.replace(/::h[0-9a-f]{16}$/, '')
 const WASM_NAMES = wasmNames(NAMED ? 'target/bench-named/pkg-web/authwire_bg.wasm' : 'pkg-web/authwire_bg.wasm')
+const WASM_FNS = new Set(WASM_NAMES.values())
 
 /** Self time by function over a CDP profile, idle excluded; wasm functions grouped apart. */
 function breakdown(profile) {
@@ -296,7 +297,7 @@ function breakdown(profile) {
     const us = dt.get(node.id) ?? 0
     const { functionName, url } = node.callFrame
     if (!us || functionName === '(idle)') continue
-    const wasm = url.startsWith('wasm://') || /^\$?wasm-function|^\$/.test(functionName)
+    const wasm = url.startsWith('wasm://') || /^\$?wasm-function|^\$/.test(functionName) || WASM_FNS.has(unhash(functionName))
     const kind = wasm ? 'wasm' : functionName.startsWith('(') ? functionName : url ? 'JS' : 'browser built-ins (JSON.parse, TextDecoder, events, …)'
     const index = /^\$?wasm-function\[(\d+)\]$/.exec(functionName)?.[1]
     const named = index === undefined ? unhash(functionName) : (WASM_NAMES.get(Number(index)) ?? functionName)
