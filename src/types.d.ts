@@ -447,7 +447,7 @@ export type PostgresChangesPayload<T extends { [key: string]: any } = { [key: st
 /** A `system` message as the server sent it; authwire adds `code: 'invalid_filter'` to the server's `postgres_changes` error about a filter authwire's validation refused too. */
 export interface RealtimeSystemPayload { extension: 'system' | 'postgres_changes' | (string & {}); status: 'ok' | 'error' | (string & {}); message: string; channel?: string; code?: 'invalid_filter' | 'gap' }
 /** (authwire) Why what was sent while a channel was not joined is not replayed. */
-export type RealtimeGapReason = 'public_channel' | 'postgres_changes' | 'replay_limit' | 'replay_error' | 'not_replayed';
+export type RealtimeGapReason = 'public_channel' | 'postgres_changes' | 'replay_limit' | 'replay_error' | 'not_replayed' | 'not_stored';
 /** (authwire) A time a channel was not joined after it had been: after the rejoin's `SUBSCRIBED`, before any live message. `from`/`to`: ms since the epoch. */
 export interface RealtimeGapPayload extends RealtimeSystemPayload { event: 'gap'; code: 'gap'; from: number; to: number; reason: RealtimeGapReason }
 export type SystemPayload = RealtimeSystemPayload;

@@ -183,17 +183,18 @@ test('a dropped socket: the rejoin reports one gap event with its window before 
       .on('system', { event: 'gap' }, (p) => seen.push(['gap', p.event, p.reason, p.from, p.to]))
       .on('system', {}, (p) => seen.push(['system', p.event ?? p.message]))
       .on('broadcast', { event: 'live' }, (m) => seen.push(['broadcast', m.payload.n]))
+    const subscribing = Date.now()
     ch.subscribe((s) => seen.push([s]))
     await window.waitFor(() => seen.some((x) => x[0] === 'SUBSCRIBED'), { what: 'SUBSCRIBED' })
     const sender = await window.subscribe(b.channel('gappy'))
-    window.gap = { a, b, seen, ch, sender, droppedAt: Date.now() }
+    window.gap = { a, b, seen, ch, sender, subscribing, droppedAt: Date.now() }
     return seen.length
   }, args())
   assert.equal(r0, 1)
   const dropped = await fault(f.server, { realtime: { dropSockets: {} } })
   assert.equal(dropped.status, 200, dropped.text)
   const r = await page.evaluate(async () => {
-    const { a, b, seen, sender, droppedAt } = window.gap
+    const { a, b, seen, sender, subscribing, droppedAt } = window.gap
     await window.waitFor(() => seen.filter((x) => x[0] === 'SUBSCRIBED').length === 2, { timeoutMs: 10_000, what: () => `the rejoin, saw ${JSON.stringify(seen)}` })
     // b was dropped too: wait for its rejoin, then send live.
     await window.waitFor(() => sender.state === 'joined', { timeoutMs: 10_000, what: 'the sender rejoined' })
@@ -202,7 +203,7 @@ test('a dropped socket: the rejoin reports one gap event with its window before 
     const d = JSON.parse(JSON.stringify(a.diagnose()))
     a.destroy()
     b.destroy()
-    return { seen, droppedAt, lastGap: d.realtime.channels.find((c) => c.topic === 'realtime:gappy')?.lastGap }
+    return { seen, subscribing, droppedAt, lastGap: d.realtime.channels.find((c) => c.topic === 'realtime:gappy')?.lastGap }
   })
   const what = JSON.stringify(r)
   const kinds = r.seen.map((x) => x[0])
@@ -210,7 +211,9 @@ test('a dropped socket: the rejoin reports one gap event with its window before 
   assert.deepEqual(kinds.filter((k) => k !== 'CHANNEL_ERROR' && k !== 'CLOSED'), ['SUBSCRIBED', 'SUBSCRIBED', 'gap', 'system', 'broadcast'], what)
   const gap = r.seen.find((x) => x[0] === 'gap')
   assert.deepEqual(gap.slice(1, 3), ['gap', 'public_channel'], what)
-  assert.ok(gap[3] <= gap[4] && gap[3] >= r.droppedAt - 5_000 && gap[4] <= Date.now(), what)
+  // It starts 5 s before the last frame a's socket heard (its join's reply: after subscribing,
+  // before the drop) and ends at the rejoin.
+  assert.ok(gap[3] >= r.subscribing - 5_000 && gap[3] <= r.droppedAt - 5_000 && gap[3] <= gap[4] && gap[4] <= Date.now(), what)
   assert.deepEqual(r.lastGap, { from: gap[3], to: gap[4], reason: 'public_channel' }, what)
 })
 

@@ -14,42 +14,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fixture } from '../support/fixture.mjs'
 import { waitFor } from '../support/wait.mjs'
+import { census } from '../support/census.mjs'
 
 const f = fixture({ servers: { server: { args: ['--seed', 'demo'] } }, site: 'dist-test', browser: true })
 const args = () => ({ url: f.server.url, key: f.server.config.publishableKey })
-
-/** What the page holds, through CDP: listeners on window/document, live objects by class. */
-async function census(page) {
-  const cdp = await page.context().newCDPSession(page)
-  try {
-    const listeners = async (expr) => {
-      const { result } = await cdp.send('Runtime.evaluate', { expression: expr })
-      const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId })
-      return listeners.map((l) => l.type).sort()
-    }
-    // queryObjects collects garbage first, so only objects something still references count.
-    const live = async (cls) => {
-      const { result: proto } = await cdp.send('Runtime.evaluate', { expression: `${cls}.prototype` })
-      const { objects } = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.objectId })
-      const { result } = await cdp.send('Runtime.callFunctionOn', {
-        objectId: objects.objectId,
-        functionDeclaration: 'function () { return this.length }',
-        returnByValue: true,
-      })
-      return result.value
-    }
-    return {
-      window: await listeners('window'),
-      document: await listeners('document'),
-      WebSocket: await live('WebSocket'),
-      Worker: await live('Worker'),
-      BroadcastChannel: await live('BroadcastChannel'),
-      workers: page.workers().length,
-    }
-  } finally {
-    await cdp.detach()
-  }
-}
 
 test('destroy() releases every browser resource: listeners, Worker, WebSocket, BroadcastChannel, locks', async () => {
   const page = await f.openApp()

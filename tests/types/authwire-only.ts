@@ -125,7 +125,7 @@ console.log(d.realtime.connectionState, d.auth.ready, ch.effectiveRole())
 // Gap events (issue 14) and the refusal in diagnose() (issue 11).
 ch.on('system', { event: 'gap' }, (g) => {
   const span: number = g.to - g.from
-  const why: 'public_channel' | 'postgres_changes' | 'replay_limit' | 'replay_error' | 'not_replayed' = g.reason
+  const why: 'public_channel' | 'postgres_changes' | 'replay_limit' | 'replay_error' | 'not_replayed' | 'not_stored' = g.reason
   // @ts-expect-error a gap's reason is one of five
   const wrong: 'server_gone' = g.reason
   void span

@@ -18,6 +18,22 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+/// A uniform draw in [0, 1) for the probabilistic faults (`fraction`, random lifetimes).
+pub(crate) fn uniform() -> f64 {
+    let b = crate::jwt::random_bytes(8).unwrap_or_else(|_| vec![0; 8]);
+    let n = u64::from_le_bytes(b.try_into().unwrap_or([0; 8])) >> 11;
+    n as f64 / (1u64 << 53) as f64
+}
+
+/// A response whose connection is dropped before anything is written: the client sees a
+/// network error (the record shows status 502, which no client receives).
+pub(crate) fn dropped_connection() -> Response {
+    let fail = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("injected network error"))
+    });
+    (StatusCode::BAD_GATEWAY, axum::body::Body::from_stream(fail)).into_response()
+}
+
 fn snapshot(state: &crate::http::AppState) -> Value {
     json!({ "auth": state.auth.faults.snapshot(), "realtime": state.realtime.faults.snapshot() })
 }

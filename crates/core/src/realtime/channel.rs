@@ -136,6 +136,13 @@ pub(crate) struct Channel {
     /// `meta.id`s of recent broadcasts delivered, so a replayed message and its live copy are
     /// delivered once.
     seen_ids: VecDeque<String>,
+    /// A broadcast without `meta.id` arrived (a client's socket broadcast, an HTTP broadcast
+    /// without an id): the server does not store those, so a replay cannot cover a loss.
+    carries_unstored: bool,
+    /// A `postgres_changes` gap held from the rejoin until the server says the change feed is
+    /// subscribed again ("Subscribed to PostgreSQL"): changes committed before that are not
+    /// delivered either, so that is where the gap ends.
+    feed_gap: Option<Gap>,
 }
 
 /// The most messages the server replays per join (`@hard_limit 25`, §6.2): this many means
@@ -143,23 +150,27 @@ pub(crate) struct Channel {
 pub(crate) const REPLAY_LIMIT: u32 = 25;
 /// `meta.id`s kept per channel for de-duplication (ten replays' worth).
 const SEEN_IDS: usize = 256;
-/// The replay asks from this long before the channel was lost: the server's clock and ours
-/// differ, and de-duplication drops what was delivered already.
-const REPLAY_SLACK_MS: u64 = 5_000;
+/// The replay asks, and a gap starts, this long before the channel was lost (the last frame
+/// heard): the server's clock and ours differ, and a message waits in the server's queue
+/// before it is sent. De-duplication drops what the replay brings that was delivered already.
+const LOSS_SLACK_MS: u64 = 5_000;
 
 /// A time the channel was not joined after it had been, and what the server will not send
 /// again of it: the app gets it as a `system` event `gap` after the rejoin, before any live
 /// message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
-    /// When the channel stopped being joined.
+    /// 5 s before the channel was lost (the last frame its socket heard, or the channel's
+    /// own error): clocks differ, and a message waits in the server's queue before it is sent.
     pub from: UnixTime,
     /// When it was joined again.
     pub to: UnixTime,
     /// Why what was sent in between may be missing: `public_channel` (the server replays
     /// only private channels), `postgres_changes` (changes are never replayed),
     /// `replay_limit` (the replay reached the server's 25 messages), `replay_error` (the
-    /// server could not replay), `not_replayed` (replay on rejoin turned off).
+    /// server could not replay), `not_replayed` (replay on rejoin turned off), `not_stored`
+    /// (the channel carries broadcasts the server does not store — sent by clients over the
+    /// socket, or over HTTP without an id — so the replay cannot bring back those).
     pub reason: &'static str,
 }
 
@@ -190,6 +201,8 @@ impl Channel {
             replay_failed: false,
             replaying: None,
             seen_ids: VecDeque::new(),
+            carries_unstored: false,
+            feed_gap: None,
             next_seq: 0,
             effective_role: None,
             ended: false,
@@ -331,13 +344,21 @@ impl Channel {
         self.state = ChannelState::Joined;
         self.rejoin_attempt = 0;
         let asked = core::mem::take(&mut self.replay_asked);
-        let from = self.lost_at.take()?;
+        let lost = UnixTime::from_millis(self.lost_at.take()?.as_millis().saturating_sub(LOSS_SLACK_MS));
+        // A feed gap still held (lost again before the feed was back) starts the new one.
+        let from = self.feed_gap.take().map_or(lost, |g| g.from.min(lost));
+        if !self.bindings.is_empty() {
+            // Reported when the server has subscribed the change feed again (`take_feed_gap`).
+            self.feed_gap = Some(Gap { from, to: at, reason: "postgres_changes" });
+            return None;
+        }
         let reason = if !self.config.private {
             "public_channel"
-        } else if !self.bindings.is_empty() {
-            "postgres_changes"
         } else if core::mem::take(&mut self.replay_failed) {
             "replay_error"
+        } else if asked && self.carries_unstored {
+            // The replay brings back stored messages only; unstored ones are gone.
+            "not_stored"
         } else if asked {
             // The replay follows the reply: a gap only if the server's limit is reached.
             self.replaying = Some((0, Gap { from, to: at, reason: "replay_limit" }));
@@ -355,7 +376,7 @@ impl Channel {
     pub(crate) fn join_replay(&mut self) -> Option<authwire_wire::realtime::Replay> {
         let replay = self.config.replay.clone().or_else(|| {
             let auto = self.replay_on_rejoin && self.config.private && self.bindings.is_empty() && !self.replay_failed;
-            let since = self.lost_at.filter(|_| auto)?.as_millis().saturating_sub(REPLAY_SLACK_MS);
+            let since = self.lost_at.filter(|_| auto)?.as_millis().saturating_sub(LOSS_SLACK_MS);
             Some(authwire_wire::realtime::Replay { since, limit: None })
         });
         self.replay_asked = replay.is_some();
@@ -373,6 +394,7 @@ impl Channel {
     /// A broadcast arrived: `false` if it was delivered already (its `meta.id` seen). Counts
     /// a replay; returns the gap to report when the replay reached the server's limit.
     pub(crate) fn take_broadcast(&mut self, id: Option<&str>, replayed: bool) -> (bool, Option<Gap>) {
+        self.carries_unstored |= id.is_none();
         if let Some(id) = id {
             if self.seen_ids.iter().any(|s| s == id) {
                 return (false, None);
@@ -397,6 +419,15 @@ impl Channel {
             (None, _) => {}
         }
         (true, gap)
+    }
+
+    /// The server answered the change-feed subscription (`postgres_changes` system message,
+    /// ok or error) at `at`, or a change arrived: the held gap, ending then, to report.
+    pub(crate) fn take_feed_gap(&mut self, at: UnixTime) -> Option<Gap> {
+        let mut gap = self.feed_gap.take()?;
+        gap.to = at.max(gap.to);
+        self.last_gap = Some(gap.clone());
+        Some(gap)
     }
 
     /// The last gap reported.

@@ -29,6 +29,7 @@ impl Realtime {
         if !matches!(self.sock, Sock::Open(c) if c == conn) {
             return;
         }
+        self.heard_at = now.wall;
         // Any inbound frame proves the socket alive (the heartbeat deadline is for silence):
         // a pending heartbeat's deadline starts again. Stopping it instead would leave that
         // heartbeat pending with no deadline if its reply is lost, and a pending heartbeat
@@ -82,6 +83,9 @@ impl Realtime {
                 if let Payload::Json(p) = &f.payload {
                     let mut code = None;
                     if let Ok(sys) = System::parse(p) {
+                        if sys.extension == "postgres_changes" {
+                            self.report_feed_gap(id, now, out);
+                        }
                         if sys.status == "error" {
                             if let Some(ch) = self.channels.get_mut(&id) {
                                 ch.note_system_error(sys.message.clone());
@@ -124,6 +128,7 @@ impl Realtime {
             }
             Event::PostgresChanges => {
                 if let Payload::Json(p) = &f.payload {
+                    self.report_feed_gap(id, now, out);
                     self.on_postgres_change(id, p, out);
                 }
             }
@@ -222,6 +227,13 @@ impl Realtime {
                 out.event(AppEvent::Broadcast { channel: id, event: ub.event, payload: w.finish(), binary });
             }
             _ => {}
+        }
+    }
+
+    /// The held `postgres_changes` gap of a rejoin, once the feed is back (before anything of it).
+    fn report_feed_gap(&mut self, id: ChannelId, now: Now, out: &mut Outbox) {
+        if let Some(gap) = self.channels.get_mut(&id).and_then(|c| c.take_feed_gap(now.wall)) {
+            out.event(AppEvent::System { channel: id, payload: super::join::gap_payload(&gap), code: Some("gap") });
         }
     }
 

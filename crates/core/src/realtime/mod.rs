@@ -75,7 +75,7 @@ use crate::error::{ChannelError, ChannelOpError};
 use crate::io::{ChannelId, Outbox};
 use crate::map::VecMap;
 use crate::rng::Rng;
-use crate::time::{Instant, Millis, Now};
+use crate::time::{Instant, Millis, Now, UnixTime};
 use crate::timer::TimerTable;
 pub use crate::token::{TokenChange, TokenView};
 
@@ -250,6 +250,9 @@ pub struct Realtime {
     next_channel: u32,
     /// Channels removed so far (see [`Realtime::channels_removed`]).
     removed: u64,
+    /// When the open socket last received a frame (or opened): the server writes in order,
+    /// so what it sent before then arrived, and a loss is dated from here.
+    heard_at: UnixTime,
     timers: TimerTable<Timer>,
     rng: Rng,
     /// Connect even with no channel (`connect()` was called).
@@ -281,6 +284,7 @@ impl Realtime {
             channels: VecMap::new(),
             next_channel: 0,
             removed: 0,
+            heard_at: UnixTime::default(),
             timers: TimerTable::default(),
             rng: Rng::new(seed),
             manual_connect: false,

@@ -196,6 +196,7 @@ impl Realtime {
             return;
         }
         self.sock = Sock::Open(conn);
+        self.heard_at = now.wall;
         self.opened_once = true;
         self.reconnect_attempt = 0;
         self.heartbeat = None;
@@ -274,6 +275,12 @@ impl Realtime {
     /// join has not gone out yet, as realtime-js reports every joining channel), error, and
     /// (with `reconnect`) a reconnect is scheduled if a socket is still wanted.
     fn socket_lost(&mut self, error: ChannelError, waiting_too: bool, reconnect: bool, now: Now, out: &mut Outbox) {
+        // The joined channels were lost after the last frame heard (a socket that died silently
+        // is found out up to a heartbeat later): their gaps start there.
+        let lost = Now {
+            wall: if matches!(self.sock, Sock::Open(_)) { self.heard_at.min(now.wall) } else { now.wall },
+            ..now
+        };
         self.sock = Sock::Idle;
         self.heartbeat = None;
         self.timers.stop(Timer::Heartbeat);
@@ -287,7 +294,7 @@ impl Realtime {
                 _ => false,
             };
             if report {
-                self.set_errored(id, SubscribeStatus::ChannelError, Some(error.clone()), now, out);
+                self.set_errored(id, SubscribeStatus::ChannelError, Some(error.clone()), lost, out);
             }
         }
         if reconnect && self.wants_socket() {

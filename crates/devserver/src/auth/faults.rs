@@ -4,6 +4,7 @@
 //! { "auth": {
 //!     "failRefresh":  { "count": 2, "status": 503, "body": { "any": "json" } },
 //!     "delayToken":   { "ms": 1500, "count": 1 },
+//!     "flakyRefresh": { "errorFraction": 0.1, "status": 500, "networkFraction": 0.02 },
 //!     "tokenTtl":     { "seconds": -5, "count": 1 },
 //!     "expireTokens": { "email": "alice@example.com" }
 //! } }
@@ -11,6 +12,10 @@
 //! - `failRefresh`: the next `count` (default 1) refresh grants answer `status` (default 500)
 //!   with `body`, or GoTrue's error body for that status when `body` is absent; the refresh
 //!   token is not consumed.
+//! - `flakyRefresh`: until cleared, each refresh grant fails at random: with probability
+//!   `networkFraction` the connection is dropped unanswered (a network error; the record
+//!   shows status 502), else with probability `errorFraction` it answers `status` (default
+//!   500) with GoTrue's body. Neither consumes the refresh token. `failRefresh` goes first.
 //! - `delayToken`: every `/token` request (all grants) waits `ms` before it is handled, for
 //!   the next `count` requests (absent: until cleared).
 //! - `tokenTtl`: the next `count` (absent: all until cleared) access tokens are issued with
@@ -39,6 +44,27 @@ pub(crate) struct FailRefresh {
     status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     body: Option<Value>,
+}
+
+/// `flakyRefresh`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FlakyRefresh {
+    #[serde(default)]
+    error_fraction: f64,
+    #[serde(default = "five_hundred")]
+    status: u16,
+    #[serde(default)]
+    network_fraction: f64,
+}
+
+/// An injected refresh failure.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RefreshFailure {
+    /// Answer this status with this body (GoTrue's for the status when `None`).
+    Status(u16, Option<Value>),
+    /// Drop the connection unanswered.
+    Network,
 }
 
 /// `delayToken`.
@@ -79,6 +105,7 @@ fn five_hundred() -> u16 {
 #[derive(Debug, Default)]
 struct State {
     fail_refresh: Option<FailRefresh>,
+    flaky_refresh: Option<FlakyRefresh>,
     delay_token: Option<DelayToken>,
     token_ttl: Option<TokenTtl>,
     /// user id → unix second up to which (inclusive) its tokens count as expired.
@@ -99,16 +126,26 @@ impl AuthFaults {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The next refresh grant's injected failure, if any (consumes one).
-    pub(crate) fn take_refresh_failure(&self) -> Option<(u16, Option<Value>)> {
+    /// This refresh grant's injected failure, if any (consumes one `failRefresh`).
+    pub(crate) fn take_refresh_failure(&self) -> Option<RefreshFailure> {
         let mut s = self.lock();
-        let f = s.fail_refresh.as_mut()?;
-        let out = (f.status, f.body.clone());
-        f.count = f.count.saturating_sub(1);
-        if f.count == 0 {
-            s.fail_refresh = None;
+        if let Some(f) = s.fail_refresh.as_mut() {
+            let out = RefreshFailure::Status(f.status, f.body.clone());
+            f.count = f.count.saturating_sub(1);
+            if f.count == 0 {
+                s.fail_refresh = None;
+            }
+            return Some(out);
         }
-        Some(out)
+        let f = s.flaky_refresh.as_ref()?;
+        let draw = crate::dev_faults::uniform();
+        if draw < f.network_fraction {
+            Some(RefreshFailure::Network)
+        } else if draw < f.network_fraction + f.error_fraction {
+            Some(RefreshFailure::Status(f.status, None))
+        } else {
+            None
+        }
     }
 
     /// The delay for this `/token` request, if any (consumes one).
@@ -160,6 +197,7 @@ impl AuthFaults {
         let s = self.lock();
         json!({
             "failRefresh": s.fail_refresh,
+            "flakyRefresh": s.flaky_refresh,
             "delayToken": s.delay_token,
             "tokenTtl": s.token_ttl,
             "expiredBefore": s.expired_before,
@@ -182,6 +220,14 @@ impl AuthFaults {
         for (k, v) in section {
             match k.as_str() {
                 "failRefresh" => s.fail_refresh = parse_opt(k, v)?,
+                "flakyRefresh" => {
+                    let f: Option<FlakyRefresh> = parse_opt(k, v)?;
+                    let bad = |x: f64| !(0.0..=1.0).contains(&x);
+                    if f.as_ref().is_some_and(|f| bad(f.error_fraction) || bad(f.network_fraction) || bad(f.error_fraction + f.network_fraction)) {
+                        return Err("auth.flakyRefresh: the fractions must be within 0..=1 and sum to at most 1".into());
+                    }
+                    s.flaky_refresh = f;
+                }
                 "delayToken" => s.delay_token = parse_opt(k, v)?,
                 "tokenTtl" => s.token_ttl = parse_opt(k, v)?,
                 "expireTokens" => {
@@ -191,7 +237,7 @@ impl AuthFaults {
                 }
                 other => {
                     return Err(format!(
-                        "unknown auth fault `{other}` (known: failRefresh, delayToken, tokenTtl, expireTokens)"
+                        "unknown auth fault `{other}` (known: failRefresh, flakyRefresh, delayToken, tokenTtl, expireTokens)"
                     ))
                 }
             }
@@ -277,13 +323,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn flaky_refresh_fails_at_about_its_fractions() {
+        let f = AuthFaults::default();
+        let sec = json!({ "flakyRefresh": { "errorFraction": 0.3, "networkFraction": 0.2, "status": 503 } });
+        f.apply(sec.as_object().unwrap(), None, 100).unwrap();
+        let draws: Vec<_> = (0..4000).map(|_| f.take_refresh_failure()).collect();
+        let net = draws.iter().filter(|d| **d == Some(RefreshFailure::Network)).count();
+        let status = draws.iter().filter(|d| **d == Some(RefreshFailure::Status(503, None))).count();
+        // Binomial(4000, p): ±6 standard deviations.
+        assert!((800 - 152..=800 + 152).contains(&net), "network {net}");
+        assert!((1200 - 174..=1200 + 174).contains(&status), "status {status}");
+        assert!(f
+            .apply(
+                json!({ "flakyRefresh": { "errorFraction": 0.8, "networkFraction": 0.3 } }).as_object().unwrap(),
+                None,
+                1
+            )
+            .is_err());
+        f.apply(json!({ "flakyRefresh": null }).as_object().unwrap(), None, 1).unwrap();
+        assert_eq!(f.take_refresh_failure(), None);
+    }
+
+    #[test]
     fn counts_and_clearing() {
         let f = AuthFaults::default();
         let sec = json!({ "failRefresh": { "count": 2, "status": 503 }, "tokenTtl": { "seconds": -1, "count": 1 },
                           "delayToken": { "ms": 5 } });
         f.apply(sec.as_object().unwrap(), None, 100).unwrap();
-        assert_eq!(f.take_refresh_failure(), Some((503, None)));
-        assert_eq!(f.take_refresh_failure(), Some((503, None)));
+        assert_eq!(f.take_refresh_failure(), Some(RefreshFailure::Status(503, None)));
+        assert_eq!(f.take_refresh_failure(), Some(RefreshFailure::Status(503, None)));
         assert_eq!(f.take_refresh_failure(), None);
         assert_eq!(f.take_token_ttl(), Some(-1));
         assert_eq!(f.take_token_ttl(), None);

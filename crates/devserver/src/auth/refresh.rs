@@ -13,6 +13,7 @@
 //! most 5 s, then 409 `conflict`, as GoTrue does.
 
 use super::error::ApiError;
+use super::faults::RefreshFailure;
 use super::session::{insert_refresh_token, token_response};
 use super::{dberr, users, ReqInfo};
 use crate::http::AppState;
@@ -84,8 +85,10 @@ pub(crate) async fn grant(state: &AppState, body: &[u8], _req: &ReqInfo) -> Resu
         return Err(ApiError::oauth("invalid_request", "refresh_token required"));
     }
     validate(&p.refresh_token)?;
-    if let Some((status, body)) = state.auth.faults.take_refresh_failure() {
-        return Err(injected(status, body));
+    match state.auth.faults.take_refresh_failure() {
+        Some(RefreshFailure::Status(status, body)) => return Err(injected(status, body)),
+        Some(RefreshFailure::Network) => return Ok(crate::dev_faults::dropped_connection()),
+        None => {}
     }
     let started = Instant::now();
     while started.elapsed() < RETRY_FOR {

@@ -4,6 +4,7 @@
 //! { "realtime": {
 //!     "dropSockets":  { "userId": "…", "code": 1001, "reason": "bye" },
 //!     "delayReplies": { "ms": 800, "count": 2, "event": "phx_join", "topic": "room1" },
+//!     "socketLifetime": { "meanMs": 15000 },
 //!     "dropReplies":  { "count": 1, "event": "heartbeat" },
 //!     "refuseJoins":  { "reason": "Unauthorized: go away", "count": 1, "topic": "room1" },
 //!     "expireTokens": { "userId": "…" },
@@ -28,7 +29,11 @@
 //! - `delayReplies`: `phx_reply` frames answering `event` (any when absent) on sub-topic
 //!   `topic` (any when absent; `phoenix` for heartbeats) wait `ms`, for the next `count`
 //!   replies (absent: until cleared). The socket handles nothing else meanwhile.
-//! - `dropReplies`: those replies are not sent at all.
+//!   With `maxMs` each delay is drawn uniformly from `ms..=maxMs`; with `fraction` (0..=1)
+//!   a matching reply is affected with that probability (one not affected uses no `count`).
+//! - `dropReplies`: those replies are not sent at all (`fraction` as above).
+//! - `socketLifetime`: each socket opened while it is set is dropped (TCP, no close frame: a
+//!   browser sees 1006) after a random lifetime, exponentially distributed with mean `meanMs`.
 //! - `refuseJoins`: the next `count` joins (absent: all) of `topic` (any when absent) are
 //!   refused with `reason` (after the join-error delay).
 //! - `pauseChanges`: `true` stops reading the change feed (changes wait in the slot and are
@@ -46,6 +51,10 @@ pub(crate) struct ReplyRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fraction: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     event: Option<String>,
@@ -62,6 +71,13 @@ pub(crate) struct RefuseJoins {
     count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     topic: Option<String>,
+}
+
+/// `socketLifetime`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SocketLifetime {
+    mean_ms: u64,
 }
 
 /// `dropSockets`.
@@ -114,6 +130,7 @@ struct State {
     delay_replies: Option<ReplyRule>,
     drop_replies: Option<ReplyRule>,
     refuse_joins: Option<RefuseJoins>,
+    socket_lifetime: Option<SocketLifetime>,
 }
 
 /// The standing realtime faults.
@@ -142,6 +159,9 @@ fn take(slot: &mut Option<ReplyRule>, event: &str, topic: &str) -> Option<ReplyR
     if !matches(&rule.event, &rule.topic, event, topic) {
         return None;
     }
+    if rule.fraction.is_some_and(|p| crate::dev_faults::uniform() >= p) {
+        return None;
+    }
     let out = rule.clone();
     if let Some(c) = rule.count.as_mut() {
         *c = c.saturating_sub(1);
@@ -150,6 +170,13 @@ fn take(slot: &mut Option<ReplyRule>, event: &str, topic: &str) -> Option<ReplyR
         }
     }
     Some(out)
+}
+
+fn check_fraction(key: &str, rule: Option<&ReplyRule>) -> Result<(), String> {
+    match rule.and_then(|r| r.fraction) {
+        Some(p) if !(0.0..=1.0).contains(&p) => Err(format!("realtime.{key}.fraction must be within 0..=1")),
+        _ => Ok(()),
+    }
 }
 
 fn parse_opt<T: serde::de::DeserializeOwned>(key: &str, v: &Value) -> Result<Option<T>, String> {
@@ -170,7 +197,20 @@ impl Faults {
         if take(&mut s.drop_replies, event, topic).is_some() {
             return Some(ReplyFault::Drop);
         }
-        take(&mut s.delay_replies, event, topic).map(|r| ReplyFault::Delay(Duration::from_millis(r.ms.unwrap_or(0))))
+        take(&mut s.delay_replies, event, topic).map(|r| {
+            let lo = r.ms.unwrap_or(0);
+            let hi = r.max_ms.unwrap_or(lo).max(lo);
+            let ms = lo + ((hi - lo + 1) as f64 * crate::dev_faults::uniform()) as u64;
+            ReplyFault::Delay(Duration::from_millis(ms.min(hi)))
+        })
+    }
+
+    /// How long a socket opening now may live (`socketLifetime`), if it is set.
+    pub(crate) fn socket_lifetime(&self) -> Option<Duration> {
+        let mean = self.lock().socket_lifetime.as_ref()?.mean_ms as f64;
+        // Exponential: -mean · ln(1 - u), u in [0, 1).
+        let ms = -mean * (1.0 - crate::dev_faults::uniform()).ln();
+        Some(Duration::from_millis(ms.min(1e12) as u64))
     }
 
     /// The reason to refuse a join of `sub_topic`, if any (consumes one use).
@@ -204,6 +244,7 @@ impl Faults {
         let mut drop = None;
         let mut refuse = None;
         let mut pause = None;
+        let mut lifetime = None;
         for (k, v) in map {
             match k.as_str() {
                 "delayReplies" => {
@@ -211,9 +252,15 @@ impl Faults {
                     if r.as_ref().is_some_and(|r| r.ms.is_none()) {
                         return Err("realtime.delayReplies needs `ms`".into());
                     }
+                    check_fraction(k, r.as_ref())?;
                     delay = Some(r);
                 }
-                "dropReplies" => drop = Some(parse_opt::<ReplyRule>(k, v)?),
+                "dropReplies" => {
+                    let r: Option<ReplyRule> = parse_opt(k, v)?;
+                    check_fraction(k, r.as_ref())?;
+                    drop = Some(r);
+                }
+                "socketLifetime" => lifetime = Some(parse_opt::<SocketLifetime>(k, v)?),
                 "refuseJoins" => refuse = Some(parse_opt::<RefuseJoins>(k, v)?),
                 "pauseChanges" => match v {
                     Value::Bool(b) => pause = Some(*b),
@@ -226,7 +273,7 @@ impl Faults {
                 other => {
                     return Err(format!(
                         "unknown realtime fault `{other}` (known: dropSockets, delayReplies, dropReplies, refuseJoins, \
-                         expireTokens, sendFrames, pauseChanges)"
+                         socketLifetime, expireTokens, sendFrames, pauseChanges)"
                     ))
                 }
             }
@@ -241,6 +288,9 @@ impl Faults {
         if let Some(r) = refuse {
             s.refuse_joins = r;
         }
+        if let Some(l) = lifetime {
+            s.socket_lifetime = l;
+        }
         if let Some(p) = pause {
             self.paused.store(p, std::sync::atomic::Ordering::Relaxed);
         }
@@ -254,6 +304,7 @@ impl Faults {
             "delayReplies": s.delay_replies,
             "dropReplies": s.drop_replies,
             "refuseJoins": s.refuse_joins,
+            "socketLifetime": s.socket_lifetime,
             "pauseChanges": self.changes_paused(),
         })
     }
@@ -268,6 +319,31 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chaos_faults_are_random_within_their_bounds() {
+        let f = Faults::default();
+        f.apply(&json!({ "delayReplies": { "ms": 10, "maxMs": 3000, "fraction": 0.25 },
+                         "socketLifetime": { "meanMs": 1000 } }))
+            .unwrap();
+        let delays: Vec<u64> = (0..4000)
+            .filter_map(|_| match f.reply_fault("phx_join", "realtime:a") {
+                Some(ReplyFault::Delay(d)) => Some(d.as_millis() as u64),
+                _ => None,
+            })
+            .collect();
+        // Binomial(4000, 0.25): 1000 ± 6 standard deviations (27).
+        assert!((1000 - 165..=1000 + 165).contains(&delays.len()), "{} delayed", delays.len());
+        assert!(delays.iter().all(|d| (10..=3000).contains(d)));
+        assert!(delays.iter().any(|d| *d < 1000) && delays.iter().any(|d| *d > 2000));
+        let lives: Vec<f64> = (0..4000).map(|_| f.socket_lifetime().unwrap().as_secs_f64()).collect();
+        let mean = lives.iter().sum::<f64>() / lives.len() as f64;
+        // The mean of 4000 exponentials of mean 1 s: 1 ± 6/√4000.
+        assert!((0.9..=1.1).contains(&mean), "mean lifetime {mean}");
+        assert!(f.apply(&json!({ "dropReplies": { "fraction": 1.5 } })).is_err());
+        f.apply(&json!({ "socketLifetime": null })).unwrap();
+        assert_eq!(f.socket_lifetime(), None);
+    }
 
     #[test]
     fn standing_faults_count_down() {

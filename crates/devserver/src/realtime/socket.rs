@@ -175,6 +175,10 @@ pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
         close_recorded: false,
     };
     tracing::debug!(socket = handle.id, vsn = s.conn.vsn.as_str(), "socket connected");
+    // `socketLifetime` (a chaos fault): this socket is dropped when its lifetime is over.
+    let lifetime = s.rt().faults.socket_lifetime();
+    let dies = tokio::time::sleep(lifetime.unwrap_or(Duration::from_secs(86_400 * 365)));
+    tokio::pin!(dies);
     while !s.ended {
         let deadline = s.next_deadline();
         tokio::select! {
@@ -207,6 +211,11 @@ pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
             },
             Some(out) = rx.recv() => s.on_outbound(out).await,
             _ = tokio::time::sleep_until(deadline) => s.on_deadline().await,
+            _ = &mut dies, if lifetime.is_some() => {
+                tracing::debug!(socket = handle.id, "socketLifetime fault: dropping the connection");
+                s.close_socket(CloseHow::Abrupt).await;
+                break;
+            }
         }
     }
     // Ended without a close frame either way (the peer went away, a read or write failed).

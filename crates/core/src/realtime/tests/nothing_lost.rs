@@ -94,7 +94,9 @@ fn a_rejoin_after_a_lost_socket_reports_the_gap_before_any_live_message() {
         .collect();
     assert_eq!(order, ["SUBSCRIBED", "CHANNEL_ERROR", "SUBSCRIBED", "gap", "broadcast"]);
     let gap = r.rt.channel_info(ch).unwrap().last_gap.unwrap();
-    assert_eq!((gap.from.as_millis(), gap.reason), (T0 + 1_000, "public_channel"));
+    // The socket last heard from the server at T0 (the join's reply): the gap starts 5 s
+    // before that, however late the loss is noticed.
+    assert_eq!((gap.from.as_millis(), gap.reason), (T0 - 5_000, "public_channel"));
     assert!(gap.to.as_millis() > T0 + 1_000 && gap.to.as_millis() <= T0 + 6_000, "{gap:?}");
     let payload = r
         .events
@@ -104,7 +106,7 @@ fn a_rejoin_after_a_lost_socket_reports_the_gap_before_any_live_message() {
             _ => None,
         })
         .unwrap();
-    assert!(payload.starts_with(&alloc::format!("{{\"event\":\"gap\",\"from\":{},", T0 + 1_000)), "{payload}");
+    assert!(payload.starts_with(&alloc::format!("{{\"event\":\"gap\",\"from\":{},", T0 - 5_000)), "{payload}");
     // A first join is no gap.
     let other = r.subscribe("other");
     assert!(r.rt.channel_info(other).unwrap().last_gap.is_none());
@@ -147,7 +149,8 @@ fn a_private_channel_rejoining_after_a_loss_replays_what_it_missed_once_and_repo
     r.advance(5_000);
     let asked = replays(&r, "realtime:band");
     assert_eq!(asked[0], None, "a first join asks for nothing");
-    assert_eq!(asked[1].as_deref(), Some(alloc::format!(r#"{{"since":{}}}"#, T0 + 10_000 - 5_000).as_str()));
+    // From 5 s before the last frame heard (m0, at T0), not before the loss was noticed.
+    assert_eq!(asked[1].as_deref(), Some(alloc::format!(r#"{{"since":{}}}"#, T0 - 5_000).as_str()));
     // The server replays m0 (seen live already) and m1; then m1's live copy and a new one.
     r.push("realtime:band", "broadcast", &replayed("m0", 0));
     r.push("realtime:band", "broadcast", &replayed("m1", 1));
@@ -200,4 +203,70 @@ fn a_replay_that_reaches_the_servers_limit_is_a_gap_and_opting_out_asks_for_none
     r.advance(5_000);
     assert_eq!(replays(&r, "realtime:band"), [None, None]);
     assert_eq!(r.rt.channel_info(ch).unwrap().last_gap.unwrap().reason, "not_replayed");
+}
+
+#[test]
+fn a_private_channel_that_carries_unstored_broadcasts_still_replays_but_reports_a_not_stored_gap() {
+    let mut r = Rig::new(cfg());
+    let ch = r.rt.channel("band", private_opts()).unwrap();
+    r.call(|rt, now, v, out| rt.subscribe(ch, None, now, v, out)).unwrap();
+    // A client's socket broadcast: no `meta.id`, so the server never stored it.
+    r.push("realtime:band", "broadcast", r#"{"type":"broadcast","event":"chat","payload":{"n":0}}"#);
+    r.advance(10_000);
+    r.server_close(1006, "");
+    r.advance(5_000);
+    assert!(replays(&r, "realtime:band")[1].is_some(), "the stored ones are still asked for");
+    r.push("realtime:band", "broadcast", &replayed("m1", 1));
+    r.pump();
+    let kinds: Vec<&str> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::ChannelStatus { status: crate::io::SubscribeStatus::Subscribed, .. } => Some("SUBSCRIBED"),
+            AppEvent::Broadcast { .. } => Some("b"),
+            AppEvent::System { code: Some("gap"), .. } => Some("gap"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["SUBSCRIBED", "b", "SUBSCRIBED", "gap", "b"], "the gap right after the rejoin, then the replay");
+    let gap = r.rt.channel_info(ch).unwrap().last_gap.unwrap();
+    assert_eq!(
+        (gap.reason, gap.from.as_millis(), gap.to.as_millis() >= gap.from.as_millis()),
+        ("not_stored", T0 - 5_000, true)
+    );
+}
+
+#[test]
+fn a_postgres_changes_gap_ends_when_the_server_has_subscribed_the_feed_again() {
+    let mut r = Rig::new(cfg());
+    let ch = r.channel("db");
+    r.rt.register_postgres_binding(ch, spec("INSERT", Some("public"), Some("songs"), None)).unwrap();
+    r.call(|rt, now, v, out| rt.subscribe(ch, None, now, v, out)).unwrap();
+    r.advance(1_000);
+    r.server_close(1006, "");
+    r.advance(5_000);
+    assert_eq!(r.names(ch), ["SUBSCRIBED", "CHANNEL_ERROR", "SUBSCRIBED"]);
+    let gaps = |r: &Rig| r.events.iter().filter(|e| matches!(e, AppEvent::System { code: Some("gap"), .. })).count();
+    assert_eq!(gaps(&r), 0, "changes committed before the feed is back are missed too: held");
+    r.advance(700);
+    let back = r.now.wall.as_millis();
+    r.push(
+        "realtime:db",
+        "system",
+        r#"{"extension":"postgres_changes","status":"ok","message":"Subscribed to PostgreSQL","channel":"db"}"#,
+    );
+    r.pump();
+    assert_eq!(gaps(&r), 1);
+    let order: Vec<&str> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::System { code: Some("gap"), .. } => Some("gap"),
+            AppEvent::System { .. } => Some("system"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, ["gap", "system"], "the gap before the feed's own message");
+    let gap = r.rt.channel_info(ch).unwrap().last_gap.unwrap();
+    assert_eq!((gap.from.as_millis(), gap.to.as_millis(), gap.reason), (T0 - 5_000, back, "postgres_changes"));
 }
