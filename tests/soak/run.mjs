@@ -346,11 +346,13 @@ function count({ minutes, startedAt, workloadEnd, pages, logs, epochs, outages, 
         if (r.tab.split('-')[0] === user || sentAt < firstJoin[r.tab]) continue
         acked.deliveries++
         if (r.chat.some((m) => m[0] === l.tab && m[1] === n)) continue
-        if (within(sentAt, spans[r.tab].chat) && within(ackAt, spans[r.tab].chat)) {
+        // A gap the receiver reported covers it (it was away, or its socket died with the
+        // message in the server's queue before it noticed).
+        if (within(sentAt, gapsOf(r.tab, 'chat'), 1000)) acked.awayCoveredByGap++
+        else if (within(sentAt, spans[r.tab].chat) && within(ackAt, spans[r.tab].chat)) {
           acked.lostWhileJoined++
-          lost.push(`acked ${l.tab}#${n} (sent ${sentAt - startedAt} ms) not delivered to ${r.tab}, SUBSCRIBED throughout`)
-        } else if (within(sentAt, gapsOf(r.tab, 'chat'), 1000)) acked.awayCoveredByGap++
-        else {
+          lost.push(`acked ${l.tab}#${n} (sent ${sentAt - startedAt} ms) not delivered to ${r.tab}, SUBSCRIBED throughout, no gap`)
+        } else {
           acked.lostWithoutGap++
           lost.push(`acked ${l.tab}#${n} (sent ${sentAt - startedAt} ms) not delivered to ${r.tab} and no gap covers it`)
         }
@@ -412,8 +414,8 @@ function count({ minutes, startedAt, workloadEnd, pages, logs, epochs, outages, 
     'joins or access_token pushes with a superseded token': superseded.length,
     'refresh tokens presented again after they were consumed': reused,
     'refreshes refused (4xx)': refreshRefused,
-    'acked broadcasts not delivered to the other user while it was SUBSCRIBED': acked.lostWhileJoined,
-    'acked broadcasts not delivered to the other user and not covered by a gap event': acked.lostWithoutGap,
+    'acked broadcasts not delivered to the other user while it was SUBSCRIBED, with no gap event': acked.lostWhileJoined,
+    'acked broadcasts not delivered to the other user while it was away, with no gap event': acked.lostWithoutGap,
     'database broadcasts lost without a gap event': db.lostWithoutGap,
     'postgres changes missed without a gap event': songs.lostWithoutGap,
     'duplicates delivered': db.duplicates + songs.duplicates + chatDuplicates,

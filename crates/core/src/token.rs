@@ -18,6 +18,9 @@ pub struct TokenView<'a> {
     pub role: Option<&'a str>,
     /// The `apikey` to connect with now (G7); `None`: do not connect yet.
     pub socket_key: Option<&'a str>,
+    /// The servers' clock minus this one, ms, at the least the session's last token response
+    /// allows (0 when unknown): replay `since` is on the server's clock and must not be late.
+    pub skew_ms: i64,
 }
 
 /// How the token changed, which decides what joined channels need (G3, G5).

@@ -64,6 +64,7 @@ fn replay(seed: u64) -> ExitCode {
         "(of G8: {} with a flight that went on without the lock, {} commits racing another tab's write)",
         report.g8_lock_timeout, report.g8_commit_race
     );
+    println!("nothing lost: {} delivered twice, {} lost without a gap event", report.duplicates, report.unreported);
     println!("schedules=1 violations={}", report.total());
     if report.total() == 0 {
         ExitCode::SUCCESS
@@ -129,7 +130,7 @@ fn main() -> ExitCode {
         .map(|_| {
             let next = Arc::clone(&next);
             std::thread::spawn(move || {
-                let mut by_g = [0u64; 11];
+                let mut by_g = [0u64; 13];
                 let mut first: Option<(u64, u64, String)> = None;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -144,6 +145,8 @@ fn main() -> ExitCode {
                     by_g[8] += u64::from(r.stalls);
                     by_g[9] += u64::from(r.g8_lock_timeout);
                     by_g[10] += u64::from(r.g8_commit_race);
+                    by_g[11] += u64::from(r.duplicates);
+                    by_g[12] += u64::from(r.unreported);
                     if r.total() > 0 && first.as_ref().is_none_or(|f| i < f.0) {
                         first = Some((i, seed, r.first_violation.unwrap_or_default()));
                     }
@@ -152,7 +155,7 @@ fn main() -> ExitCode {
             })
         })
         .collect();
-    let mut by_g = [0u64; 11];
+    let mut by_g = [0u64; 13];
     let mut first: Option<(u64, u64, String)> = None;
     for w in workers {
         let (g, f) = w.join().expect("worker panicked");
@@ -166,7 +169,7 @@ fn main() -> ExitCode {
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    let total: u64 = by_g[..9].iter().sum();
+    let total: u64 = by_g[..9].iter().sum::<u64>() + by_g[11] + by_g[12];
     println!(
         "seeds {base}..{} on {threads} threads in {secs:.1} s ({:.0} schedules/s)",
         base.wrapping_add(n),
@@ -180,6 +183,7 @@ fn main() -> ExitCode {
         "(of G8: {} with a flight that went on without the lock after its wait timed out, {} commits racing another tab's write)",
         by_g[9], by_g[10]
     );
+    println!("nothing lost: {} delivered twice, {} lost without a gap event", by_g[11], by_g[12]);
     if let Some((_, seed, what)) = &first {
         println!("first violating schedule: seed {seed} (replay with --replay {seed})");
         println!("  {what}");

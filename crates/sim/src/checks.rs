@@ -229,6 +229,8 @@ pub struct Checks {
     ended: BTreeSet<String>,
     /// The refresh token of the session in the browser's storage, as the tabs' writes left it.
     stored_rt: Option<String>,
+    /// Database broadcasts and what each app channel got of them (duplicates, silent losses).
+    pub lost: crate::lost::Ledger,
 }
 
 impl Checks {
@@ -249,6 +251,7 @@ impl Checks {
             superseded: BTreeSet::new(),
             ended: BTreeSet::new(),
             stored_rt: None,
+            lost: crate::lost::Ledger::default(),
         }
     }
 
@@ -284,6 +287,7 @@ impl Checks {
     /// A tab's page went away or a new one loaded: forget what belonged to the old page.
     pub fn reset_tab(&mut self, tab: ClientIdx) {
         self.tabs[tab] = TabState::default();
+        self.lost.reset_tab(tab);
     }
 
     /// The last status the app saw for `ch` on `tab`'s current page.
@@ -291,7 +295,7 @@ impl Checks {
         self.tabs[tab].status.get(&ch).copied()
     }
 
-    fn tr(&mut self, line: impl FnOnce() -> String) {
+    pub(crate) fn tr(&mut self, line: impl FnOnce() -> String) {
         if let Some(t) = &mut self.trace {
             let mut l = line();
             if l.len() > 400 {
@@ -353,6 +357,7 @@ impl Checks {
             }
             Output::Lock { op: LockOp::Acquire { .. }, .. } => self.tabs[tab].lockless = false,
             Output::Event(e) => {
+                self.lost.on_event(tab, c, local, server, e);
                 if !self.tabs[tab].locks.is_empty() && matches!(e, AppEvent::AuthChange { .. }) {
                     let what = format!("an app event while the refresh lock is held: {}", event_name(e));
                     self.violate(8, at, Some(tab), what);
@@ -736,6 +741,12 @@ impl Checks {
             .collect();
         for what in revs {
             self.violate(8, now.mono, None, what);
+        }
+        let before = self.lost.messages.len();
+        self.lost.finish();
+        let found: Vec<String> = self.lost.messages[before..].to_vec();
+        for what in found {
+            self.note(now.mono, format!("nothing lost: {what}"));
         }
     }
 }

@@ -46,6 +46,7 @@ impl RtEndpoint {
             generation: self.generation,
             role: Some("authenticated"),
             socket_key: self.socket_key.as_deref(),
+            skew_ms: 0,
         }
     }
 
@@ -57,6 +58,7 @@ impl RtEndpoint {
             generation: self.generation,
             role: Some("authenticated"),
             socket_key: self.socket_key.as_deref(),
+            skew_ms: 0,
         };
         f(&mut self.rt, now, &view, &mut self.out)
     }

@@ -2,7 +2,9 @@
 //! handshake refusals, join replies with binding ids, the join-error delay, leave and close,
 //! `phx_error`, broadcast fan-out with `self` and `ack`, presence with diffs, Postgres change
 //! events with ids, `access_token` handling, the token-expiry `system` message plus
-//! `phx_close`, and "unmatched topic". It is sans-IO too: [`ModelRealtime::on_connect`],
+//! `phx_close`, "unmatched topic", and broadcasts from the database (`realtime.send`):
+//! stored, delivered live with `meta.id`, and replayed on a private join that asks
+//! (`broadcast.replay`: the newest 25 since `since`, oldest first, `meta.replayed`). It is sans-IO too: [`ModelRealtime::on_connect`],
 //! [`ModelRealtime::on_message`] and [`ModelRealtime::on_close`] return what it sends back.
 //!
 //! Tokens are judged by a [`TokenJudge`], so each test decides what "valid" means.
@@ -119,6 +121,22 @@ pub struct Received {
     pub frame: Frame,
 }
 
+/// A database broadcast the server stored (`realtime.messages`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Full topic (`realtime:<name>`).
+    pub topic: String,
+    /// For private channels only.
+    pub private: bool,
+    /// `meta.id`.
+    pub id: String,
+    /// Inserted at (the server's clock).
+    pub at: UnixTime,
+}
+
+/// The most messages a replay sends (`@hard_limit 25`, protocol reference §6.2).
+pub const REPLAY_HARD_LIMIT: usize = 25;
+
 /// The model server.
 #[derive(Debug)]
 pub struct ModelRealtime<J: TokenJudge> {
@@ -138,6 +156,8 @@ pub struct ModelRealtime<J: TokenJudge> {
     pub received: Vec<Received>,
     /// Heartbeats are not answered (a half-open socket).
     pub mute_heartbeats: bool,
+    /// Stored database broadcasts: (topic, private, id, inserted at), oldest first.
+    pub stored: Vec<StoredMessage>,
     next_binding_id: i64,
     next_presence_ref: u64,
     presence_uuid: u64,
@@ -165,6 +185,7 @@ impl<J: TokenJudge> ModelRealtime<J> {
             record: false,
             received: Vec::new(),
             mute_heartbeats: false,
+            stored: Vec::new(),
             next_binding_id: 1000,
             next_presence_ref: 0,
             presence_uuid: 0,
@@ -365,6 +386,12 @@ impl<J: TokenJudge> ModelRealtime<J> {
             self.reply(out, from, f, "error", &r, delay);
             return;
         }
+        if config.replay.is_some() && !config.private {
+            let r = r#"{"reason":"UnableToReplayMessages: Replay is not allowed for public channels"}"#;
+            self.reply(out, from, f, "error", r, delay);
+            return;
+        }
+        let replay = config.replay.clone();
         // Echo the bindings with ids.
         let mut echo = String::from("[");
         let mut ids = Vec::new();
@@ -411,6 +438,16 @@ impl<J: TokenJudge> ModelRealtime<J> {
             c.channels.insert(f.topic.clone(), ch);
         }
         self.reply(out, from, f, "ok", &resp, 0);
+        if let Some(r) = replay {
+            // The newest `limit` stored since `since`, sent oldest first after the reply.
+            let limit = r.limit.map_or(REPLAY_HARD_LIMIT, |l| (l as usize).clamp(1, REPLAY_HARD_LIMIT));
+            let matching: Vec<&StoredMessage> =
+                self.stored.iter().filter(|m| m.topic == f.topic && m.private && m.at.as_millis() >= r.since).collect();
+            for m in &matching[matching.len().saturating_sub(limit)..] {
+                let p = db_broadcast_payload(&m.id, true);
+                self.push_to(out, from, &f.topic, f.join_ref.clone(), "broadcast", p);
+            }
+        }
         if presence_enabled {
             let state = self.presence_state(&f.topic);
             self.push_to(out, from, &f.topic, f.join_ref.clone(), "presence_state", state);
@@ -692,8 +729,34 @@ impl<J: TokenJudge> ModelRealtime<J> {
         out
     }
 
+    /// `realtime.send(payload, 'db', topic, private)`: stores the message (id `id`) and sends it
+    /// to every channel joined on `topic` with the same privacy, with `meta.id`.
+    pub fn db_broadcast(&mut self, topic: &str, private: bool, id: &str, now: UnixTime) -> Vec<ServerSend> {
+        self.stored.push(StoredMessage { topic: String::from(topic), private, id: String::from(id), at: now });
+        let mut out = Vec::new();
+        for (k, c) in &self.conns {
+            let Some(ch) = c.channels.get(topic).filter(|ch| ch.config.private == private) else { continue };
+            self.push_to(&mut out, *k, topic, ch.join_ref.clone(), "broadcast", db_broadcast_payload(id, false));
+        }
+        out
+    }
+
     /// Sends a raw server frame to a connection (for unknown-event and malformed-input tests).
     pub fn raw(&self, to: ConnKey, msg: WireMsg) -> Vec<ServerSend> {
         alloc::vec![ServerSend { to, delay_ms: 0, msg }]
     }
+}
+
+/// A database broadcast as the server sends it: `{type, event: "db", payload: {id}, meta}`.
+fn db_broadcast_payload(id: &str, replayed: bool) -> String {
+    let mut meta = ObjectWriter::new();
+    if replayed {
+        meta.bool("replayed", true);
+    }
+    meta.str("id", id);
+    let mut body = ObjectWriter::new();
+    body.str("id", id);
+    let mut w = ObjectWriter::new();
+    w.str("type", "broadcast").str("event", "db").raw("payload", &body.finish()).raw("meta", &meta.finish());
+    w.finish()
 }

@@ -444,14 +444,18 @@ pub struct Report {
     /// Of the G8 violations, refresh commits that overwrote a session another tab wrote
     /// between the commit guard's read and the commit (see `checks`).
     pub g8_commit_race: u32,
+    /// Database broadcasts delivered twice to one app channel (see `lost`).
+    pub duplicates: u32,
+    /// Database broadcasts an app channel never got, inside no gap it reported (see `lost`).
+    pub unreported: u32,
     /// The first violation, described.
     pub first_violation: Option<String>,
 }
 
 impl Report {
-    /// Violations summed over G1–G8, plus stalls.
+    /// Violations summed over G1–G8, plus stalls, duplicates and unreported losses.
     pub fn total(&self) -> u32 {
-        self.violations_by_g.iter().sum::<u32>() + self.stalls
+        self.violations_by_g.iter().sum::<u32>() + self.stalls + self.duplicates + self.unreported
     }
 }
 
@@ -484,6 +488,8 @@ pub fn run_with(seed: u64, steps: &[Step], opts: RunOptions) -> (Report, Vec<Str
         stalls: c.stalls,
         g8_lock_timeout: c.g8_lock_timeout,
         g8_commit_race: c.g8_commit_race,
+        duplicates: c.lost.duplicates,
+        unreported: c.lost.unreported,
         first_violation: c.first.clone(),
     };
     let messages = core::mem::take(&mut c.messages);
@@ -503,7 +509,12 @@ enum End {
     Blackhole(ClientIdx),
     Offline,
     RealtimeUp,
+    /// The database commits a broadcast (`realtime.send`), then again [`DB_EVERY_MS`] later.
+    DbBroadcast,
 }
+
+/// How often the database commits a broadcast, each to the next of the six topics.
+const DB_EVERY_MS: u64 = 2_000;
 
 /// The world type of the simulation.
 pub type SimWorld = World<ClientEndpoint, GoTrueHandle, AuthServices>;
@@ -526,6 +537,9 @@ pub struct Sim {
     down: u32,
     ends: Vec<(u64, End)>,
     stalled: bool,
+    /// Database broadcasts committed so far; they stop when the schedule ends.
+    db_seq: u32,
+    db_on: bool,
 }
 
 impl core::fmt::Debug for Sim {
@@ -613,8 +627,10 @@ impl Sim {
             blackhole: alloc::vec![0; tabs],
             offline: 0,
             down: 0,
-            ends: Vec::new(),
+            ends: alloc::vec![(DB_EVERY_MS, End::DbBroadcast)],
             stalled: false,
+            db_seq: 0,
+            db_on: true,
         };
         for i in 0..tabs {
             sim.start_page(i);
@@ -669,6 +685,8 @@ impl Sim {
             private,
             broadcast_ack: chan == 1,
             presence_enabled: chan == 2,
+            // As the JS shell does by default.
+            replay_on_rejoin: true,
             ..ChannelOptions::default()
         };
         let id = self.cmd(tab, |c, n| {
@@ -744,7 +762,28 @@ impl Sim {
                 self.down = self.down.saturating_sub(1);
                 self.world.server.down = self.down > 0;
             }
+            End::DbBroadcast if self.db_on => {
+                self.db_broadcast();
+                self.end_at(DB_EVERY_MS, End::DbBroadcast);
+            }
+            End::DbBroadcast => {}
         }
+    }
+
+    /// `realtime.send(…, 'db', topic, private)` on the next of `room0..2` and `priv0..2`.
+    fn db_broadcast(&mut self) {
+        let n = self.db_seq;
+        self.db_seq += 1;
+        let private = (n / 3) % 2 == 0;
+        let topic = format!("realtime:{}{}", if private { "priv" } else { "room" }, n % 3);
+        let id = format!("m{n}");
+        let now = self.world.now;
+        let sends = self.world.server.db_broadcast(&topic, private, &id, now.wall);
+        let to: Vec<ConnKey> = sends.iter().map(|s| s.to).collect();
+        self.world.server_sends(sends);
+        let mut c = self.checks.borrow_mut();
+        c.tr(|| format!("{:>8} db: {id} on {topic} to {to:?}", now.mono.as_millis()));
+        c.lost.commit(&topic, &id, now);
     }
 
     fn next_expiry(&self) -> Option<u64> {
@@ -1003,6 +1042,9 @@ impl Sim {
         if self.stalled {
             return;
         }
+        // No database broadcast after the schedule: what was committed must be settled by the
+        // end of the quiet period.
+        self.db_on = false;
         let ends: Vec<End> = self.ends.drain(..).map(|(_, e)| e).collect();
         for e in ends {
             self.do_end(e);

@@ -609,3 +609,71 @@ fn expiry_closes_name_the_token_generation_the_server_judged() {
     assert_eq!(statuses(&w, 0, b), ["SUBSCRIBED", "RECOVERING", "SUBSCRIBED"]);
     assert!(join_payloads(&w).last().unwrap().contains(&format!("tok-{}", exp + 7_200)));
 }
+
+/// The database broadcasts `ch` got, as (id, replayed), and its gap reasons.
+fn db_and_gaps<J: TokenJudge>(
+    w: &World<RtEndpoint, J, NoServices>,
+    client: usize,
+    ch: ChannelId,
+) -> (Vec<(String, bool)>, Vec<String>) {
+    let mut got = Vec::new();
+    let mut gaps = Vec::new();
+    for e in w.events_of(client) {
+        match e {
+            AppEvent::Broadcast { channel, event, payload, .. } if *channel == ch && event == "db" => {
+                let meta = authwire_wire::json::field(payload, "meta").unwrap().unwrap();
+                let id = authwire_wire::json::field(meta, "id").unwrap().and_then(authwire_wire::json::str_of).unwrap();
+                got.push((id, meta.contains("replayed")));
+            }
+            AppEvent::System { channel, payload, code: Some("gap") } if *channel == ch => {
+                gaps.push(
+                    authwire_wire::json::field(payload, "reason")
+                        .unwrap()
+                        .and_then(authwire_wire::json::str_of)
+                        .unwrap(),
+                );
+            }
+            _ => {}
+        }
+    }
+    (got, gaps)
+}
+
+#[test]
+fn a_private_channel_gets_what_the_database_stored_while_it_was_away_once_a_public_one_a_gap() {
+    let mut w = world(1);
+    let private = subscribe(
+        &mut w,
+        0,
+        "band",
+        ChannelOptions { private: true, replay_on_rejoin: true, ..ChannelOptions::default() },
+    );
+    let public = subscribe(&mut w, 0, "lobby", ChannelOptions::default());
+    w.run_for(1_000);
+    let now = w.now.wall;
+    let live = w.server.db_broadcast("realtime:band", true, "m0", now);
+    w.server_sends(live);
+    w.run_for(1_000);
+    w.drop_all();
+    // While the socket is away: 30 stored on the private topic (more than a replay brings),
+    // one on the public one.
+    for i in 1..=30 {
+        let now = w.now.wall;
+        let s = w.server.db_broadcast("realtime:band", true, &format!("m{i}"), now);
+        w.server_sends(s);
+    }
+    let now = w.now.wall;
+    let s = w.server.db_broadcast("realtime:lobby", false, "p1", now);
+    w.server_sends(s);
+    w.run_for(10_000);
+    assert_eq!(statuses(&w, 0, private).last(), Some(&"SUBSCRIBED"));
+    let (got, gaps) = db_and_gaps(&w, 0, private);
+    // m0 live; the replay brings the newest 25 (m6..m30), oldest first, marked replayed.
+    let expected: Vec<(String, bool)> =
+        core::iter::once((String::from("m0"), false)).chain((6..=30).map(|i| (format!("m{i}"), true))).collect();
+    assert_eq!(got, expected);
+    assert_eq!(gaps, ["replay_limit"], "25 replayed: there may be more, and there were (m1..m5)");
+    let (got, gaps) = db_and_gaps(&w, 0, public);
+    assert!(got.is_empty(), "public channels are not replayed");
+    assert_eq!(gaps, ["public_channel"]);
+}

@@ -127,7 +127,7 @@ impl Auth {
         now: Now,
         out: &mut Outbox,
     ) {
-        let Some(s) = Session::from_response(body, sent) else {
+        let Some(mut s) = Session::from_response(body, sent) else {
             // signUp without autoconfirm: a user and no session.
             if let Some(t) = ticket {
                 let user = if body.contains("\"id\"") { body } else { "null" };
@@ -140,6 +140,7 @@ impl Auth {
             }
             return;
         };
+        s.skew_spread_ms = now.wall.as_millis().saturating_sub(sent.as_millis());
         // A new session replaces whatever was in flight for the old one.
         self.take_over_refresh_lock(out);
         self.abort_refresh(out, AuthError::Superseded);

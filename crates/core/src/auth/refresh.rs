@@ -414,10 +414,11 @@ impl Auth {
             return;
         }
         if (200..300).contains(&status) {
-            let Some(fresh) = Session::from_response(&body, sent) else {
+            let Some(mut fresh) = Session::from_response(&body, sent) else {
                 self.refresh_failed(AuthError::InvalidResponse, now, out);
                 return;
             };
+            fresh.skew_spread_ms = now.wall.as_millis().saturating_sub(sent.as_millis());
             if !self.cfg.persist {
                 self.commit_refresh(fresh, now, out);
                 return;

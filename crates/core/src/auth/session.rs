@@ -36,6 +36,10 @@ pub struct Session {
     pub expires_at: u64,
     /// Server clock minus client clock, seconds (see the module docs).
     pub skew: i64,
+    /// How long the response that measured `skew` took (ms; 0 when restored from storage):
+    /// `skew` is the most the true skew can be, and this less is the least (the token was
+    /// minted between request and answer, a device sleep included).
+    pub skew_spread_ms: u64,
     /// The user object JSON (`null` when absent).
     pub user: String,
     /// `sub`.
@@ -83,6 +87,7 @@ impl Session {
             expires_in,
             expires_at: t.expires_at.unwrap_or(server_expiry).max(0) as u64,
             skew,
+            skew_spread_ms: 0,
             user_id: sub,
             session_id: sid,
             role,
@@ -92,6 +97,12 @@ impl Session {
     }
 
     /// A session from its stored JSON. `None` unless it is an object with `access_token`,
+    /// The servers' clock minus ours, ms, at the least it can be (replay `since` must not be
+    /// late): `skew` less the measuring response's time, less a second of rounding.
+    pub fn least_skew_ms(&self) -> i64 {
+        self.skew.saturating_mul(1000).saturating_sub(self.skew_spread_ms as i64).saturating_sub(1000)
+    }
+
     /// `refresh_token` and `expires_at` (auth-js's `_isValidSession`).
     pub fn from_stored(text: &str) -> Option<Session> {
         let members = json::fields(text).ok()?;
@@ -104,6 +115,7 @@ impl Session {
             expires_in: get("expires_in").and_then(int_of).unwrap_or(3600).max(0) as u64,
             expires_at,
             skew: get("clock_skew").and_then(int_of).unwrap_or(0),
+            skew_spread_ms: 0,
             user: get("user").map_or_else(|| String::from("null"), String::from),
             access_token,
             refresh_token,

@@ -372,11 +372,14 @@ impl Channel {
     }
 
     /// The `replay` for the next join: the app's, or (a private channel rejoining after a
-    /// loss, unless the last replay failed) from a little before the loss.
-    pub(crate) fn join_replay(&mut self) -> Option<authwire_wire::realtime::Replay> {
+    /// loss, unless the last replay failed) from a little before the loss, on the server's
+    /// clock: ours plus `to_server_ms` (the session's skew, less any clock jumps since).
+    pub(crate) fn join_replay(&mut self, to_server_ms: i64) -> Option<authwire_wire::realtime::Replay> {
         let replay = self.config.replay.clone().or_else(|| {
             let auto = self.replay_on_rejoin && self.config.private && self.bindings.is_empty() && !self.replay_failed;
-            let since = self.lost_at.filter(|_| auto)?.as_millis().saturating_sub(LOSS_SLACK_MS);
+            let lost = self.lost_at.filter(|_| auto)?.as_millis() as i64;
+            let since = lost.saturating_add(to_server_ms).max(0) as u64;
+            let since = since.saturating_sub(LOSS_SLACK_MS);
             Some(authwire_wire::realtime::Replay { since, limit: None })
         });
         self.replay_asked = replay.is_some();
@@ -495,8 +498,10 @@ impl Channel {
 
     /// Join again with a fresh join (new ref, payload built at send): → joining, the server
     /// side's token forgotten (G5 user switch and sign-out); returns the tickets of the pushes
-    /// in flight, which will get no reply.
-    pub(crate) fn restart_join(&mut self) -> Vec<Ticket> {
+    /// in flight, which will get no reply. A joined channel is not joined from `at` until the
+    /// new join's reply: that is a gap.
+    pub(crate) fn restart_join(&mut self, at: UnixTime) -> Vec<Ticket> {
+        self.note_lost(at);
         self.state = ChannelState::Joining;
         self.join_sent = false;
         self.token_gen = None;

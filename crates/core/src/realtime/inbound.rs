@@ -30,6 +30,7 @@ impl Realtime {
             return;
         }
         self.heard_at = now.wall;
+        self.watch_clock(now, view.generation);
         // Any inbound frame proves the socket alive (the heartbeat deadline is for silence):
         // a pending heartbeat's deadline starts again. Stopping it instead would leave that
         // heartbeat pending with no deadline if its reply is lost, and a pending heartbeat

@@ -95,7 +95,7 @@ impl Realtime {
         let Some(ch) = self.channels.get_mut(&id) else { return };
         let mut cfg = ch.config.clone();
         cfg.postgres_changes = ch.bindings.specs();
-        cfg.replay = ch.join_replay();
+        cfg.replay = ch.join_replay(view.skew_ms.saturating_sub(self.jumped_ms));
         let payload = join_payload(&cfg, view.token);
         ch.join_went_out(r.clone(), view.generation, view.role);
         let t = ch.timeout_ms();
@@ -288,6 +288,7 @@ impl Realtime {
 
     /// The token changed (G3, G5). Call after the client's view reflects the new token.
     pub fn token_changed(&mut self, change: TokenChange, now: Now, view: &TokenView<'_>, out: &mut Outbox) {
+        self.watch_clock(now, view.generation);
         match change {
             TokenChange::Rotated => {}
             TokenChange::UserSwitched | TokenChange::SignedOut => {
@@ -352,8 +353,9 @@ impl Realtime {
 
     /// Marks a wanted channel to join again with a fresh join (new ref, payload built at send).
     fn restart_join(&mut self, id: ChannelId, now: Now, out: &mut Outbox) {
+        let at = self.loss_time(now);
         let Some(ch) = self.channels.get_mut(&id) else { return };
-        let lost = ch.restart_join();
+        let lost = ch.restart_join(at);
         let t = ch.timeout_ms();
         self.settle_pushes(id, lost, PushError::ChannelClosed, out);
         self.timers.stop(Timer::Rejoin(id));

@@ -253,6 +253,12 @@ pub struct Realtime {
     /// When the open socket last received a frame (or opened): the server writes in order,
     /// so what it sent before then arrived, and a loss is dated from here.
     heard_at: UnixTime,
+    /// Our wall clock minus the monotonic one when last looked at, and how far the wall
+    /// clock has jumped (either way) since the token changed: the session's skew was measured
+    /// before those jumps, so a replay `since` starts that much earlier (never later).
+    clock_base: Option<i64>,
+    jumped_ms: i64,
+    jumped_gen: u64,
     timers: TimerTable<Timer>,
     rng: Rng,
     /// Connect even with no channel (`connect()` was called).
@@ -285,6 +291,9 @@ impl Realtime {
             next_channel: 0,
             removed: 0,
             heard_at: UnixTime::default(),
+            clock_base: None,
+            jumped_ms: 0,
+            jumped_gen: 0,
             timers: TimerTable::default(),
             rng: Rng::new(seed),
             manual_connect: false,
@@ -433,6 +442,23 @@ impl Realtime {
             self.removed += 1;
         }
         self.clear_channel_timers(id);
+    }
+
+    /// Notes a wall-clock jump (over 1 s) since the last look; a new token starts the count
+    /// over (its response measured the skew afresh).
+    pub(crate) fn watch_clock(&mut self, now: Now, generation: u64) {
+        let d = now.wall.as_millis() as i64 - now.mono.as_millis() as i64;
+        if let Some(b) = self.clock_base {
+            let jump = (d - b).abs();
+            if jump > 1_000 {
+                self.jumped_ms = self.jumped_ms.saturating_add(jump);
+            }
+        }
+        self.clock_base = Some(d);
+        if generation != self.jumped_gen {
+            self.jumped_gen = generation;
+            self.jumped_ms = 0;
+        }
     }
 
     /// How many channels were removed so far: a shell mirroring the channels looks for the

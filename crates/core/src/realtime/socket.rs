@@ -271,16 +271,22 @@ impl Realtime {
         }
     }
 
+    /// When channels that stop being joined now were last known to receive: the last frame
+    /// the open socket heard (a socket that died silently is found out up to a heartbeat
+    /// later, a half-open one never), else now. Their gaps start there.
+    pub(super) fn loss_time(&self, now: Now) -> crate::time::UnixTime {
+        if matches!(self.sock, Sock::Open(_)) {
+            self.heard_at.min(now.wall)
+        } else {
+            now.wall
+        }
+    }
+
     /// The socket is gone: channels joined, or joining (with `waiting_too`, also those whose
     /// join has not gone out yet, as realtime-js reports every joining channel), error, and
     /// (with `reconnect`) a reconnect is scheduled if a socket is still wanted.
     fn socket_lost(&mut self, error: ChannelError, waiting_too: bool, reconnect: bool, now: Now, out: &mut Outbox) {
-        // The joined channels were lost after the last frame heard (a socket that died silently
-        // is found out up to a heartbeat later): their gaps start there.
-        let lost = Now {
-            wall: if matches!(self.sock, Sock::Open(_)) { self.heard_at.min(now.wall) } else { now.wall },
-            ..now
-        };
+        let lost = Now { wall: self.loss_time(now), ..now };
         self.sock = Sock::Idle;
         self.heartbeat = None;
         self.timers.stop(Timer::Heartbeat);

@@ -66,7 +66,14 @@ impl Rig {
     }
 
     fn view(&self) -> TokenView<'static> {
-        TokenView { ready: self.ready, token: Some("user-token"), generation: 1, role: None, socket_key: Some("anon") }
+        TokenView {
+            ready: self.ready,
+            token: Some("user-token"),
+            generation: 1,
+            role: None,
+            socket_key: Some("anon"),
+            skew_ms: 0,
+        }
     }
 
     /// Runs `f` on the machine with the view of now, then lets everything it caused happen.
