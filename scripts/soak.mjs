@@ -24,6 +24,7 @@ const rows = [
   ...Object.entries(r.counts).map(([k, v]) => `| ${k} | ${v} |`),
   `| lowest share of time SUBSCRIBED, any channel of any page (all the time) | ${pct(r.info.subscribedMin)} |`,
   `| lowest share of time SUBSCRIBED, leaving out the page's outages and the restarts | ${pct(r.info.subscribedReachableMin)} |`,
+  `| channel losses outside outages and restarts, and the time to SUBSCRIBED again (p50 / p90 / max) | ${r.info.recovery.count}: ${r.info.recovery.p50} / ${r.info.recovery.p90} / ${r.info.recovery.max} ms |`,
 ]
 const i = r.info
 const table = [

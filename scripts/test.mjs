@@ -152,19 +152,30 @@ await suite('dropin: supabase-js vs authwire in Chromium', async () => {
   return { ok: r.code === 0 && fail === 0 && pass > 0, note: `${pass} passed, ${fail} failed, ${todo} todo (authwire gaps)` }
 })
 
+// Issue 14's chaos soak for one minute (`npm run soak -- --minutes 30` is the long form): four
+// pages of two users on a devserver that drops sockets, delays replies, fails refreshes and
+// restarts, each page offline once; every count (tokens, refreshes, losses without a gap,
+// duplicates, page errors, leftovers) must be zero.
+await suite('soak: chaos soak, 1 minute', async () => {
+  const r = await run('node', ['scripts/soak.mjs', '--minutes', '1'], { echo: false })
+  const summary = r.out.split('\n').filter((l) => l.startsWith('Chaos soak') || l.startsWith('soak: ')).slice(-2)
+  if (r.code !== 0) console.log(r.out.split('\n').slice(-40).join('\n'))
+  return { ok: r.code === 0, note: summary.at(-1) ?? '' }
+})
+
 // The short form of `npm run fuzz` for the client and simulation targets, where cargo-fuzz and
 // nightly are installed (setup.sh installs neither: a fresh machine skips this and says so).
-await suite('fuzz: client_inputs + sim_schedule, 2,000 runs each', async () => {
+await suite('fuzz: client_inputs + sim_schedule + devserver_frames, 2,000 runs each', async () => {
   const has = await run('cargo', ['fuzz', '--version'], { echo: false })
   const nightly = await run('rustup', ['toolchain', 'list'], { echo: false })
   if (has.code !== 0 || !/^nightly/m.test(nightly.out)) return { ok: true, note: 'skipped: no cargo-fuzz / nightly (npm run fuzz installs cargo-fuzz)' }
   let runs = 0
-  for (const t of ['client_inputs', 'sim_schedule']) {
-    const r = await run('bash', ['-c', `cd fuzz && mkdir -p corpus/${t} && cargo +nightly fuzz run -O -a ${t} corpus/${t} -- -runs=2000 -max_len=4096`], { echo: false })
+  for (const t of ['client_inputs', 'sim_schedule', 'devserver_frames']) {
+    const r = await run('bash', ['-c', `cd fuzz && mkdir -p corpus/${t} && cp -n seeds/${t}/* corpus/${t}/ 2>/dev/null; cargo +nightly fuzz run -O -a ${t} corpus/${t} -- -runs=2000 -max_len=4096`], { echo: false })
     if (r.code !== 0) return { ok: false, note: `${t} failed: ${r.out.split('\n').filter((l) => /panicked|ERROR|SUMMARY/.test(l)).slice(0, 3).join(' | ')}` }
     runs += Number(r.out.match(/Done (\d+) runs/)?.[1] ?? 0)
   }
-  return { ok: runs >= 4000, note: `${runs} runs, no crash` }
+  return { ok: runs >= 6000, note: `${runs} runs, no crash` }
 })
 
 // `npm run bench` once at a tiny size (one round, a few hundred messages), into a temp dir, so

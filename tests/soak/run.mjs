@@ -115,14 +115,21 @@ export async function runSoak({ minutes = 1, log = () => {} } = {}) {
       proxies.push(proxy)
       const page = await browser.newPage()
       const sockets = []
-      page.on('websocket', (ws) => sockets.push(ws))
+      const sent = [] // [wall ms, event, topic, token claims] of the joins and token pushes the page sent
+      page.on('websocket', (ws) => {
+        sockets.push(ws)
+        ws.on('framesent', ({ payload }) => {
+          const f = typeof payload === 'string' ? tokenFrame(payload) : null
+          if (f) sent.push({ at: Date.now(), ...f })
+        })
+      })
       await page.addInitScript(installPageCensus)
       await page.addInitScript(PAGE_HELPERS)
       await page.goto(`${t.origin}/index.html`)
       await page.evaluate(() => window.authwireReady)
       const cdp = await page.context().newCDPSession(page)
       const baseline = await census(page)
-      const p = { ...t, page, proxy, cdp, sockets, baseline, user: t.email.split('@')[0], offline: [] }
+      const p = { ...t, page, proxy, cdp, sockets, sent, baseline, user: t.email.split('@')[0], offline: [] }
       pages.push(p)
       await page.evaluate(startAgent, {
         url: `http://127.0.0.1:${proxy.port}`,
@@ -270,6 +277,24 @@ export async function runSoak({ minutes = 1, log = () => {} } = {}) {
   }
 }
 
+/** A sent `phx_join` / `access_token` frame (V2 array or V1 object): its event, topic and token claims. */
+function tokenFrame(text) {
+  let f
+  try {
+    f = JSON.parse(text)
+  } catch {
+    return null
+  }
+  const [topic, event, payload] = Array.isArray(f) ? [f[2], f[3], f[4]] : [f.topic, f.event, f.payload]
+  if ((event !== 'phx_join' && event !== 'access_token') || typeof payload?.access_token !== 'string') return null
+  try {
+    const claims = JSON.parse(Buffer.from(payload.access_token.split('.')[1], 'base64url').toString())
+    return { event, topic, iat: claims.iat, exp: claims.exp, sessionId: claims.session_id }
+  } catch {
+    return null
+  }
+}
+
 /** Time in [from, to] not covered by `holes` (each [a, b]). */
 function minus(from, to, holes) {
   let total = to - from
@@ -293,23 +318,25 @@ function subscribedSpans(statuses, end) {
   return spans
 }
 
+const e2s = (e) => `${e.kind} ${e.event ?? e.path} conn ${e.conn ?? '-'}`
 const within = (t, spans, pad = 0) => spans.some(([a, b]) => t >= a - pad && t <= b + pad)
 
 function count({ minutes, startedAt, workloadEnd, pages, logs, epochs, outages, commits, leftovers, pageErrors }) {
   const ev = epochs.flatMap((e) => e.events)
   const slack = Math.max(...epochs.map((e) => e.slack))
-  // Tokens: a join or access_token push whose token had expired when the server got it, or
-  // was older (iat) than a token of the same session presented anywhere ≥ 1 s before.
+  // Tokens: a join or access_token push whose token had expired when the server got it; or
+  // one a page sent (its time from the page's WebSocket, since the server reads a socket's
+  // frames late while it holds a delayed reply) with a token older (iat) than one of the same
+  // session the server had seen anywhere at least 1 s before.
   const frames = ev.filter((e) => e.kind === 'frame_in' && e.token).sort((a, b) => a.wall - b.wall)
   const expired = frames.filter((e) => e.token.exp && e.wall > e.token.exp * 1000 + slack)
-  const newest = new Map() // session → [{iat, wall}] presented
-  const presented = ev.filter((e) => e.token?.sessionId).sort((a, b) => a.wall - b.wall)
+  const presented = ev.filter((e) => e.token?.sessionId)
   const superseded = []
-  for (const e of presented) {
-    const seen = newest.get(e.token.sessionId) ?? []
-    if (e.kind === 'frame_in' && seen.some((s) => s.iat > e.token.iat && s.wall <= e.wall - 1000)) superseded.push(e)
-    seen.push({ iat: e.token.iat, wall: e.wall })
-    newest.set(e.token.sessionId, seen)
+  for (const p of pages) {
+    for (const f of p.sent) {
+      const newer = presented.find((e) => e.token.sessionId === f.sessionId && e.token.iat > f.iat && e.wall <= f.at - 1000)
+      if (newer) superseded.push({ tab: p.tab, sent: f, newer: { kind: e2s(newer), iat: newer.token.iat, before: Math.round(f.at - newer.wall) } })
+    }
   }
   // Refreshes: a refresh token presented again after an answer consumed it (200).
   const refreshes = ev.filter((e) => e.kind === 'http' && e.path === '/auth/v1/token?grant_type=refresh_token').sort((a, b) => a.wall - b.wall)
@@ -407,11 +434,29 @@ function count({ minutes, startedAt, workloadEnd, pages, logs, epochs, outages, 
       })
     }
   }
+  // Where the time not SUBSCRIBED goes: each loss outside the page's outages and the
+  // restarts, to the next SUBSCRIBED.
+  const recoveries = []
+  for (const p of pages) {
+    const holes = [...p.offline, ...outages]
+    for (const ch of ['chat', 'songs']) {
+      const st = byTab[p.tab].statuses[ch]
+      for (let i = 1; i < st.length; i++) {
+        if (st[i][0] === 'SUBSCRIBED' || st[i - 1][0] !== 'SUBSCRIBED') continue
+        const back = st.slice(i).find((x) => x[0] === 'SUBSCRIBED')
+        if (!back || back[1] > workloadEnd || within(st[i][1], holes)) continue
+        recoveries.push(back[1] - st[i][1])
+      }
+    }
+  }
+  recoveries.sort((a, b) => a - b)
+  const q = (f) => recoveries[Math.min(recoveries.length - 1, Math.floor(f * recoveries.length))] ?? 0
+  const recovery = { count: recoveries.length, p50: q(0.5), p90: q(0.9), max: recoveries.at(-1) ?? 0, mean: Math.round(recoveries.reduce((a, x) => a + x, 0) / Math.max(1, recoveries.length)) }
   const errors = [...logs.flatMap((l) => l.errors), ...pageErrors.flat()]
   const left = leftovers.reduce((a, x) => a + x.channels + x.openSockets + x.timers + x.listeners.length + x.objects, 0)
   const counts = {
     'joins or access_token pushes with an expired token': expired.length,
-    'joins or access_token pushes with a superseded token': superseded.length,
+    'joins or access_token pushes sent with a superseded token': superseded.length,
     'refresh tokens presented again after they were consumed': reused,
     'refreshes refused (4xx)': refreshRefused,
     'acked broadcasts not delivered to the other user while it was SUBSCRIBED, with no gap event': acked.lostWhileJoined,
@@ -440,9 +485,10 @@ function count({ minutes, startedAt, workloadEnd, pages, logs, epochs, outages, 
     acked,
     db: { ...db, replayed },
     songs,
+    recovery,
     subscribedMin: minAll,
     subscribedReachableMin: minReachable,
   }
   const ok = Object.values(counts).every((v) => v === 0)
-  return { ok, counts, info, fractions, leftovers, logs, events: ev, startedAt, outages, offline: pages.map((p) => [p.tab, p.offline]), lost: lost.slice(0, 40), errors: errors.slice(0, 20), expired: expired.slice(0, 5), superseded: superseded.slice(0, 5).map((e) => ({ event: e, before: presented.filter((x) => x.token.sessionId === e.token.sessionId && Math.abs(x.wall - e.wall) < 8000).map((x) => [x.kind, x.event ?? x.path, x.conn ?? null, x.topic ?? null, x.token.iat, x.status ?? null, Math.round(x.wall - e.wall)]) })) }
+  return { ok, counts, info, fractions, leftovers, logs, events: ev, startedAt, outages, offline: pages.map((p) => [p.tab, p.offline]), lost: lost.slice(0, 40), errors: errors.slice(0, 20), expired: expired.slice(0, 5), superseded: superseded.slice(0, 5) }
 }

@@ -17,6 +17,8 @@ pub mod config;
 mod db;
 mod dev_faults;
 mod events;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod http;
 pub mod jwt;
 pub mod keys;
@@ -168,6 +170,8 @@ impl DevServer {
             events: events::Events::new(serving_since),
         });
         let project = state.keys.project.clone();
+        #[cfg(feature = "fuzzing")]
+        let fuzz_state = state.clone();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let app = http::router(state);
         let tx = fatal_tx.clone();
@@ -196,6 +200,8 @@ impl DevServer {
             fatal: fatal_rx,
             database: pg_config,
             _lock: lock,
+            #[cfg(feature = "fuzzing")]
+            state: fuzz_state,
         })
     }
 }
@@ -214,6 +220,9 @@ pub struct Handle {
     database: tokio_postgres::Config,
     /// Held for the server's lifetime: the data-dir lock.
     _lock: fs::File,
+    /// The server's state, for the fuzzing sessions.
+    #[cfg(feature = "fuzzing")]
+    state: http::Shared,
 }
 
 impl fmt::Debug for Handle {
@@ -223,6 +232,12 @@ impl fmt::Debug for Handle {
 }
 
 impl Handle {
+    /// Runs one in-memory socket session (see [`fuzzing`]); the frames it sent back.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) async fn fuzz_session(&self, s: realtime::FuzzSession) -> u64 {
+        realtime::fuzz_connection(&self.state, s).await
+    }
+
     /// The bound address (the real port when `--port 0`).
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -216,7 +216,7 @@ pub(super) async fn websocket(
                 .on_failed_upgrade(move |_| {
                     events_state.events.record(Event::WsClose { conn: id, by: By::Client, code: None, reason: None });
                 })
-                .on_upgrade(move |socket| socket::run(state, socket, conn))
+                .on_upgrade(move |socket| socket::run(state, Box::new(socket), conn))
         }
         Err(refusal) => {
             rt.stats.rejected(refusal.code);

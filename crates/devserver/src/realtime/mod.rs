@@ -15,6 +15,8 @@ mod authz;
 mod changes;
 mod channel;
 mod faults;
+#[cfg(feature = "fuzzing")]
+mod fuzz_peer;
 mod handshake;
 mod http_broadcast;
 mod hub;
@@ -86,6 +88,9 @@ pub(crate) struct ConnInfo {
     /// JSON object text of the request's `x-*` headers (`request.headers` for policies).
     pub(crate) headers: String,
 }
+
+#[cfg(feature = "fuzzing")]
+pub(crate) use fuzz_peer::{fuzz_connection, FuzzSession};
 
 /// Realtime's shared state (one per server).
 pub(crate) struct Realtime {

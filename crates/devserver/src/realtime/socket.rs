@@ -23,6 +23,37 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+/// A boxed future of a [`Transport`] call.
+pub(crate) type BoxFut<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What a session reads and writes: axum's WebSocket, or an in-memory peer (the `fuzzing`
+/// feature's connection target feeds frames through one, with the rest of the server real).
+pub(crate) trait Transport: Send {
+    /// The next message; `None` when the peer is gone.
+    fn recv(&mut self) -> BoxFut<'_, Option<Result<Message, axum::Error>>>;
+    /// Sends and flushes one message.
+    fn send(&mut self, m: Message) -> BoxFut<'_, Result<(), axum::Error>>;
+    /// Queues one message without flushing.
+    fn feed(&mut self, m: Message) -> BoxFut<'_, Result<(), axum::Error>>;
+    /// Flushes what was fed.
+    fn flush(&mut self) -> BoxFut<'_, Result<(), axum::Error>>;
+}
+
+impl Transport for WebSocket {
+    fn recv(&mut self) -> BoxFut<'_, Option<Result<Message, axum::Error>>> {
+        Box::pin(WebSocket::recv(self))
+    }
+    fn send(&mut self, m: Message) -> BoxFut<'_, Result<(), axum::Error>> {
+        Box::pin(WebSocket::send(self, m))
+    }
+    fn feed(&mut self, m: Message) -> BoxFut<'_, Result<(), axum::Error>> {
+        Box::pin(futures_util::sink::SinkExt::feed(self, m))
+    }
+    fn flush(&mut self) -> BoxFut<'_, Result<(), axum::Error>> {
+        Box::pin(futures_util::sink::SinkExt::flush(self))
+    }
+}
+
 /// A message fanned out to channel instances of one topic.
 #[derive(Debug)]
 pub(crate) enum FanMsg {
@@ -126,7 +157,7 @@ const OUTBOX: usize = 8192;
 pub(super) struct Session {
     pub(super) state: Shared,
     pub(super) handle: Arc<SocketHandle>,
-    pub(super) ws: WebSocket,
+    pub(super) ws: Box<dyn Transport>,
     pub(super) conn: ConnInfo,
     /// Joined channels by full topic.
     pub(super) channels: HashMap<String, Channel>,
@@ -147,7 +178,7 @@ impl Session {
 }
 
 /// Runs a connection until it closes.
-pub(super) async fn run(state: Shared, ws: WebSocket, conn: ConnInfo) {
+pub(crate) async fn run(state: Shared, ws: Box<dyn Transport>, conn: ConnInfo) {
     let rt = state.realtime.clone();
     let (tx, mut rx) = mpsc::channel(OUTBOX);
     let (close_tx, close_rx) = watch::channel(None);
@@ -426,7 +457,6 @@ impl Session {
     /// Writes `msg` `n` times, flushing once: no decoding, recording or per-frame flush, so
     /// the reader, not this server, sets the rate.
     async fn flood(&mut self, msg: WireMsg, n: u32) {
-        use futures_util::sink::SinkExt;
         let m = ws_message(msg);
         for _ in 0..n {
             if self.ws.feed(m.clone()).await.is_err() {
