@@ -11,7 +11,7 @@ shift || true
 TARGETS="$*"
 rustup toolchain list | grep -q '^nightly' || { echo "fuzz: the nightly toolchain is required" >&2; exit 1; }
 cargo fuzz --version 2>/dev/null | grep -q '0.13.2' || cargo install cargo-fuzz --version 0.13.2 --quiet
-cargo +nightly fuzz build -O
+cargo +nightly fuzz build -O -a
 status=0
 for t in ${TARGETS:-$(cargo +nightly fuzz list)}; do
   mkdir -p "corpus/$t"
@@ -21,5 +21,6 @@ for t in ${TARGETS:-$(cargo +nightly fuzz list)}; do
     status=1
   fi
   [ -z "$(ls -A "artifacts/$t" 2>/dev/null)" ] || { echo "fuzz: $t found a crash: fuzz/artifacts/$t" >&2; status=1; }
+  rm -rf "${TMPDIR:-/tmp}"/authwire-fuzz-*   # devserver_frames' data dirs (its PostgreSQL is stopped at exit)
 done
 exit $status

@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 use std::cell::OnceCell;
 
 thread_local! {
-    static HARNESS: OnceCell<Harness> = const { OnceCell::new() };
+    // Leaked on purpose: the thread-local's destructor runs after tokio's own thread-locals
+    // are gone, so dropping the server there would panic; `stop_postgres` stops its cluster.
+    static HARNESS: OnceCell<&'static Harness> = const { OnceCell::new() };
 }
 
 extern "C" fn stop_postgres() {
@@ -21,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     HARNESS.with(|h| {
         let h = h.get_or_init(|| {
             unsafe { libc::atexit(stop_postgres) };
-            Harness::start()
+            Box::leak(Box::new(Harness::start()))
         });
         h.feed(data);
     });
