@@ -140,7 +140,7 @@ impl Auth {
             }
             return;
         };
-        s.skew_spread_ms = now.wall.as_millis().saturating_sub(sent.as_millis());
+        s.received(sent, now.wall);
         // A new session replaces whatever was in flight for the old one.
         self.take_over_refresh_lock(out);
         self.abort_refresh(out, AuthError::Superseded);

@@ -354,7 +354,7 @@ impl Auth {
         if self.refresh.as_ref().is_none_or(|r| r.gen != gen) {
             return;
         }
-        let stored = value.as_deref().and_then(Session::from_stored);
+        let stored = value.as_deref().and_then(|v| Session::from_stored(v, now.wall));
         let ours = self.session.as_ref().map(|s| s.refresh_token.clone());
         match stored {
             None if value.is_none() && ours.is_some() => {
@@ -418,7 +418,7 @@ impl Auth {
                 self.refresh_failed(AuthError::InvalidResponse, now, out);
                 return;
             };
-            fresh.skew_spread_ms = now.wall.as_millis().saturating_sub(sent.as_millis());
+            fresh.received(sent, now.wall);
             if !self.cfg.persist {
                 self.commit_refresh(fresh, now, out);
                 return;
@@ -455,7 +455,7 @@ impl Auth {
             return;
         }
         let presented = self.refresh.as_ref().map(|r| r.token.clone()).unwrap_or_default();
-        match result.ok().flatten().as_deref().and_then(Session::from_stored) {
+        match result.ok().flatten().as_deref().and_then(|v| Session::from_stored(v, now.wall)) {
             Some(s) if s.refresh_token != presented => {
                 // Another tab rotated it: adopt instead of signing out.
                 self.take_stored(s, now, out);
@@ -521,7 +521,7 @@ impl Auth {
             return;
         }
         let presented = r.token.clone();
-        let stored = value.as_deref().and_then(Session::from_stored);
+        let stored = value.as_deref().and_then(|v| Session::from_stored(v, now.wall));
         match stored {
             Some(s) if s.refresh_token == presented => self.commit_refresh(fresh, now, out),
             Some(s) => {

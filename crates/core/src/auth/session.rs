@@ -36,10 +36,12 @@ pub struct Session {
     pub expires_at: u64,
     /// Server clock minus client clock, seconds (see the module docs).
     pub skew: i64,
-    /// How long the response that measured `skew` took (ms; 0 when restored from storage):
-    /// `skew` is the most the true skew can be, and this less is the least (the token was
-    /// minted between request and answer, a device sleep included).
-    pub skew_spread_ms: u64,
+    /// The least the servers' clock minus ours can be, ms (replay `since` must not be late):
+    /// from this tab's own token response, `skew` less the response's time (the token was
+    /// minted between request and answer, a device sleep included); for a session read from
+    /// storage (another tab's, whose response time is unknown here), the token's `iat` less
+    /// our clock when we read it (it was minted before). A second less for rounding.
+    pub least_skew_ms: i64,
     /// The user object JSON (`null` when absent).
     pub user: String,
     /// `sub`.
@@ -87,7 +89,7 @@ impl Session {
             expires_in,
             expires_at: t.expires_at.unwrap_or(server_expiry).max(0) as u64,
             skew,
-            skew_spread_ms: 0,
+            least_skew_ms: skew.saturating_mul(1000).saturating_sub(1000),
             user_id: sub,
             session_id: sid,
             role,
@@ -97,14 +99,15 @@ impl Session {
     }
 
     /// A session from its stored JSON. `None` unless it is an object with `access_token`,
-    /// The servers' clock minus ours, ms, at the least it can be (replay `since` must not be
-    /// late): `skew` less the measuring response's time, less a second of rounding.
-    pub fn least_skew_ms(&self) -> i64 {
-        self.skew.saturating_mul(1000).saturating_sub(self.skew_spread_ms as i64).saturating_sub(1000)
+    /// This tab's own response to a request sent at `sent` arrived at `now`: see
+    /// [`Session::least_skew_ms`].
+    pub fn received(&mut self, sent: UnixTime, now: UnixTime) {
+        let took = now.as_millis().saturating_sub(sent.as_millis()) as i64;
+        self.least_skew_ms = self.skew.saturating_mul(1000).saturating_sub(took).saturating_sub(1000);
     }
 
     /// `refresh_token` and `expires_at` (auth-js's `_isValidSession`).
-    pub fn from_stored(text: &str) -> Option<Session> {
+    pub fn from_stored(text: &str, now: UnixTime) -> Option<Session> {
         let members = json::fields(text).ok()?;
         let get = |k: &str| members.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let access_token = get("access_token").and_then(str_of)?;
@@ -115,7 +118,15 @@ impl Session {
             expires_in: get("expires_in").and_then(int_of).unwrap_or(3600).max(0) as u64,
             expires_at,
             skew: get("clock_skew").and_then(int_of).unwrap_or(0),
-            skew_spread_ms: 0,
+            least_skew_ms: match jwt::decode(&access_token).ok().and_then(|c| c.iat) {
+                Some(iat) => iat.saturating_mul(1000).saturating_sub(now.as_millis() as i64).saturating_sub(1000),
+                // No `iat`: as if minted a lifetime before expiry.
+                None => (expires_at as i64)
+                    .saturating_sub(get("expires_in").and_then(int_of).unwrap_or(3600))
+                    .saturating_mul(1000)
+                    .saturating_sub(now.as_millis() as i64)
+                    .saturating_sub(1000),
+            },
             user: get("user").map_or_else(|| String::from("null"), String::from),
             access_token,
             refresh_token,
@@ -218,10 +229,35 @@ mod tests {
         assert!(s.needs_refresh(UnixTime::from_secs(1_003_480)));
         assert_eq!(s.user_id.as_deref(), Some("u1"));
         // Stored and read back (a reload): same local expiry.
-        let back = Session::from_stored(&s.to_stored()).unwrap();
+        let back = Session::from_stored(&s.to_stored(), now).unwrap();
         assert_eq!(back, s);
         assert!(s.to_js().contains(r#""token_type":"bearer""#));
         assert!(!s.to_js().contains("clock_skew"));
+    }
+
+    #[test]
+    fn the_least_skew_is_a_lower_bound_from_a_slow_response_and_from_storage() {
+        // The client clock is 30 s behind; the answer took 13 s (the device slept meanwhile),
+        // so the token was minted up to 13 s after the request: skew is between 17 and 30 s.
+        let sent = UnixTime::from_secs(1_000_000);
+        let minted = 1_000_030 + 13;
+        let mut t = jwt::b64url_encode(br#"{"alg":"ES256","typ":"JWT"}"#);
+        t.push('.');
+        let claims = alloc::format!(r#"{{"sub":"u1","exp":{},"iat":{minted},"session_id":"s1"}}"#, minted + 3600);
+        t.push_str(&jwt::b64url_encode(claims.as_bytes()));
+        t.push_str(".c2ln");
+        let body = alloc::format!(
+            r#"{{"access_token":"{t}","expires_in":3600,"expires_at":{},"refresh_token":"rt","user":{{"id":"u1"}}}}"#,
+            minted + 3600
+        );
+        let mut s = Session::from_response(&body, sent).unwrap();
+        assert_eq!(s.skew, 43, "the most it can be");
+        s.received(sent, UnixTime::from_secs(1_000_013));
+        assert_eq!(s.least_skew_ms, 29_000);
+        // Another tab reads it from storage 2 s (its clock) after it was minted: the token
+        // is older than that read, whatever the other tab's response took.
+        let other = Session::from_stored(&s.to_stored(), UnixTime::from_secs(1_000_015)).unwrap();
+        assert_eq!(other.least_skew_ms, 27_000);
     }
 
     #[test]
@@ -240,12 +276,15 @@ mod tests {
             r#"{{"access_token":"{}","token_type":"bearer","expires_in":3600,"expires_at":5000,"refresh_token":"r","user":{{"id":"u1","email":"a@b.c"}},"provider_token":null}}"#,
             at(5000)
         );
-        let s = Session::from_stored(&text).unwrap();
+        let s = Session::from_stored(&text, UnixTime::from_millis(0)).unwrap();
         assert_eq!(s.skew, 0);
         assert_eq!(s.local_expiry(), 5000);
         assert_eq!(s.extra.len(), 2);
-        assert!(Session::from_stored(r#"{"access_token":"x"}"#).is_none());
-        assert!(Session::from_stored("not json").is_none());
-        assert_eq!(Session::from_stored(&text).unwrap().user, r#"{"id":"u1","email":"a@b.c"}"#.to_string());
+        assert!(Session::from_stored(r#"{"access_token":"x"}"#, UnixTime::from_millis(0)).is_none());
+        assert!(Session::from_stored("not json", UnixTime::from_millis(0)).is_none());
+        assert_eq!(
+            Session::from_stored(&text, UnixTime::from_millis(0)).unwrap().user,
+            r#"{"id":"u1","email":"a@b.c"}"#.to_string()
+        );
     }
 }

@@ -44,7 +44,7 @@ impl Auth {
             }
         };
         self.loaded = true;
-        match value.as_deref().map(Session::from_stored) {
+        match value.as_deref().map(|v| Session::from_stored(v, now.wall)) {
             Some(Some(s)) => {
                 self.set_session(s, now);
             }

@@ -55,7 +55,7 @@ impl Auth {
     ) {
         // An unreadable storage shows nothing new: keep what this tab has.
         let Ok(value) = result else { return };
-        let session = value.as_deref().and_then(Session::from_stored);
+        let session = value.as_deref().and_then(|v| Session::from_stored(v, now.wall));
         let event = match (hint, &session) {
             (Some((event, Some(token))), Some(s)) if s.access_token == token => event,
             (_, None) => AuthEvent::SignedOut,

@@ -155,7 +155,7 @@ pub(super) fn view<'a>(
         ApikeyMode::Session => token.or(anon_key),
     };
     // The servers' clock minus ours, as the session's token told it (0 without one).
-    let skew_ms = auth.session().map_or(0, |s| s.least_skew_ms());
+    let skew_ms = auth.session().map_or(0, |s| s.least_skew_ms);
     TokenView { ready, token, generation, role, socket_key, skew_ms }
 }
 
